@@ -1,0 +1,3 @@
+export * from './translate.ts';
+export * from './tvs-csv.ts';
+export * from './routes.ts';

@@ -1,0 +1,91 @@
+import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { schemas } from '@ketenhub/contracts';
+import { createPseudonymizer, sourceUrn } from '@ketenhub/kit';
+import { koppelingToEvent, overdrachtToEvent, type TranslateContext } from './translate.ts';
+
+const GOLDEN = fileURLToPath(new URL('../fixtures/golden/', import.meta.url));
+const update = process.env.UPDATE_GOLDEN === '1';
+
+export const testContext: TranslateContext = {
+  pseudonymizer: createPseudonymizer('golden-test-key-not-a-secret-000000'),
+  servedGemeenten: new Set(['gm0797', 'gm0796', 'gm0865']),
+  source: sourceUrn('00000001234567890000', 'coa-adapter'),
+  now: () => new Date('2026-11-23T09:00:00.000Z'),
+};
+
+function read(name: string): unknown {
+  return JSON.parse(readFileSync(GOLDEN + name, 'utf8'));
+}
+
+describe('golden translations', () => {
+  const inputs = readdirSync(GOLDEN).filter((f) => f.endsWith('.input.json'));
+  it('has fixtures', () => expect(inputs.length).toBeGreaterThanOrEqual(4));
+
+  for (const input of inputs) {
+    it(input, () => {
+      const msg = read(input) as never;
+      const event = input.startsWith('koppeling')
+        ? koppelingToEvent(msg, testContext)
+        : overdrachtToEvent(msg, testContext);
+      expect(schemas().validateEvent(event)).toEqual([]);
+      const expectedFile = GOLDEN + input.replace('.input.json', '.expected.json');
+      if (update) writeFileSync(expectedFile, `${JSON.stringify(event, null, 2)}\n`);
+      expect(event).toEqual(JSON.parse(readFileSync(expectedFile, 'utf8')));
+    });
+  }
+});
+
+describe('koppeling rules', () => {
+  const base = () => read('koppeling-hoofdpersoon.input.json') as Record<string, any>;
+
+  function violationsOf(fn: () => unknown) {
+    try {
+      fn();
+    } catch (err) {
+      return (err as { violations: { field: string; rule: string }[] }).violations;
+    }
+    throw new Error('expected a ValidationError');
+  }
+
+  it('refuses a BSN that fails the elfproef, naming the field', () => {
+    const msg = base();
+    msg.persoon.bsn = '111222334';
+    expect(violationsOf(() => koppelingToEvent(msg as never, testContext))).toContainEqual(
+      expect.objectContaining({ field: 'persoon.bsn', rule: 'elfproef' }),
+    );
+  });
+  it('refuses a missing gemeente code', () => {
+    const msg = base();
+    delete msg.gemeenteCode;
+    expect(violationsOf(() => koppelingToEvent(msg as never, testContext))).toContainEqual(
+      expect.objectContaining({ field: 'gemeenteCode', rule: 'required' }),
+    );
+  });
+  it('refuses a gemeente the hub does not serve', () => {
+    const msg = base();
+    msg.gemeenteCode = '0363';
+    expect(violationsOf(() => koppelingToEvent(msg as never, testContext))).toContainEqual(
+      expect.objectContaining({ field: 'gemeenteCode', rule: 'served-gemeente' }),
+    );
+  });
+  it('refuses a permit that starts after the koppeling', () => {
+    const msg = base();
+    msg.vergunningDatum = '2026-10-01';
+    expect(violationsOf(() => koppelingToEvent(msg as never, testContext))).toContainEqual(
+      expect.objectContaining({ field: 'vergunningDatum' }),
+    );
+  });
+  it('gives the same event id to a resend of the same koppeling', () => {
+    const a = koppelingToEvent(base() as never, testContext);
+    const again = base();
+    again.berichtId = '11111111-2222-4333-8444-555555555555';
+    expect(koppelingToEvent(again as never, testContext).id).toBe(a.id);
+  });
+  it('drops medical particulars without consent', () => {
+    const e = overdrachtToEvent(read('overdracht-medisch-zonder-toestemming.input.json') as never, testContext);
+    expect(e.data).not.toHaveProperty('gezondheid');
+    expect(JSON.stringify(e)).not.toContain('Psychische');
+  });
+});

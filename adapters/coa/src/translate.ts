@@ -1,0 +1,185 @@
+import type {
+  CoaKoppeling,
+  CoaWarmeOverdracht,
+  InburgeraarGekoppeld,
+  InburgeraarOvergedragen,
+} from '@ketenhub/contracts/generated';
+import { schemas, type Violation } from '@ketenhub/contracts';
+import {
+  ValidationError,
+  bsnProblem,
+  buildEvent,
+  nameBasedUuid,
+  normaliseVnummer,
+  type Event,
+  type Pseudonymizer,
+} from '@ketenhub/kit';
+
+export const KOPPELING_SCHEMA = 'https://contracts.ketenhub.nl/coa/koppeling.schema.json';
+export const OVERDRACHT_SCHEMA = 'https://contracts.ketenhub.nl/coa/warme-overdracht.schema.json';
+export const GEKOPPELD = 'nl.inburgering.inburgeraar.gekoppeld';
+export const OVERGEDRAGEN = 'nl.inburgering.inburgeraar.overgedragen';
+
+export interface TranslateContext {
+  pseudonymizer: Pseudonymizer;
+  /** CBS codes (gm0797) of the gemeenten this hub serves. */
+  servedGemeenten: ReadonlySet<string>;
+  /** CloudEvents source of the COA adapter. */
+  source: string;
+  now?: () => Date;
+}
+
+const GESLACHT = { M: 'man', V: 'vrouw', X: 'onbekend' } as const;
+const ROL = { HOOFDPERSOON: 'hoofdpersoon', PARTNER: 'partner', KIND: 'kind', OVERIG: 'overig' } as const;
+
+function lower<T extends string>(value: T): Lowercase<T> {
+  return value.toLowerCase() as Lowercase<T>;
+}
+
+function check(schemaId: string, value: unknown, what: string): void {
+  const violations = schemas().validate(schemaId, value);
+  if (violations.length > 0) throw new ValidationError(`invalid ${what}`, violations);
+}
+
+/** Rules beyond the schema that every COA message about a person must meet. */
+function personRules(
+  persoon: { bsn?: string | undefined },
+  gemeenteCode: string,
+  ctx: TranslateContext,
+): Violation[] {
+  const out: Violation[] = [];
+  if (persoon.bsn !== undefined) {
+    const problem = bsnProblem(persoon.bsn);
+    if (problem) out.push({ field: 'persoon.bsn', rule: 'elfproef', message: problem });
+  }
+  if (!ctx.servedGemeenten.has(`gm${gemeenteCode}`)) {
+    out.push({
+      field: 'gemeenteCode',
+      rule: 'served-gemeente',
+      message: `gemeente ${gemeenteCode} is not served by this hub`,
+    });
+  }
+  return out;
+}
+
+function fail(violations: Violation[], what: string): void {
+  if (violations.length > 0) throw new ValidationError(`invalid ${what}`, violations);
+}
+
+/**
+ * COA koppeling → nl.inburgering.inburgeraar.gekoppeld. The event id is derived from the TVS
+ * koppelingId, so the JSON push and the nightly CSV row of one koppeling are the same event.
+ */
+export function koppelingToEvent(
+  msg: CoaKoppeling,
+  ctx: TranslateContext,
+  kanaal: 'coa-json' | 'coa-tvs-csv' = 'coa-json',
+): Event<InburgeraarGekoppeld> {
+  check(KOPPELING_SCHEMA, msg, 'koppeling');
+  const violations = personRules(msg.persoon, msg.gemeenteCode, ctx);
+  if (msg.vergunningDatum > msg.koppelDatum) {
+    violations.push({
+      field: 'vergunningDatum',
+      rule: 'vergunningDatum <= koppelDatum',
+      message: 'the permit must start on or before the koppeling',
+    });
+  }
+  if (msg.persoon.geboortedatum > msg.koppelDatum) {
+    violations.push({
+      field: 'persoon.geboortedatum',
+      rule: 'geboortedatum <= koppelDatum',
+      message: 'must not lie after the koppeling',
+    });
+  }
+  fail(violations, 'koppeling');
+
+  const p = msg.persoon;
+  const vnummer = normaliseVnummer(p.vNummer);
+  const gemeente = `gm${msg.gemeenteCode}`;
+  const data: InburgeraarGekoppeld = {
+    inburgeraarId: ctx.pseudonymizer.inburgeraarId({ bsn: p.bsn, vnummer }),
+    gemeenteCode: gemeente,
+    koppelingId: msg.koppelingId,
+    koppeldatum: msg.koppelDatum,
+    vergunningIngangsdatum: msg.vergunningDatum,
+    persoon: {
+      ...(p.bsn ? { bsn: p.bsn } : {}),
+      vnummer,
+      voornamen: p.voornamen,
+      geslachtsnaam: p.achternaam,
+      geboortedatum: p.geboortedatum,
+      geslacht: GESLACHT[p.geslacht],
+      ...(p.nationaliteit ? { nationaliteit: p.nationaliteit } : {}),
+      ...(p.geboorteland ? { geboorteland: p.geboorteland } : {}),
+    },
+    azc: { code: msg.azc.locatieCode, naam: msg.azc.naam },
+    huishouden: {
+      huishoudenId: msg.huishouden.huishoudenId,
+      rol: ROL[msg.huishouden.rol],
+      omvang: msg.huishouden.aantalLeden,
+      nareiziger: msg.huishouden.nareiziger ?? false,
+    },
+    bron: { kanaal, berichtId: msg.berichtId },
+  };
+  return buildEvent({
+    id: nameBasedUuid(`coa:koppeling:${msg.koppelingId}`),
+    type: GEKOPPELD,
+    source: ctx.source,
+    gemeente,
+    data,
+    time: ctx.now?.(),
+  });
+}
+
+/**
+ * COA warme overdracht → nl.inburgering.inburgeraar.overgedragen. The person's identifiers
+ * become the pseudonym only; medical particulars travel only with the person's consent.
+ */
+export function overdrachtToEvent(
+  msg: CoaWarmeOverdracht,
+  ctx: TranslateContext,
+): Event<InburgeraarOvergedragen> {
+  check(OVERDRACHT_SCHEMA, msg, 'warme overdracht');
+  fail(personRules(msg.persoon, msg.gemeenteCode, ctx), 'warme overdracht');
+
+  const vnummer = normaliseVnummer(msg.persoon.vNummer);
+  const gemeente = `gm${msg.gemeenteCode}`;
+  const data: InburgeraarOvergedragen = {
+    inburgeraarId: ctx.pseudonymizer.inburgeraarId({ bsn: msg.persoon.bsn, vnummer }),
+    gemeenteCode: gemeente,
+    overdrachtId: msg.overdrachtId,
+    koppelingId: msg.koppelingId,
+    overdrachtdatum: msg.datum,
+    profiel: {
+      opleidingen: msg.opleiding.map((o) => ({
+        niveau: lower(o.niveau),
+        jaren: o.aantalJaren,
+        ...(o.land ? { land: o.land } : {}),
+        ...(o.diploma !== undefined ? { diploma: o.diploma } : {}),
+      })),
+      werkervaring: msg.werkervaring.map((w) => ({ beroep: w.beroep, jaren: w.aantalJaren })),
+      talen: msg.talen.map((t) => ({
+        taal: t.taal,
+        niveau: /^[AB][0-9]$/.test(t.niveau)
+          ? (t.niveau as 'A0' | 'A1' | 'A2' | 'B1' | 'B2')
+          : (lower(t.niveau) as 'moedertaal' | 'goed' | 'redelijk' | 'beginner'),
+      })),
+      ...(msg.voorinburgering ? { voorinburgering: msg.voorinburgering } : {}),
+      ...(msg.motivatie ? { motivatie: msg.motivatie } : {}),
+      ...(msg.verwachtingen ? { verwachtingen: msg.verwachtingen } : {}),
+      ...(msg.herkomstland ? { herkomstland: msg.herkomstland } : {}),
+    },
+    ...(msg.medisch?.toestemmingDelen
+      ? { gezondheid: { bijzonderheden: msg.medisch.bijzonderheden, toestemming: true as const } }
+      : {}),
+    casemanager: msg.casemanager,
+  };
+  return buildEvent({
+    id: nameBasedUuid(`coa:overdracht:${msg.overdrachtId}`),
+    type: OVERGEDRAGEN,
+    source: ctx.source,
+    gemeente,
+    data,
+    time: ctx.now?.(),
+  });
+}

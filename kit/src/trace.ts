@@ -1,0 +1,29 @@
+import { randomBytes } from 'node:crypto';
+
+/** W3C trace context, carried as the `traceparent` NATS header and HTTP header. */
+export interface TraceContext {
+  traceId: string;
+  spanId: string;
+  flags: string;
+}
+
+const TRACEPARENT = /^00-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$/;
+
+export function parseTraceparent(value: string | undefined | null): TraceContext | undefined {
+  const m = value ? TRACEPARENT.exec(value) : null;
+  if (!m || /^0+$/.test(m[1]!) || /^0+$/.test(m[2]!)) return undefined;
+  return { traceId: m[1]!, spanId: m[2]!, flags: m[3]! };
+}
+
+export function formatTraceparent(t: TraceContext): string {
+  return `00-${t.traceId}-${t.spanId}-${t.flags}`;
+}
+
+/** A new span under `parent`, or the root of a new trace when there is none. */
+export function childSpan(parent?: TraceContext): TraceContext {
+  return {
+    traceId: parent?.traceId ?? randomBytes(16).toString('hex'),
+    spanId: randomBytes(8).toString('hex'),
+    flags: parent?.flags ?? '01',
+  };
+}

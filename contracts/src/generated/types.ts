@@ -14,6 +14,7 @@ export interface KetenhubContracts {
   CoaKoppeling?: CoaKoppeling;
   CoaTvsCsvRow?: CoaTvsCsvRow;
   CoaWarmeOverdracht?: CoaWarmeOverdracht;
+  HubConfig?: HubConfig;
   ChainEvent?: ChainEvent;
   InburgeraarGekoppeld?: InburgeraarGekoppeld;
   InburgeraarOvergedragen?: InburgeraarOvergedragen;
@@ -149,6 +150,121 @@ export interface CoaWarmeOverdracht {
     naam: string;
     email?: string;
     telefoon?: string;
+  };
+}
+/**
+ * config/ketenhub.yaml: the one configuration file of a hub deployment, validated at start-up. Secrets are never written in it: they come from the environment through ${VAR} references.
+ */
+export interface HubConfig {
+  hub: {
+    /**
+     * OIN of the organisation running the hub (20 digits); used in CloudEvents sources.
+     */
+    oin: string;
+    /**
+     * HMAC key for pseudonyms, at least 32 characters (from the environment).
+     */
+    pseudonymKey: string;
+    /**
+     * Production mode: test-range BSNs (999…) are flagged.
+     */
+    production?: boolean;
+  };
+  nats: {
+    url: string;
+    /**
+     * npm start starts a local nats-server when none answers at url.
+     */
+    startLocal?: boolean;
+    /**
+     * JetStream store of that local server.
+     */
+    storeDir?: string;
+  };
+  streams?: {
+    ketenMaxAgeDays?: number;
+    deadLetterMaxAgeDays?: number;
+    processingLogMaxAgeDays?: number;
+    replicas?: 1 | 3 | 5;
+  };
+  /**
+   * @minItems 1
+   */
+  gemeenten: [
+    {
+      code: string;
+      naam: string;
+      kvs: {
+        /**
+         * Where this gemeente's KVS receives CloudEvents (structured mode).
+         */
+        url: string;
+        /**
+         * Bearer token the hub presents to the KVS (from the environment); empty for none.
+         */
+        token?: string;
+        timeoutMs?: number;
+      };
+    },
+    ...{
+      code: string;
+      naam: string;
+      kvs: {
+        /**
+         * Where this gemeente's KVS receives CloudEvents (structured mode).
+         */
+        url: string;
+        /**
+         * Bearer token the hub presents to the KVS (from the environment); empty for none.
+         */
+        token?: string;
+        timeoutMs?: number;
+      };
+    }[],
+  ];
+  partners: {
+    coa: {
+      /**
+       * COA's API key (from the environment).
+       */
+      apiKey: string;
+      /**
+       * Restrict COA's credential to these gemeenten; absent = all served.
+       */
+      gemeenten?: string[];
+    };
+  };
+  services: {
+    coa: {
+      host?: string;
+      port: number;
+      opsPort: number;
+      bodyLimitBytes?: number;
+      csvBodyLimitBytes?: number;
+    };
+    'gemeente-kvs': {
+      opsPort: number;
+      concurrency?: number;
+      ackWaitMs?: number;
+      retry?: {
+        /**
+         * @minItems 1
+         */
+        delaysMs: [number, ...number[]];
+        maxAttempts: number;
+      };
+      breaker?: {
+        errorThresholdPercentage?: number;
+        resetTimeoutMs?: number;
+        volumeThreshold?: number;
+        rollingCountTimeoutMs?: number;
+      };
+    };
+  };
+  simulators?: {
+    kvs?: {
+      port: number;
+    };
   };
 }
 /**

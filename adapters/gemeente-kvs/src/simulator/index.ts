@@ -1,0 +1,13 @@
+export { startKvsSimulator, KVS_PROBLEM_TYPES } from './kvs-simulator.ts';
+export type {
+  EventLocation,
+  Fault,
+  FaultMode,
+  GemeenteStats,
+  KvsSimulator,
+  KvsSimulatorOptions,
+  SimulatorLogger,
+  Stats,
+  StoredEvent,
+  Violation,
+} from './kvs-simulator.ts';

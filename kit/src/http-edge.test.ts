@@ -1,0 +1,367 @@
+import { Writable } from 'node:stream';
+import type { FastifyInstance } from 'fastify';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { PartnerUnavailableError, ValidationError } from './errors.ts';
+import { createHttpEdge, requireGemeente, requireKind } from './http-edge.ts';
+import { createLogger } from './log.ts';
+import { createMetrics, type Metrics } from './metrics.ts';
+
+const COA_KEY = 'coa-test-key-0123456789abcdef';
+const KVS_KEY = 'kvs-gm0797-key-0123456789abcdef';
+
+function sink(): { stream: Writable; text: () => string } {
+  const chunks: string[] = [];
+  return {
+    stream: new Writable({
+      write(chunk: Buffer, _enc, cb) {
+        chunks.push(chunk.toString());
+        cb();
+      },
+    }),
+    text: () => chunks.join(''),
+  };
+}
+
+async function counter(metrics: Metrics, name: string): Promise<string> {
+  return metrics.registry.getSingleMetricAsString(name);
+}
+
+describe('createHttpEdge', () => {
+  let app: FastifyInstance;
+  let metrics: Metrics;
+  let logs: ReturnType<typeof sink>;
+
+  beforeEach(async () => {
+    metrics = createMetrics('edge-test');
+    logs = sink();
+    app = createHttpEdge({
+      service: 'edge-test',
+      logger: createLogger('edge-test', { destination: logs.stream }),
+      metrics,
+      credentials: [
+        { id: 'coa', kind: 'coa', apiKey: COA_KEY },
+        { id: 'kvs-gm0797', kind: 'gemeente-kvs', apiKey: KVS_KEY, gemeenten: ['gm0797'] },
+      ],
+      bodyLimitBytes: 1024,
+      csvBodyLimitBytes: 4096,
+    });
+    app.get('/open', { config: { public: true } }, async () => ({ ok: true }));
+    app.post('/v1/koppelingen', async (request, reply) => {
+      requireKind(request, 'coa');
+      return reply.code(202).send({ got: request.body });
+    });
+    app.post('/v1/gemeenten/:code/events', async (request, reply) => {
+      const { code } = request.params as { code: string };
+      requireGemeente(request, code, 'path.code');
+      return reply.code(202).send({ by: request.principal?.id, body: request.body });
+    });
+    app.post('/v1/validate', async () => {
+      throw new ValidationError('bad input', [
+        { field: 'persoon.bsn', rule: 'elfproef', message: 'is not a valid BSN' },
+        { field: 'datum', rule: 'format:date', message: 'must be a valid date' },
+      ]);
+    });
+    app.post(
+      '/v1/schema',
+      {
+        schema: {
+          body: {
+            type: 'object',
+            required: ['id'],
+            properties: { id: { type: 'string' } },
+            additionalProperties: false,
+          },
+        },
+      },
+      async () => ({ ok: true }),
+    );
+    app.post('/v1/csv', async (request) => ({ length: (request.body as string).length }));
+    app.get('/v1/boom', async () => {
+      throw new Error('database password is hunter2 at 10.0.0.1');
+    });
+    app.get('/v1/busy', async () => {
+      throw new PartnerUnavailableError('duo down', { retryAfterMs: 2500 });
+    });
+    await app.ready();
+  });
+
+  afterEach(async () => {
+    await app.close();
+  });
+
+  it('answers 401 problem+json on a missing key and counts it', async () => {
+    const res = await app.inject({ method: 'POST', url: '/v1/koppelingen', payload: {} });
+    expect(res.statusCode).toBe(401);
+    expect(res.headers['content-type']).toContain('application/problem+json');
+    expect(res.headers['www-authenticate']).toMatch(/^Bearer/);
+    const body = res.json();
+    expect(body).toMatchObject({
+      type: 'https://ketenhub.nl/problems/unauthorized',
+      title: 'Unauthorized',
+      status: 401,
+    });
+    expect(body.instance).toMatch(/^urn:uuid:/);
+    expect(await counter(metrics, 'ketenhub_auth_failures_total')).toContain(
+      'ketenhub_auth_failures_total{partner="unknown",reason="missing",service="edge-test"} 1',
+    );
+  });
+
+  it('answers 401 on a wrong key in either header and never logs or counts the key', async () => {
+    const wrong = 'not-the-key-0123456789abcdef';
+    const a = await app.inject({
+      method: 'POST',
+      url: '/v1/koppelingen',
+      headers: { authorization: `Bearer ${wrong}` },
+      payload: {},
+    });
+    const b = await app.inject({
+      method: 'POST',
+      url: '/v1/koppelingen',
+      headers: { 'x-api-key': wrong },
+      payload: {},
+    });
+    const c = await app.inject({
+      method: 'POST',
+      url: '/v1/koppelingen',
+      headers: { authorization: `Basic ${COA_KEY}` },
+      payload: {},
+    });
+    expect([a.statusCode, b.statusCode, c.statusCode]).toEqual([401, 401, 401]);
+    const text = await counter(metrics, 'ketenhub_auth_failures_total');
+    expect(text).toContain('reason="invalid",service="edge-test"} 3');
+    expect(text).not.toContain(wrong);
+    expect(logs.text()).not.toContain(wrong);
+  });
+
+  it('accepts a valid key from Authorization or X-Api-Key', async () => {
+    const a = await app.inject({
+      method: 'POST',
+      url: '/v1/koppelingen',
+      headers: { authorization: `Bearer ${COA_KEY}` },
+      payload: { a: 1 },
+    });
+    const b = await app.inject({
+      method: 'POST',
+      url: '/v1/koppelingen',
+      headers: { 'x-api-key': COA_KEY },
+      payload: { a: 2 },
+    });
+    expect(a.statusCode).toBe(202);
+    expect(a.json()).toEqual({ got: { a: 1 } });
+    expect(b.statusCode).toBe(202);
+  });
+
+  it('lets public routes through without a key', async () => {
+    const res = await app.inject({ method: 'GET', url: '/open' });
+    expect(res.statusCode).toBe(200);
+  });
+
+  it('answers 403 with field and rule when a credential acts outside its scope', async () => {
+    const own = await app.inject({
+      method: 'POST',
+      url: '/v1/gemeenten/gm0797/events',
+      headers: { 'x-api-key': KVS_KEY, 'content-type': 'application/cloudevents+json' },
+      payload: JSON.stringify({ specversion: '1.0', id: 'e1' }),
+    });
+    expect(own.statusCode).toBe(202);
+    expect(own.json()).toEqual({ by: 'kvs-gm0797', body: { specversion: '1.0', id: 'e1' } });
+
+    const other = await app.inject({
+      method: 'POST',
+      url: '/v1/gemeenten/gm0363/events',
+      headers: { 'x-api-key': KVS_KEY },
+      payload: {},
+    });
+    expect(other.statusCode).toBe(403);
+    expect(other.headers['content-type']).toContain('application/problem+json');
+    expect(other.json()).toMatchObject({
+      type: 'https://ketenhub.nl/problems/forbidden',
+      status: 403,
+      errors: [{ field: 'path.code', rule: 'credential-scope' }],
+    });
+
+    const wrongKind = await app.inject({
+      method: 'POST',
+      url: '/v1/koppelingen',
+      headers: { 'x-api-key': KVS_KEY },
+      payload: {},
+    });
+    expect(wrongKind.statusCode).toBe(403);
+    expect(wrongKind.json().errors[0]).toMatchObject({ rule: 'credential-scope' });
+    expect(await counter(metrics, 'ketenhub_auth_failures_total')).toContain(
+      'partner="kvs-gm0797",reason="forbidden",service="edge-test"} 2',
+    );
+  });
+
+  it('answers a ValidationError as 400 naming every field and rule', async () => {
+    const res = await app.inject({
+      method: 'POST',
+      url: '/v1/validate',
+      headers: { 'x-api-key': COA_KEY },
+      payload: {},
+    });
+    expect(res.statusCode).toBe(400);
+    expect(res.json()).toMatchObject({
+      type: 'https://ketenhub.nl/problems/validation',
+      title: 'Validation failed',
+      status: 400,
+      detail: 'bad input',
+      errors: [
+        { field: 'persoon.bsn', rule: 'elfproef', message: 'is not a valid BSN' },
+        { field: 'datum', rule: 'format:date', message: 'must be a valid date' },
+      ],
+    });
+  });
+
+  it('answers a route schema violation as 400 with the violations', async () => {
+    const res = await app.inject({
+      method: 'POST',
+      url: '/v1/schema',
+      headers: { 'x-api-key': COA_KEY },
+      payload: { id: 5, extra: true },
+    });
+    expect(res.statusCode).toBe(400);
+    const body = res.json();
+    expect(body.type).toBe('https://ketenhub.nl/problems/validation');
+    expect(body.errors).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ field: 'id', rule: 'type' }),
+        expect.objectContaining({ field: 'extra', rule: 'additionalProperties' }),
+      ]),
+    );
+  });
+
+  it('answers 413 on a body over the limit', async () => {
+    const res = await app.inject({
+      method: 'POST',
+      url: '/v1/koppelingen',
+      headers: { 'x-api-key': COA_KEY, 'content-type': 'application/json' },
+      payload: JSON.stringify({ pad: 'x'.repeat(2000) }),
+    });
+    expect(res.statusCode).toBe(413);
+    expect(res.json()).toMatchObject({
+      type: 'https://ketenhub.nl/problems/payload-too-large',
+      status: 413,
+    });
+  });
+
+  it('answers 415 on an unsupported media type', async () => {
+    const res = await app.inject({
+      method: 'POST',
+      url: '/v1/koppelingen',
+      headers: { 'x-api-key': COA_KEY, 'content-type': 'application/xml' },
+      payload: '<a/>',
+    });
+    expect(res.statusCode).toBe(415);
+    expect(res.json().type).toBe('https://ketenhub.nl/problems/unsupported-media-type');
+    const plain = await app.inject({
+      method: 'POST',
+      url: '/v1/koppelingen',
+      headers: { 'x-api-key': COA_KEY, 'content-type': 'text/plain' },
+      payload: 'hello',
+    });
+    expect(plain.statusCode).toBe(415);
+  });
+
+  it('answers 400 on malformed JSON', async () => {
+    const res = await app.inject({
+      method: 'POST',
+      url: '/v1/koppelingen',
+      headers: { 'x-api-key': COA_KEY, 'content-type': 'application/json' },
+      payload: '{"a":',
+    });
+    expect(res.statusCode).toBe(400);
+    expect(res.headers['content-type']).toContain('application/problem+json');
+    expect(res.json()).toMatchObject({ status: 400, title: 'Malformed JSON' });
+  });
+
+  it('accepts text/csv as a raw string with its own, larger limit', async () => {
+    const csv = '\uFEFFbsn;naam\n' + 'a;b\n'.repeat(500); // > 1024 bytes, < 4096
+    const res = await app.inject({
+      method: 'POST',
+      url: '/v1/csv',
+      headers: { 'x-api-key': COA_KEY, 'content-type': 'text/csv; charset=utf-8' },
+      payload: csv,
+    });
+    expect(res.statusCode).toBe(200);
+    expect(res.json()).toEqual({ length: csv.length });
+
+    const tooBig = await app.inject({
+      method: 'POST',
+      url: '/v1/csv',
+      headers: { 'x-api-key': COA_KEY, 'content-type': 'text/csv' },
+      payload: 'x'.repeat(5000),
+    });
+    expect(tooBig.statusCode).toBe(413);
+  });
+
+  it('answers 404 as problem+json, after authentication', async () => {
+    const anon = await app.inject({ method: 'GET', url: '/nope' });
+    expect(anon.statusCode).toBe(401);
+    const res = await app.inject({
+      method: 'GET',
+      url: '/nope',
+      headers: { 'x-api-key': COA_KEY },
+    });
+    expect(res.statusCode).toBe(404);
+    expect(res.json()).toMatchObject({ type: 'https://ketenhub.nl/problems/not-found' });
+  });
+
+  it('hides internals of 5xx and logs them', async () => {
+    const res = await app.inject({
+      method: 'GET',
+      url: '/v1/boom',
+      headers: { 'x-api-key': COA_KEY },
+    });
+    expect(res.statusCode).toBe(500);
+    expect(res.body).not.toContain('hunter2');
+    expect(res.json()).toMatchObject({
+      type: 'https://ketenhub.nl/problems/internal',
+      status: 500,
+      detail: 'internal error',
+    });
+    expect(logs.text()).toContain('hunter2');
+
+    const busy = await app.inject({
+      method: 'GET',
+      url: '/v1/busy',
+      headers: { 'x-api-key': COA_KEY },
+    });
+    expect(busy.statusCode).toBe(503);
+    expect(busy.headers['retry-after']).toBe('3');
+    expect(busy.body).not.toContain('duo down');
+  });
+
+  it('counts requests by route pattern, never by URL', async () => {
+    await app.inject({
+      method: 'POST',
+      url: '/v1/gemeenten/gm0797/events',
+      headers: { 'x-api-key': KVS_KEY },
+      payload: {},
+    });
+    const text = await counter(metrics, 'ketenhub_http_requests_total');
+    expect(text).toContain('route="/v1/gemeenten/:code/events",status="202"');
+    expect(text).not.toContain('gm0797');
+  });
+
+  it('refuses an empty or duplicate key at start-up', () => {
+    const logger = createLogger('x', { destination: sink().stream });
+    expect(() =>
+      createHttpEdge({
+        service: 'x',
+        logger,
+        credentials: [{ id: 'a', kind: 'coa', apiKey: '' }],
+      }),
+    ).toThrow(/apiKey is empty/);
+    expect(() =>
+      createHttpEdge({
+        service: 'x',
+        logger,
+        credentials: [
+          { id: 'a', kind: 'coa', apiKey: COA_KEY },
+          { id: 'b', kind: 'coa', apiKey: COA_KEY },
+        ],
+      }),
+    ).toThrow(/used twice/);
+  });
+});

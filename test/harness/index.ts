@@ -1,0 +1,2 @@
+export * from './nats.ts';
+export * from './chain.ts';

@@ -114,7 +114,9 @@ export function loadPolicies(
 
   const policies = new Map<string, PartnerPolicy>();
   const policyDir = join(dir, 'policies');
-  for (const name of readdirSync(policyDir).filter((f) => f.endsWith('.yaml')).sort()) {
+  for (const name of readdirSync(policyDir)
+    .filter((f) => f.endsWith('.yaml'))
+    .sort()) {
     const file = join(policyDir, name);
     const policy = readYaml(file) as PartnerPolicy;
     failIfInvalid(registry, POLICY_SCHEMA, policy, file);
@@ -126,7 +128,8 @@ export function loadPolicies(
       if (!registry.byEventType(type)) problems.push(`${where}: levert unknown event type ${type}`);
     }
     for (const [type, rule] of Object.entries(policy.ontvangt)) {
-      if (!registry.byEventType(type)) problems.push(`${where}: ontvangt unknown event type ${type}`);
+      if (!registry.byEventType(type))
+        problems.push(`${where}: ontvangt unknown event type ${type}`);
       const activity = activities.get(rule.activiteit);
       if (!activity) {
         problems.push(`${where}: ${type}: activity ${rule.activiteit} is not in the register`);

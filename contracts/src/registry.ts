@@ -97,7 +97,8 @@ export class SchemaRegistry {
     if (violations.length > 0) return violations;
     const { type, dataschema, data } = event as { type: string; dataschema: string; data: unknown };
     const entry = this.#byEventType.get(type);
-    if (!entry) return [{ field: 'type', rule: 'catalogue', message: `unknown event type ${type}` }];
+    if (!entry)
+      return [{ field: 'type', rule: 'catalogue', message: `unknown event type ${type}` }];
     if (dataschema !== entry.id) {
       return [{ field: 'dataschema', rule: 'const', message: `must be ${entry.id} for ${type}` }];
     }

@@ -20,7 +20,13 @@ export interface DeadLetter {
   attempts: number;
   history: { at: string; error: string }[];
   deadLetteredAt: string;
-  original: { stream: string; seq: number; subject: string; headers: Record<string, string[]>; body: string };
+  original: {
+    stream: string;
+    seq: number;
+    subject: string;
+    headers: Record<string, string[]>;
+    body: string;
+  };
 }
 
 export function dlqSubject(service: string, gemeente?: string): string {

@@ -32,7 +32,6 @@ export abstract class HubError extends Error {
   }
 }
 
-
 /** Input does not satisfy a contract (schema or business rule). Never retried. */
 export class ValidationError extends HubError {
   override readonly name = 'ValidationError';

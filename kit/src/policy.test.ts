@@ -32,10 +32,14 @@ describe('createProjector (gemeente-kvs)', () => {
   it('never lets out a top-level field the policy does not allow (property)', () => {
     const allowedTop = new Set(Object.keys(rule.velden).map((f) => f.split('.')[0]));
     fc.assert(
-      fc.property(fc.dictionary(fc.string({ minLength: 1, maxLength: 12 }), fc.jsonValue()), (data) => {
-        const d = kvs.project({ type: 'nl.inburgering.inburgeraar.gekoppeld', data });
-        for (const key of Object.keys(d!.event.data as object)) expect(allowedTop.has(key)).toBe(true);
-      }),
+      fc.property(
+        fc.dictionary(fc.string({ minLength: 1, maxLength: 12 }), fc.jsonValue()),
+        (data) => {
+          const d = kvs.project({ type: 'nl.inburgering.inburgeraar.gekoppeld', data });
+          for (const key of Object.keys(d!.event.data as object))
+            expect(allowedTop.has(key)).toBe(true);
+        },
+      ),
     );
   });
 

@@ -41,9 +41,13 @@ export function createProcessingLog(js: JetStreamClient): ProcessingLog {
     async record(rec) {
       const full: ProcessingRecord = { ...rec, tijdstip: new Date().toISOString() };
       try {
-        await js.publish(processingLogSubject(rec.gemeente, rec.ontvanger.partner), JSON.stringify(full), {
-          msgID: `${rec.spanId}:${rec.status}`,
-        });
+        await js.publish(
+          processingLogSubject(rec.gemeente, rec.ontvanger.partner),
+          JSON.stringify(full),
+          {
+            msgID: `${rec.spanId}:${rec.status}`,
+          },
+        );
       } catch (err) {
         throw new InfrastructureError('processing log unavailable', { cause: err });
       }

@@ -10,7 +10,9 @@ describe('pseudonym', () => {
     expect(a).toMatch(/^ih-[0-9a-f]{32}$/);
     expect(p.inburgeraarId({ bsn: '999990019', vnummer: '0000099999' })).toBe(a);
     expect(p.inburgeraarId({ bsn: '111222333', vnummer: '0000012345' })).not.toBe(a);
-    expect(createPseudonymizer('x'.repeat(32)).inburgeraarId({ bsn: '999990019', vnummer: '1' })).not.toBe(a);
+    expect(
+      createPseudonymizer('x'.repeat(32)).inburgeraarId({ bsn: '999990019', vnummer: '1' }),
+    ).not.toBe(a);
   });
   it('falls back to the V-nummer and never contains the number', () => {
     const id = createPseudonymizer(key).inburgeraarId({ vnummer: '0000012345' });

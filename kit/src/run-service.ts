@@ -83,7 +83,10 @@ export async function runService(opts: RunServiceOptions): Promise<RunningServic
       );
     } catch (dlqErr) {
       m.nak(delayFor(backoff, m.info.deliveryCount));
-      logger.error({ seq: m.seq, err: (dlqErr as Error).message }, 'dead letter not written; retrying');
+      logger.error(
+        { seq: m.seq, err: (dlqErr as Error).message },
+        'dead letter not written; retrying',
+      );
     }
   }
 
@@ -110,7 +113,8 @@ export async function runService(opts: RunServiceOptions): Promise<RunningServic
       const attempt = m.info.deliveryCount;
       const history = histories.get(m.seq) ?? [];
       history.push({ at: new Date().toISOString(), error: `${err.name}: ${err.message}` });
-      if (histories.size < MAX_TRACKED_HISTORIES || histories.has(m.seq)) histories.set(m.seq, history);
+      if (histories.size < MAX_TRACKED_HISTORIES || histories.has(m.seq))
+        histories.set(m.seq, history);
       if (!isRetryable(err)) {
         await deadLetter(m, err, err.message);
       } else if (attempt >= backoff.maxAttempts) {
@@ -135,7 +139,11 @@ export async function runService(opts: RunServiceOptions): Promise<RunningServic
   })();
 
   logger.info(
-    { stream: opts.consumer.stream, durable: opts.consumer.durable, filter: opts.consumer.filterSubject },
+    {
+      stream: opts.consumer.stream,
+      durable: opts.consumer.durable,
+      filter: opts.consumer.filterSubject,
+    },
     'consuming',
   );
 

@@ -7,7 +7,10 @@ import { eventually, startTestChain, type TestChain } from '../harness/index.ts'
 
 const golden = (name: string) =>
   JSON.parse(
-    readFileSync(fileURLToPath(new URL(`../../adapters/coa/fixtures/golden/${name}`, import.meta.url)), 'utf8'),
+    readFileSync(
+      fileURLToPath(new URL(`../../adapters/coa/fixtures/golden/${name}`, import.meta.url)),
+      'utf8',
+    ),
   ) as Record<string, any>;
 
 /** Every dotted path of leaves in `value` (array elements share their parent's path). */
@@ -33,7 +36,9 @@ describe('COA koppeling → gemeente KVS through JetStream', () => {
     expect(res.status).toBe(202);
     const { eventId } = (await res.json()) as { eventId: string };
 
-    expect(await eventually(() => chain.kvs.received('gm0797').some((e) => e.id === eventId))).toBe(true);
+    expect(await eventually(() => chain.kvs.received('gm0797').some((e) => e.id === eventId))).toBe(
+      true,
+    );
     // Give a wrongly routed or doubled delivery time to show up before we assert its absence.
     await new Promise((r) => setTimeout(r, 500));
     const stored = chain.kvs.received('gm0797').filter((e) => e.id === eventId);
@@ -55,31 +60,55 @@ describe('COA koppeling → gemeente KVS through JetStream', () => {
 
   it('answers a resend of the same koppeling with the same event id and delivers it once', async () => {
     const koppeling = golden('koppeling-nareiziger-zonder-bsn.input.json');
-    const first = (await (await chain.coaPost('/v1/koppelingen', koppeling)).json()) as { eventId: string };
-    const again = (await (await chain.coaPost('/v1/koppelingen', koppeling)).json()) as { eventId: string };
+    const first = (await (await chain.coaPost('/v1/koppelingen', koppeling)).json()) as {
+      eventId: string;
+    };
+    const again = (await (await chain.coaPost('/v1/koppelingen', koppeling)).json()) as {
+      eventId: string;
+    };
     expect(again.eventId).toBe(first.eventId);
-    expect(await eventually(() => chain.kvs.received('gm0797').some((e) => e.id === first.eventId))).toBe(true);
+    expect(
+      await eventually(() => chain.kvs.received('gm0797').some((e) => e.id === first.eventId)),
+    ).toBe(true);
     await new Promise((r) => setTimeout(r, 500));
-    expect(chain.kvs.received('gm0797').filter((e) => e.id === first.eventId)[0]!.deliveries).toBe(1);
+    expect(chain.kvs.received('gm0797').filter((e) => e.id === first.eventId)[0]!.deliveries).toBe(
+      1,
+    );
   });
 
   it.each([
-    ['a BSN failing the elfproef', (k: any) => (k.persoon.bsn = '111222334'), 'persoon.bsn', 'elfproef'],
+    [
+      'a BSN failing the elfproef',
+      (k: any) => (k.persoon.bsn = '111222334'),
+      'persoon.bsn',
+      'elfproef',
+    ],
     ['a missing gemeente code', (k: any) => delete k.gemeenteCode, 'gemeenteCode', 'required'],
-    ['an unknown gemeente', (k: any) => (k.gemeenteCode = '0363'), 'gemeenteCode', 'served-gemeente'],
-  ])('refuses %s with 400 problem+json naming the field, and publishes nothing', async (_, spoil, field, rule) => {
-    const before = await chain.streamCount();
-    const koppeling = golden('koppeling-hoofdpersoon.input.json');
-    koppeling.koppelingId = `KOP-BAD-${rule}`;
-    spoil(koppeling);
-    const res = await chain.coaPost('/v1/koppelingen', koppeling);
-    expect(res.status).toBe(400);
-    expect(res.headers.get('content-type')).toMatch(/^application\/problem\+json/);
-    const problem = (await res.json()) as { status: number; errors: { field: string; rule: string }[] };
-    expect(problem.errors).toContainEqual(expect.objectContaining({ field, rule }));
-    expect(JSON.stringify(problem)).not.toContain('111222334');
-    expect(await chain.streamCount()).toBe(before);
-  });
+    [
+      'an unknown gemeente',
+      (k: any) => (k.gemeenteCode = '0363'),
+      'gemeenteCode',
+      'served-gemeente',
+    ],
+  ])(
+    'refuses %s with 400 problem+json naming the field, and publishes nothing',
+    async (_, spoil, field, rule) => {
+      const before = await chain.streamCount();
+      const koppeling = golden('koppeling-hoofdpersoon.input.json');
+      koppeling.koppelingId = `KOP-BAD-${rule}`;
+      spoil(koppeling);
+      const res = await chain.coaPost('/v1/koppelingen', koppeling);
+      expect(res.status).toBe(400);
+      expect(res.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+      const problem = (await res.json()) as {
+        status: number;
+        errors: { field: string; rule: string }[];
+      };
+      expect(problem.errors).toContainEqual(expect.objectContaining({ field, rule }));
+      expect(JSON.stringify(problem)).not.toContain('111222334');
+      expect(await chain.streamCount()).toBe(before);
+    },
+  );
 
   it('refuses a request without a valid API key with 401', async () => {
     const res = await fetch(`${chain.coa.url}/v1/koppelingen`, {
@@ -91,10 +120,15 @@ describe('COA koppeling → gemeente KVS through JetStream', () => {
   });
 
   it('delivers a warme overdracht with health data only when consented', async () => {
-    const res = await chain.coaPost('/v1/overdrachten', golden('overdracht-medisch-met-toestemming.input.json'));
+    const res = await chain.coaPost(
+      '/v1/overdrachten',
+      golden('overdracht-medisch-met-toestemming.input.json'),
+    );
     expect(res.status).toBe(202);
     const { eventId } = (await res.json()) as { eventId: string };
-    expect(await eventually(() => chain.kvs.received('gm0797').some((e) => e.id === eventId))).toBe(true);
+    expect(await eventually(() => chain.kvs.received('gm0797').some((e) => e.id === eventId))).toBe(
+      true,
+    );
     const e = chain.kvs.received('gm0797').find((x) => x.id === eventId)!.event as any;
     expect(e.type).toBe('nl.inburgering.inburgeraar.overgedragen');
     expect(e.data.gezondheid.toestemming).toBe(true);
@@ -112,7 +146,10 @@ describe('COA koppeling → gemeente KVS through JetStream', () => {
       ids.push(((await res.json()) as { eventId: string }).eventId);
     }
     expect(
-      await eventually(() => ids.every((id) => chain.kvs.received('gm0865').some((e) => e.id === id)), 30_000),
+      await eventually(
+        () => ids.every((id) => chain.kvs.received('gm0865').some((e) => e.id === id)),
+        30_000,
+      ),
     ).toBe(true);
     expect(chain.kvs.stats().gemeenten.gm0865!.faulted).toBeGreaterThan(0);
     for (const id of ids) {
@@ -128,13 +165,20 @@ describe('COA koppeling → gemeente KVS through JetStream', () => {
     for (let i = 0; i < 3; i++) {
       koppeling.koppelingId = `KOP-400-${i}`;
       koppeling.gemeenteCode = '0796';
-      ids.push(((await (await chain.coaPost('/v1/koppelingen', koppeling)).json()) as { eventId: string }).eventId);
+      ids.push(
+        ((await (await chain.coaPost('/v1/koppelingen', koppeling)).json()) as { eventId: string })
+          .eventId,
+      );
     }
-    expect(await eventually(async () => (await chain.streamCount(STREAMS.deadLetters)) === dlqBefore + 1)).toBe(
-      true,
-    );
     expect(
-      await eventually(() => chain.kvs.received('gm0796').filter((e) => ids.includes(e.id)).length === 2),
+      await eventually(
+        async () => (await chain.streamCount(STREAMS.deadLetters)) === dlqBefore + 1,
+      ),
+    ).toBe(true);
+    expect(
+      await eventually(
+        () => chain.kvs.received('gm0796').filter((e) => ids.includes(e.id)).length === 2,
+      ),
     ).toBe(true);
   });
 });

@@ -89,7 +89,10 @@ export async function startTestChain(opts: { logger?: Logger } = {}): Promise<Te
 }
 
 /** Polls until `check` returns true or the time is up; returns the last result. */
-export async function eventually(check: () => boolean | Promise<boolean>, timeoutMs = 20_000): Promise<boolean> {
+export async function eventually(
+  check: () => boolean | Promise<boolean>,
+  timeoutMs = 20_000,
+): Promise<boolean> {
   const until = Date.now() + timeoutMs;
   while (Date.now() < until) {
     if (await check()) return true;

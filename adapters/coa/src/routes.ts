@@ -11,7 +11,13 @@ import {
   type Event,
   type Logger,
 } from '@ketenhub/kit';
-import { GEKOPPELD, OVERGEDRAGEN, koppelingToEvent, overdrachtToEvent, type TranslateContext } from './translate.ts';
+import {
+  GEKOPPELD,
+  OVERGEDRAGEN,
+  koppelingToEvent,
+  overdrachtToEvent,
+  type TranslateContext,
+} from './translate.ts';
 import { translateTvsCsv } from './tvs-csv.ts';
 
 export interface CoaRouteDeps {
@@ -93,10 +99,14 @@ export function registerCoaRoutes(app: FastifyInstance, deps: CoaRouteDeps): voi
     for (let i = 0; i < allowed.length; i += concurrency) {
       const batch = allowed.slice(i, i + concurrency);
       await Promise.all(batch.map((a) => publish(a.event, traceparent)));
-      for (const a of batch) accepted.push({ row: a.row, koppelingId: a.koppelingId, eventId: a.event.id });
+      for (const a of batch)
+        accepted.push({ row: a.row, koppelingId: a.koppelingId, eventId: a.event.id });
     }
     rejected.sort((a, b) => a.row - b.row);
-    deps.logger.info({ rows: result.rows, accepted: accepted.length, rejected: rejected.length }, 'TVS export');
+    deps.logger.info(
+      { rows: result.rows, accepted: accepted.length, rejected: rejected.length },
+      'TVS export',
+    );
     return reply.code(200).send({ rows: result.rows, accepted, rejected });
   });
 }

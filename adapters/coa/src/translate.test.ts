@@ -84,7 +84,10 @@ describe('koppeling rules', () => {
     expect(koppelingToEvent(again as never, testContext).id).toBe(a.id);
   });
   it('drops medical particulars without consent', () => {
-    const e = overdrachtToEvent(read('overdracht-medisch-zonder-toestemming.input.json') as never, testContext);
+    const e = overdrachtToEvent(
+      read('overdracht-medisch-zonder-toestemming.input.json') as never,
+      testContext,
+    );
     expect(e.data).not.toHaveProperty('gezondheid');
     expect(JSON.stringify(e)).not.toContain('Psychische');
   });

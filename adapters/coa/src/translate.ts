@@ -30,7 +30,12 @@ export interface TranslateContext {
 }
 
 const GESLACHT = { M: 'man', V: 'vrouw', X: 'onbekend' } as const;
-const ROL = { HOOFDPERSOON: 'hoofdpersoon', PARTNER: 'partner', KIND: 'kind', OVERIG: 'overig' } as const;
+const ROL = {
+  HOOFDPERSOON: 'hoofdpersoon',
+  PARTNER: 'partner',
+  KIND: 'kind',
+  OVERIG: 'overig',
+} as const;
 
 function lower<T extends string>(value: T): Lowercase<T> {
   return value.toLowerCase() as Lowercase<T>;

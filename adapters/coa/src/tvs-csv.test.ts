@@ -5,7 +5,10 @@ import { schemas } from '@ketenhub/contracts';
 import { translateTvsCsv } from './tvs-csv.ts';
 import { testContext } from './translate.test.ts';
 
-const csv = readFileSync(fileURLToPath(new URL('../fixtures/golden/tvs-export.csv', import.meta.url)), 'utf8');
+const csv = readFileSync(
+  fileURLToPath(new URL('../fixtures/golden/tvs-export.csv', import.meta.url)),
+  'utf8',
+);
 
 describe('TVS CSV export', () => {
   const result = translateTvsCsv(csv, testContext);
@@ -21,13 +24,25 @@ describe('TVS CSV export', () => {
   });
 
   it('reports every bad row with its row number, field and reason, and keeps the good ones', () => {
-    expect(result.accepted.map((a) => a.koppelingId)).toEqual(['KOP-2026-000201', 'KOP-2026-000207']);
+    expect(result.accepted.map((a) => a.koppelingId)).toEqual([
+      'KOP-2026-000201',
+      'KOP-2026-000207',
+    ]);
     expect(result.rejected).toEqual([
       { row: 3, field: 'bsn', rule: 'elfproef', reason: 'fails the elfproef' },
       { row: 4, field: 'geboortedatum', rule: 'date', reason: '31-02-2015 is not a calendar date' },
-      { row: 5, field: 'gemeente_code', rule: 'served-gemeente', reason: 'gemeente 0363 is not served by this hub' },
+      {
+        row: 5,
+        field: 'gemeente_code',
+        rule: 'served-gemeente',
+        reason: 'gemeente 0363 is not served by this hub',
+      },
       { row: 6, field: '(row)', rule: 'column count', reason: 'has 7 columns, the header has 18' },
-      expect.objectContaining({ row: 7, field: 'geboortedatum', rule: expect.stringMatching(/^pattern/) }),
+      expect.objectContaining({
+        row: 7,
+        field: 'geboortedatum',
+        rule: expect.stringMatching(/^pattern/),
+      }),
     ]);
   });
 
@@ -39,7 +54,13 @@ describe('TVS CSV export', () => {
         koppelDatum: '2026-10-01',
         gemeenteCode: '0797',
         vergunningDatum: '2026-09-20',
-        persoon: { vNummer: '4412000001', voornamen: 'Hamid', achternaam: 'Rahimi', geboortedatum: '1985-02-04', geslacht: 'M' },
+        persoon: {
+          vNummer: '4412000001',
+          voornamen: 'Hamid',
+          achternaam: 'Rahimi',
+          geboortedatum: '1985-02-04',
+          geslacht: 'M',
+        },
         azc: { locatieCode: 'GRAVE', naam: 'AZC Grave' },
         huishouden: { huishoudenId: 'HH-2026-0101', rol: 'HOOFDPERSOON', aantalLeden: 1 },
       },

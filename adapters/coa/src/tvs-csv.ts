@@ -1,5 +1,9 @@
 import { parse } from 'csv-parse/sync';
-import type { CoaKoppeling, CoaTvsCsvRow, InburgeraarGekoppeld } from '@ketenhub/contracts/generated';
+import type {
+  CoaKoppeling,
+  CoaTvsCsvRow,
+  InburgeraarGekoppeld,
+} from '@ketenhub/contracts/generated';
 import { schemas } from '@ketenhub/contracts';
 import { ValidationError, nameBasedUuid, type Event } from '@ketenhub/kit';
 import { koppelingToEvent, type TranslateContext } from './translate.ts';
@@ -132,7 +136,11 @@ export function translateTvsCsv(text: string, ctx: TranslateContext): TvsCsvResu
       continue;
     }
     try {
-      const event = koppelingToEvent(rowToKoppeling(raw as unknown as CoaTvsCsvRow), ctx, 'coa-tvs-csv');
+      const event = koppelingToEvent(
+        rowToKoppeling(raw as unknown as CoaTvsCsvRow),
+        ctx,
+        'coa-tvs-csv',
+      );
       result.accepted.push({ row, koppelingId: raw.koppeling_id!, event });
     } catch (err) {
       if ((err as Error).name !== 'ValidationError') throw err;

@@ -45,10 +45,13 @@ function parse(m: JsMsg): ChainEventShape {
   try {
     event = m.json();
   } catch {
-    throw new ValidationError('message is not JSON', [{ field: '(body)', rule: 'json', message: 'not JSON' }]);
+    throw new ValidationError('message is not JSON', [
+      { field: '(body)', rule: 'json', message: 'not JSON' },
+    ]);
   }
   const violations = schemas().validateEvent(event);
-  if (violations.length > 0) throw new ValidationError('message is not a valid chain event', violations);
+  if (violations.length > 0)
+    throw new ValidationError('message is not a valid chain event', violations);
   return event as ChainEventShape;
 }
 

@@ -9,6 +9,8 @@
  */
 
 import { parseArgs } from 'node:util';
+import { schemas } from '@ketenhub/contracts';
+import { KVS_DELIVERY_SCHEMA } from '../deliver.ts';
 import { startKvsSimulator } from './kvs-simulator.ts';
 import type { SimulatorLogger } from './kvs-simulator.ts';
 
@@ -66,7 +68,9 @@ const envTokens = (process.env.KVS_SIM_TOKENS ?? '').split(',').filter((s) => s.
 const logLine =
   (level: string) =>
   (fields: Record<string, unknown>, message: string): void =>
-    console.error(JSON.stringify({ level, time: new Date().toISOString(), msg: message, ...fields }));
+    console.error(
+      JSON.stringify({ level, time: new Date().toISOString(), msg: message, ...fields }),
+    );
 const logger: SimulatorLogger | undefined = args.verbose
   ? { info: logLine('info'), warn: logLine('warn') }
   : undefined;
@@ -82,6 +86,8 @@ try {
       .filter((g) => g !== ''),
     tokens: parseTokens([...envTokens, ...args.token]),
     maxEvents: integer(args['max-events'], 'max-events', 200_000),
+    // Strict like a real KVS: anything off the delivery contract is refused with 400.
+    validate: (event) => schemas().validate(KVS_DELIVERY_SCHEMA, event),
     ...(logger ? { logger } : {}),
   });
 } catch (err) {

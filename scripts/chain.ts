@@ -1,0 +1,222 @@
+/**
+ * Starts the whole chain on this machine: a local NATS when none answers at the configured URL,
+ * the streams, every service and every partner simulator, each as its own process (as in
+ * production), and waits until each answers its health check. Used by `npm start` and by
+ * `npm run demo` when no chain is running.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import {
+  chmodSync,
+  createWriteStream,
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
+import { join, resolve } from 'node:path';
+import {
+  REPO_ROOT,
+  connectNats,
+  isNatsReachable,
+  loadHubConfig,
+  provisionStreams,
+  startLocalNats,
+  streamLimits,
+  type HubConfig,
+  type LocalNats,
+} from '@ketenhub/kit';
+
+export const TMP = resolve(REPO_ROOT, '.tmp');
+export const CHAIN_FILE = join(TMP, 'chain.json');
+const SECRETS_FILE = join(TMP, 'dev-secrets.json');
+
+/** What `npm start` leaves for `npm run demo` and the admin to find the running chain. */
+export interface ChainInfo {
+  pid: number;
+  nats: string;
+  coa: string;
+  coaApiKey: string;
+  kvsSimulator: string;
+  health: Record<string, string>;
+  metrics: Record<string, string>;
+  logs: string;
+  gemeenten: { code: string; naam: string }[];
+}
+
+export interface Chain {
+  info: ChainInfo;
+  config: HubConfig;
+  stop(): Promise<void>;
+}
+
+/**
+ * Secrets for local development only: generated once, kept in .tmp/ (git-ignored, mode 0600)
+ * so pseudonyms stay stable across restarts. A real deployment sets them in the environment.
+ */
+function devSecrets(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  mkdirSync(TMP, { recursive: true });
+  let stored: Record<string, string> = {};
+  if (existsSync(SECRETS_FILE))
+    stored = JSON.parse(readFileSync(SECRETS_FILE, 'utf8')) as Record<string, string>;
+  const wanted = ['KETENHUB_PSEUDONYM_KEY', 'KETENHUB_COA_API_KEY'];
+  let changed = false;
+  for (const name of wanted) {
+    if (!stored[name]) {
+      stored[name] = randomBytes(32).toString('hex');
+      changed = true;
+    }
+  }
+  if (changed) {
+    writeFileSync(SECRETS_FILE, JSON.stringify(stored, null, 2));
+    chmodSync(SECRETS_FILE, 0o600);
+  }
+  const out = { ...env };
+  for (const name of wanted) out[name] ??= stored[name];
+  return out;
+}
+
+async function waitForHealth(url: string, child: ChildProcess, name: string, timeoutMs = 30_000) {
+  const until = Date.now() + timeoutMs;
+  while (Date.now() < until) {
+    if (child.exitCode !== null)
+      throw new Error(`${name} exited with code ${child.exitCode}; see .tmp/logs/${name}.log`);
+    try {
+      const res = await fetch(url);
+      if (res.ok) return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`${name} did not become healthy at ${url} within ${timeoutMs} ms`);
+}
+
+function natsPort(url: string): number {
+  return Number(new URL(url.replace(/^nats:/, 'http:')).port || 4222);
+}
+
+export async function startChain(
+  opts: { env?: NodeJS.ProcessEnv; log?: (line: string) => void } = {},
+): Promise<Chain> {
+  const log = opts.log ?? (() => undefined);
+  const env = devSecrets(opts.env ?? process.env);
+  const config = loadHubConfig(undefined, env);
+
+  let localNats: LocalNats | undefined;
+  if (await isNatsReachable(config.nats.url)) {
+    log(`NATS: using the server at ${config.nats.url}`);
+  } else if (config.nats.startLocal !== false) {
+    const storeDir = resolve(REPO_ROOT, config.nats.storeDir ?? '.tmp/nats');
+    mkdirSync(storeDir, { recursive: true });
+    localNats = await startLocalNats({
+      port: natsPort(config.nats.url),
+      storeDir,
+      keepStore: true,
+    });
+    log(`NATS: started a local nats-server at ${localNats.url} (store ${storeDir})`);
+  } else {
+    throw new Error(`no NATS server answers at ${config.nats.url} and nats.startLocal is false`);
+  }
+  const natsUrl = localNats?.url ?? config.nats.url;
+  const childEnv = { ...env, NATS_URL: natsUrl };
+  const nc = await connectNats(natsUrl, 'chain-launcher');
+  await provisionStreams(nc, streamLimits(config));
+  await nc.drain();
+
+  const logs = join(TMP, 'logs');
+  mkdirSync(logs, { recursive: true });
+  const children: { name: string; child: ChildProcess }[] = [];
+  const launch = (name: string, script: string, args: string[] = []) => {
+    const out = createWriteStream(join(logs, `${name}.log`), { flags: 'a' });
+    const child = spawn(process.execPath, [resolve(REPO_ROOT, script), ...args], {
+      env: childEnv,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    child.stdout!.pipe(out);
+    child.stderr!.pipe(out);
+    children.push({ name, child });
+    return child;
+  };
+
+  const stop = async () => {
+    for (const { child } of children.reverse()) {
+      if (child.exitCode === null) child.kill('SIGTERM');
+    }
+    await Promise.all(
+      children.map(
+        ({ child }) =>
+          new Promise<void>((done) => {
+            if (child.exitCode !== null) return done();
+            const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+            child.once('exit', () => {
+              clearTimeout(timer);
+              done();
+            });
+          }),
+      ),
+    );
+    if (existsSync(CHAIN_FILE)) {
+      const info = JSON.parse(readFileSync(CHAIN_FILE, 'utf8')) as ChainInfo;
+      if (info.pid === process.pid) rmSync(CHAIN_FILE);
+    }
+    await localNats?.stop();
+  };
+
+  try {
+    const kvsPort = config.simulators?.kvs?.port ?? 4310;
+    const sim = launch('kvs-simulator', 'adapters/gemeente-kvs/src/simulator/main.ts', [
+      '--port',
+      String(kvsPort),
+      '--gemeenten',
+      config.gemeenten.map((g) => g.code).join(','),
+    ]);
+    const kvsSimulator = `http://127.0.0.1:${kvsPort}`;
+    await waitForHealth(`${kvsSimulator}/health`, sim, 'kvs-simulator');
+
+    const coaSettings = config.services.coa;
+    const coaOps = `http://${coaSettings.host ?? '127.0.0.1'}:${coaSettings.opsPort}`;
+    const kvsOps = `http://127.0.0.1:${config.services['gemeente-kvs'].opsPort}`;
+    const coa = launch('coa', 'services/coa/main.ts');
+    const kvs = launch('gemeente-kvs', 'services/gemeente-kvs/main.ts');
+    await waitForHealth(`${coaOps}/health`, coa, 'coa');
+    await waitForHealth(`${kvsOps}/health`, kvs, 'gemeente-kvs');
+
+    const info: ChainInfo = {
+      pid: process.pid,
+      nats: natsUrl,
+      coa: `http://${coaSettings.host ?? '127.0.0.1'}:${coaSettings.port}`,
+      coaApiKey: config.partners.coa.apiKey,
+      kvsSimulator,
+      health: {
+        coa: `${coaOps}/health`,
+        'gemeente-kvs': `${kvsOps}/health`,
+        'kvs-simulator': `${kvsSimulator}/health`,
+      },
+      metrics: { coa: `${coaOps}/metrics`, 'gemeente-kvs': `${kvsOps}/metrics` },
+      logs,
+      gemeenten: config.gemeenten.map((g) => ({ code: g.code, naam: g.naam })),
+    };
+    writeFileSync(CHAIN_FILE, JSON.stringify(info, null, 2));
+    chmodSync(CHAIN_FILE, 0o600);
+    return { info, config, stop };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}
+
+/** The chain `npm start` is running, if there is one and it answers. */
+export async function findRunningChain(): Promise<ChainInfo | undefined> {
+  if (!existsSync(CHAIN_FILE)) return undefined;
+  const info = JSON.parse(readFileSync(CHAIN_FILE, 'utf8')) as ChainInfo;
+  try {
+    for (const url of Object.values(info.health)) {
+      if (!(await fetch(url)).ok) return undefined;
+    }
+    return info;
+  } catch {
+    return undefined;
+  }
+}

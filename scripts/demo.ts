@@ -1,0 +1,130 @@
+/**
+ * `npm run demo -- --inburgeraars 50 [--json] [--seed N] [--timeout 90]`: sends a cohort from
+ * the COA simulator (JSON pushes and one TVS CSV export) into the hub, waits until every event
+ * has reached the KVS of its gemeente or the timeout passes, and reports per flow what was sent,
+ * delivered, lost and duplicated. Exit 0 only when nothing is lost, doubled or misrouted.
+ * Uses the chain of a running `npm start`, or starts one for the run.
+ */
+import { randomInt } from 'node:crypto';
+import { parseArgs } from 'node:util';
+import { generateCohort, sendCohort } from '@ketenhub/adapter-coa/simulator';
+import { findRunningChain, startChain, type Chain, type ChainInfo } from './chain.ts';
+
+const { values: args } = parseArgs({
+  options: {
+    inburgeraars: { type: 'string', default: '50' },
+    seed: { type: 'string' },
+    timeout: { type: 'string', default: '90' },
+    'csv-share': { type: 'string', default: '0.3' },
+    json: { type: 'boolean', default: false },
+  },
+  strict: true,
+});
+
+const size = Number(args.inburgeraars);
+const timeoutMs = Number(args.timeout) * 1000;
+const csvShare = Number(args['csv-share']);
+if (!Number.isInteger(size) || size < 1 || size > 1_000_000) {
+  console.error('--inburgeraars must be a whole number from 1 to 1000000');
+  process.exit(2);
+}
+if (!(timeoutMs > 0) || !(csvShare >= 0 && csvShare <= 1)) {
+  console.error('--timeout must be positive and --csv-share between 0 and 1');
+  process.exit(2);
+}
+const seed = args.seed === undefined ? randomInt(1, 2 ** 31) : Number(args.seed);
+const say = (line: string) => (args.json ? process.stderr : process.stdout).write(`${line}\n`);
+
+let started: Chain | undefined;
+let info: ChainInfo | undefined = await findRunningChain();
+if (info) {
+  say(`using the chain of npm start (pid ${info.pid})`);
+} else {
+  say('no chain running: starting one for this demo');
+  started = await startChain({ log: say });
+  info = started.info;
+}
+
+interface SimEvent {
+  id: string;
+  deliveries: number;
+}
+
+async function receivedAt(code: string): Promise<Map<string, number>> {
+  const res = await fetch(`${info!.kvsSimulator}/_sim/gemeenten/${code}/events`);
+  if (!res.ok) throw new Error(`KVS simulator answered ${res.status}`);
+  const body = (await res.json()) as { events: SimEvent[] };
+  return new Map(body.events.map((e) => [e.id, e.deliveries]));
+}
+
+try {
+  const startedAt = Date.now();
+  const cohort = generateCohort({
+    size,
+    seed,
+    gemeenten: info.gemeenten.map((g) => ({ code: g.code.slice(2), naam: g.naam })),
+    idPrefix: `D${seed.toString(36).toUpperCase()}`,
+  });
+  say(
+    `cohort: ${cohort.persons.length} inburgeraars (seed ${seed}), ${cohort.koppelingen.length} koppelingen, ${cohort.overdrachten.length} overdrachten`,
+  );
+  const report = await sendCohort({ baseUrl: info.coa, apiKey: info.coaApiKey, cohort, csvShare });
+  say(`sent: ${report.accepted.length} accepted, ${report.rejected.length} rejected by the hub`);
+  for (const r of report.rejected.slice(0, 10))
+    say(
+      `  rejected ${r.kind} ${r.koppelingId ?? ''} row ${r.row ?? '-'}: ${r.field ?? ''} ${r.reason}`,
+    );
+
+  const expected = new Map(report.accepted.map((a) => [a.eventId, `gm${a.gemeenteCode}`]));
+  const codes = info.gemeenten.map((g) => g.code);
+  let seen = new Map<string, Map<string, number>>();
+  const settled = () => [...expected].every(([id, code]) => seen.get(code)?.has(id));
+  const until = Date.now() + timeoutMs;
+  do {
+    seen = new Map(await Promise.all(codes.map(async (c) => [c, await receivedAt(c)] as const)));
+    if (settled()) break;
+    await new Promise((r) => setTimeout(r, 250));
+  } while (Date.now() < until);
+  // Let late duplicates (a redelivery racing the last ack) show up before counting them.
+  await new Promise((r) => setTimeout(r, 1000));
+  seen = new Map(await Promise.all(codes.map(async (c) => [c, await receivedAt(c)] as const)));
+
+  let delivered = 0;
+  let duplicates = 0;
+  let misrouted = 0;
+  for (const [id, code] of expected) {
+    const deliveries = seen.get(code)?.get(id);
+    if (deliveries !== undefined) {
+      delivered++;
+      duplicates += deliveries - 1;
+    }
+    for (const other of codes) if (other !== code && seen.get(other)?.has(id)) misrouted++;
+  }
+  const sent = expected.size;
+  const lost = sent - delivered;
+  const result = {
+    inburgeraars: cohort.persons.length,
+    seed,
+    flows: [{ flow: 'coa>kvs', sent, delivered, lost, duplicates }],
+    misrouted,
+    rejectedByHub: report.rejected.length,
+    seconds: Math.round((Date.now() - startedAt) / 100) / 10,
+  };
+  if (!args.json) {
+    say('');
+    say('flow       sent  delivered  lost  duplicates');
+    for (const f of result.flows) {
+      say(
+        `${f.flow.padEnd(9)} ${String(f.sent).padStart(5)} ${String(f.delivered).padStart(10)} ${String(f.lost).padStart(5)} ${String(f.duplicates).padStart(11)}`,
+      );
+    }
+    say(
+      `misrouted ${misrouted}, rejected by the hub ${report.rejected.length}, ${result.seconds} s`,
+    );
+  }
+  console.log(JSON.stringify(result));
+  process.exitCode =
+    lost === 0 && duplicates === 0 && misrouted === 0 && report.rejected.length === 0 ? 0 : 1;
+} finally {
+  await started?.stop();
+}

@@ -1,11 +1,18 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateCohort, toTvsCsv, TVS_COLUMNS } from '@ketenhub/adapter-coa/simulator';
+import { createLogger } from '@ketenhub/kit';
 import { eventually, startTestChain, type TestChain } from '../harness/index.ts';
 
 let chain: TestChain;
+/** Every log line the services wrote during this file's tests. */
+const logLines: string[] = [];
 
 beforeAll(async () => {
-  chain = await startTestChain();
+  const logger = createLogger('e2e', {
+    level: 'debug',
+    destination: { write: (line: string) => void logLines.push(line) },
+  });
+  chain = await startTestChain({ logger });
 });
 afterAll(async () => {
   await chain?.stop();
@@ -78,6 +85,17 @@ describe('TVS CSV bulk path', () => {
     expect(stats.received).toBe(997);
     expect(stats.duplicates).toBe(0);
     expect(stats.misrouted).toBe(0);
+
+    // Nothing personal in any log line: no BSN, V-nummer or name of the cohort.
+    expect(logLines.length).toBeGreaterThan(0);
+    const logs = logLines.join('');
+    const personal = cohort.koppelingen.flatMap((k) => [
+      k.persoon.vNummer,
+      ...(k.persoon.bsn ? [k.persoon.bsn] : []),
+      k.persoon.achternaam,
+      k.persoon.voornamen,
+    ]);
+    expect(personal.filter((value) => logs.includes(value))).toEqual([]);
   });
 
   it('refuses a file with an unknown column as a whole, publishing nothing', async () => {

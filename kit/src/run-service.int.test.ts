@@ -1,0 +1,150 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { jetstream, type JetStreamClient } from '@nats-io/jetstream';
+import type { NatsConnection } from '@nats-io/transport-node';
+import type { DeadLetter } from './dead-letter.ts';
+import { PartnerUnavailableError, ValidationError } from './errors.ts';
+import { startLocalNats, type LocalNats } from './local-nats.ts';
+import { createLogger } from './log.ts';
+import { createMetrics } from './metrics.ts';
+import { STREAMS, connectNats, provisionStreams } from './nats.ts';
+import { runService, type RunningService } from './run-service.ts';
+
+let server: LocalNats;
+let nc: NatsConnection;
+let js: JetStreamClient;
+const logger = createLogger('run-service-test', { level: 'silent' });
+
+beforeAll(async () => {
+  server = await startLocalNats();
+  nc = await connectNats(server.url, 'test');
+  await provisionStreams(nc);
+  js = jetstream(nc);
+});
+afterAll(async () => {
+  await nc?.drain();
+  await server?.stop();
+});
+
+async function deadLetters(subjectFilter: string): Promise<DeadLetter[]> {
+  const out: DeadLetter[] = [];
+  const consumer = await js.consumers.get(STREAMS.deadLetters, {
+    filter_subjects: subjectFilter,
+  });
+  const info = await consumer.info();
+  if (info.num_pending === 0) return out;
+  const batch = await consumer.fetch({ max_messages: info.num_pending, expires: 2000 });
+  for await (const m of batch) {
+    out.push(m.json<DeadLetter>());
+    if (out.length === info.num_pending) break;
+  }
+  return out;
+}
+
+async function until(check: () => boolean | Promise<boolean>, ms = 15_000) {
+  const end = Date.now() + ms;
+  while (Date.now() < end) {
+    if (await check()) return true;
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  return false;
+}
+
+function start(
+  name: string,
+  handler: Parameters<typeof runService>[0]['handler'],
+  backoff = { delaysMs: [300], maxAttempts: 3 },
+) {
+  return runService({
+    service: name,
+    partner: 'test-partner',
+    flow: 'test>partner',
+    nc,
+    consumer: {
+      stream: STREAMS.keten,
+      durable: name,
+      filterSubject: `keten.gm0001.${name}.>`,
+      ackWaitMs: 5000,
+    },
+    backoff,
+    handler,
+    describe: () => ({ gemeente: 'gm0001', eventId: `${name}-event`, schemaId: 'urn:test' }),
+    logger,
+    metrics: createMetrics(name),
+  });
+}
+
+describe('runService with a real JetStream', () => {
+  it('retries a retryable failure with the backoff delay, then acks once', async () => {
+    const attempts: number[] = [];
+    const svc: RunningService = await start('retry', async () => {
+      attempts.push(Date.now());
+      if (attempts.length < 3) throw new PartnerUnavailableError('partner down');
+      return 'delivered';
+    });
+    await js.publish('keten.gm0001.retry.x', '{}', { msgID: 'retry-1' });
+    expect(await until(() => attempts.length === 3)).toBe(true);
+    // nak with a delay, never a bare nak: each retry waits the scheduled 300 ms at least.
+    expect(attempts[1]! - attempts[0]!).toBeGreaterThanOrEqual(280);
+    expect(attempts[2]! - attempts[1]!).toBeGreaterThanOrEqual(280);
+    await new Promise((r) => setTimeout(r, 800));
+    expect(attempts).toHaveLength(3);
+    await svc.stop();
+  });
+
+  it('dead-letters a permanent failure at once with the original, reason and context', async () => {
+    let calls = 0;
+    const svc = await start('permanent', async () => {
+      calls++;
+      throw new ValidationError('bad event', [
+        { field: 'data.x', rule: 'required', message: 'is required' },
+      ]);
+    });
+    await js.publish('keten.gm0001.permanent.x', '{"hello":"world"}', { msgID: 'permanent-1' });
+    expect(await until(async () => (await deadLetters('dlq.permanent.>')).length === 1)).toBe(true);
+    const [letter] = await deadLetters('dlq.permanent.>');
+    expect(letter).toMatchObject({
+      service: 'permanent',
+      partner: 'test-partner',
+      gemeente: 'gm0001',
+      eventId: 'permanent-event',
+      schemaId: 'urn:test',
+      errorName: 'ValidationError',
+      reason: 'bad event',
+      attempts: 1,
+      original: {
+        stream: STREAMS.keten,
+        subject: 'keten.gm0001.permanent.x',
+        body: '{"hello":"world"}',
+      },
+    });
+    expect(letter!.history).toHaveLength(1);
+    await new Promise((r) => setTimeout(r, 500));
+    expect(calls).toBe(1);
+    await svc.stop();
+  });
+
+  it('dead-letters a retryable failure once maxAttempts is reached, with the attempt history', async () => {
+    let calls = 0;
+    const svc = await start(
+      'exhausted',
+      async () => {
+        calls++;
+        throw new PartnerUnavailableError('still down');
+      },
+      { delaysMs: [50], maxAttempts: 3 },
+    );
+    await js.publish('keten.gm0001.exhausted.x', '{}', { msgID: 'exhausted-1' });
+    expect(await until(async () => (await deadLetters('dlq.exhausted.>')).length === 1)).toBe(true);
+    const [letter] = await deadLetters('dlq.exhausted.>');
+    expect(letter!.reason).toMatch(/^retries exhausted after 3 attempts/);
+    expect(letter!.attempts).toBe(3);
+    expect(letter!.history.map((h) => h.error)).toEqual([
+      'PartnerUnavailableError: still down',
+      'PartnerUnavailableError: still down',
+      'PartnerUnavailableError: still down',
+    ]);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(calls).toBe(3);
+    await svc.stop();
+  });
+});

@@ -21,3 +21,4 @@ export * from './partner-client.ts';
 export * from './config.ts';
 export * from './hub-config.ts';
 export * from './lifecycle.ts';
+export * from './alerts.ts';

@@ -33,7 +33,14 @@ export interface Metrics {
   httpRequests: Counter<'route' | 'status'>;
   /** Failed authentications and authorisations; reason 'missing' | 'invalid' | 'forbidden'. */
   authFailures: Counter<'partner' | 'reason'>;
+  /** Messages dead-lettered because every retry failed: each one also raises an alert. */
+  retriesExhausted: Counter<'flow' | 'partner'>;
+  /** Per durable consumer: 0 pulling, 1 probing one at a time (half-open), 2 holding (open). */
+  consumerState: Gauge<'consumer'>;
 }
+
+/** Values of `consumerState`. */
+export const CONSUMER_STATE = { pass: 0, probe: 1, hold: 2 } as const;
 
 export function createMetrics(service: string): Metrics {
   const registry = new Registry();
@@ -80,6 +87,18 @@ export function createMetrics(service: string): Metrics {
       name: 'ketenhub_auth_failures_total',
       help: 'Rejected credentials at the HTTP edge, by partner (unknown when unauthenticated) and reason',
       labelNames: ['partner', 'reason'] as const,
+      registers,
+    }),
+    retriesExhausted: new Counter({
+      name: 'ketenhub_retries_exhausted_total',
+      help: 'Messages dead-lettered after their last retry, by flow and partner',
+      labelNames: ['flow', 'partner'] as const,
+      registers,
+    }),
+    consumerState: new Gauge({
+      name: 'ketenhub_consumer_state',
+      help: 'Durable consumer state: 0 pulling, 1 probing (breaker half-open), 2 holding (breaker open)',
+      labelNames: ['consumer'] as const,
       registers,
     }),
   };

@@ -27,6 +27,7 @@ export const STREAMS = {
   keten: 'KETEN',
   deadLetters: 'KETEN_DLQ',
   processingLog: 'VERWERKINGEN',
+  alerts: 'KETEN_ALERTS',
 } as const;
 
 export interface StreamLimits {
@@ -83,13 +84,32 @@ export function streamConfigs(limits: StreamLimits = DEFAULT_LIMITS): Partial<St
       duplicate_window: nanos(2 * 60 * 1000),
       num_replicas: limits.replicas,
     },
+    {
+      // Operator alerts (retries exhausted, ...): no personal data, kept for a month.
+      name: STREAMS.alerts,
+      subjects: ['alert.>'],
+      retention: RetentionPolicy.Limits,
+      storage: StorageType.File,
+      max_age: 30 * DAY_NS,
+      duplicate_window: nanos(2 * 60 * 1000),
+      num_replicas: limits.replicas,
+    },
   ];
 }
 
+/**
+ * `url` may list several servers separated by commas (`NATS_URL` for a cluster); nats.js takes
+ * a single string as one server, so the list is split here and the client fails over between
+ * them.
+ */
 export async function connectNats(url: string, name: string): Promise<NatsConnection> {
+  const servers = url
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
   try {
     return await connect({
-      servers: url,
+      servers,
       name,
       maxReconnectAttempts: -1,
       reconnectTimeWait: 500,

@@ -228,6 +228,8 @@ describe('createPartnerClient', () => {
       await c.request({ method: 'GET', url: '/x' }).catch(() => undefined);
     }
     expect(c.state()).toBe('open');
+    expect(c.gate.state()).toBe('hold');
+    expect(c.gate.holdMs()).toBe(150);
     expect(await metric('ketenhub_breaker_state')).toContain(
       'endpoint="gm0797",service="client-test"} 2',
     );
@@ -239,13 +241,18 @@ describe('createPartnerClient', () => {
     expect(seen.length).toBe(hits);
     expect(await metric('ketenhub_partner_calls_total')).toContain('outcome="short_circuit"');
 
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    // The gate wakes its waiter when the breaker turns half-open, well before the 5 s cap.
+    const woke = Date.now();
+    await c.gate.changed(5000);
+    expect(Date.now() - woke).toBeLessThan(1000);
+    expect(c.gate.state()).toBe('probe');
     expect(c.state()).toBe('half-open');
     expect(await metric('ketenhub_breaker_state')).toContain('service="client-test"} 1');
     handler = (_req, res) => json(res, 200, { ok: true });
     const probe = await c.request({ method: 'GET', url: '/x' });
     expect(probe.status).toBe(200);
     expect(c.state()).toBe('closed');
+    expect(c.gate.state()).toBe('pass');
     expect(await metric('ketenhub_breaker_state')).toContain('service="client-test"} 0');
 
     const lines = logText.join('');

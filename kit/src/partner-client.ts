@@ -16,6 +16,7 @@ import { scrubText } from './log.ts';
 import type { Logger } from './log.ts';
 import { BREAKER_STATE } from './metrics.ts';
 import type { Metrics, PartnerCallOutcome } from './metrics.ts';
+import type { ConsumerGate } from './run-service.ts';
 
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'DELETE';
 
@@ -68,6 +69,8 @@ export type BreakerStateName = 'closed' | 'open' | 'half-open';
 export interface PartnerClient {
   request<T = unknown>(req: PartnerRequest): Promise<PartnerResponse<T>>;
   state(): BreakerStateName;
+  /** Lets runService stop pulling while the breaker is open and probe one by one when half-open. */
+  gate: ConsumerGate;
   /** Stops the breaker's timers and aborts calls in flight. */
   shutdown(): void;
   breaker: CircuitBreaker<[PartnerRequest], PartnerResponse>;
@@ -304,9 +307,35 @@ export function createPartnerClient(opts: PartnerClientOptions): PartnerClient {
     }
   }
 
+  const state = (): BreakerStateName =>
+    breaker.opened ? 'open' : breaker.halfOpen ? 'half-open' : 'closed';
+  let waiters: (() => void)[] = [];
+  const wake = () => {
+    const ready = waiters;
+    waiters = [];
+    for (const w of ready) w();
+  };
+  breaker.on('open', wake);
+  breaker.on('halfOpen', wake);
+  breaker.on('close', wake);
+  breaker.on('shutdown', wake);
+  const gate: ConsumerGate = {
+    state: () => (({ open: 'hold', 'half-open': 'probe', closed: 'pass' }) as const)[state()],
+    holdMs: () => resetTimeout,
+    changed: (maxMs) =>
+      new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, maxMs);
+        waiters.push(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+      }),
+  };
+
   return {
     request,
-    state: () => (breaker.opened ? 'open' : breaker.halfOpen ? 'half-open' : 'closed'),
+    state,
+    gate,
     shutdown: () => {
       for (const controller of inFlight) controller.abort();
       breaker.shutdown();

@@ -148,3 +148,105 @@ describe('runService with a real JetStream', () => {
     await svc.stop();
   });
 });
+
+describe('runService and the gate (partner breaker)', () => {
+  it('pulls nothing while the gate holds, one message while probing, then everything', async () => {
+    let state: 'pass' | 'probe' | 'hold' = 'hold';
+    let wake: () => void = () => undefined;
+    const gate = {
+      state: () => state,
+      holdMs: () => 200,
+      changed: (maxMs: number) =>
+        new Promise<void>((resolve) => {
+          wake = resolve;
+          setTimeout(resolve, maxMs);
+        }),
+    };
+    const seen: string[] = [];
+    let concurrent = 0;
+    let maxConcurrentWhileProbing = 0;
+    const svc = await runService({
+      service: 'gated',
+      partner: 'test-partner',
+      flow: 'test>partner',
+      nc,
+      consumer: {
+        stream: STREAMS.keten,
+        durable: 'gated',
+        filterSubject: 'keten.gm0001.gated.>',
+        ackWaitMs: 5000,
+      },
+      backoff: { delaysMs: [100], maxAttempts: 5 },
+      gate,
+      handler: async (m) => {
+        concurrent++;
+        if (state === 'probe')
+          maxConcurrentWhileProbing = Math.max(maxConcurrentWhileProbing, concurrent);
+        seen.push(m.string());
+        await new Promise((r) => setTimeout(r, 50));
+        concurrent--;
+        return 'delivered';
+      },
+      logger,
+    });
+    for (let i = 0; i < 10; i++)
+      await js.publish('keten.gm0001.gated.x', `m${i}`, { msgID: `gated-${i}` });
+
+    await new Promise((r) => setTimeout(r, 1500));
+    expect(seen).toEqual([]);
+    const info = await (await js.consumers.get(STREAMS.keten, 'gated')).info();
+    expect(info.num_pending + info.num_ack_pending).toBe(10);
+
+    state = 'probe';
+    wake();
+    expect(await until(() => seen.length >= 3)).toBe(true);
+    expect(maxConcurrentWhileProbing).toBe(1);
+
+    state = 'pass';
+    expect(await until(() => seen.length === 10)).toBe(true);
+    expect(new Set(seen).size).toBe(10);
+    await svc.stop();
+  });
+});
+
+describe('alerts', () => {
+  it('raises an alert and counts it when retries are exhausted', async () => {
+    const metrics = createMetrics('alerting');
+    const svc = await runService({
+      service: 'alerting',
+      partner: 'test-partner',
+      flow: 'test>partner',
+      nc,
+      consumer: {
+        stream: STREAMS.keten,
+        durable: 'alerting',
+        filterSubject: 'keten.gm0001.alerting.>',
+        ackWaitMs: 5000,
+      },
+      backoff: { delaysMs: [20], maxAttempts: 2 },
+      handler: async () => {
+        throw new PartnerUnavailableError('down');
+      },
+      describe: () => ({ gemeente: 'gm0001', eventId: 'alert-event' }),
+      logger,
+      metrics,
+    });
+    await js.publish('keten.gm0001.alerting.x', '{}', { msgID: 'alerting-1' });
+    const alerts = await js.consumers.get(STREAMS.alerts, {
+      filter_subjects: 'alert.retries-exhausted.alerting',
+    });
+    const m = await alerts.next({ expires: 10_000 });
+    expect(m?.json()).toMatchObject({
+      kind: 'retries-exhausted',
+      service: 'alerting',
+      partner: 'test-partner',
+      gemeente: 'gm0001',
+      eventId: 'alert-event',
+      attempts: 2,
+    });
+    expect(
+      await metrics.registry.getSingleMetricAsString('ketenhub_retries_exhausted_total'),
+    ).toMatch(/ketenhub_retries_exhausted_total\{[^}]*partner="test-partner"[^}]*\} 1/);
+    await svc.stop();
+  });
+});

@@ -1,10 +1,11 @@
 import type { NatsConnection } from '@nats-io/transport-node';
 import { jetstream, jetstreamManager, type JsMsg } from '@nats-io/jetstream';
 import type { Logger } from 'pino';
+import { raiseAlert } from './alerts.ts';
 import { delayFor, maxDeliverFor, type BackoffPolicy } from './backoff.ts';
-import { writeDeadLetter } from './dead-letter.ts';
+import { REPLAY_FOR_HEADER, writeDeadLetter } from './dead-letter.ts';
 import { isRetryable } from './errors.ts';
-import type { Metrics } from './metrics.ts';
+import { CONSUMER_STATE, type Metrics } from './metrics.ts';
 import { ensureConsumer, type DurableSpec } from './nats.ts';
 
 /** What a handler reports about a message it handled without throwing. */
@@ -17,12 +18,24 @@ export interface DeadLetterContext {
   schemaId?: string;
 }
 
+/**
+ * Whether the consumer may pull: `pass` freely, `probe` one message at a time (a half-open
+ * breaker wants one trial call), `hold` not at all (breaker open: messages wait in the stream).
+ */
+export interface ConsumerGate {
+  state(): 'pass' | 'probe' | 'hold';
+  /** Resolves when the state may have changed, or after `maxMs`. */
+  changed(maxMs: number): Promise<void>;
+  /** Redelivery delay for a message that was already pulled when the gate closed. */
+  holdMs(): number;
+}
+
 export interface RunServiceOptions {
   /** Service name: durable consumer owner, log and metric label, dead-letter subject part. */
   service: string;
   /** Partner label for metrics and dead letters, e.g. `gemeente-kvs`. */
   partner: string;
-  /** Flow label for metrics, e.g. `coa>kvs`. */
+  /** Flow label for metrics, e.g. `keten>kvs`. */
   flow: string;
   nc: NatsConnection;
   consumer: Omit<DurableSpec, 'maxDeliver'>;
@@ -31,6 +44,8 @@ export interface RunServiceOptions {
   handler: (m: JsMsg) => Promise<Outcome>;
   /** What to record about the message in a dead letter (ids, schema); must not throw. */
   describe?: (m: JsMsg) => DeadLetterContext;
+  /** Usually the partner client's breaker: while it is open the consumer stops pulling. */
+  gate?: ConsumerGate;
   logger: Logger;
   metrics?: Metrics;
   /** Messages handled at the same time. */
@@ -39,31 +54,50 @@ export interface RunServiceOptions {
 
 export interface RunningService {
   stop(): Promise<void>;
-  /** Settles when the consume loop has ended (after stop, or on a fatal error). */
+  /** Settles when the pull loop has ended (after stop, or on a fatal error). */
   done: Promise<void>;
 }
 
 const MAX_TRACKED_HISTORIES = 10_000;
+/** How long one pull waits for messages when the stream is idle. */
+const IDLE_PULL_MS = 1_000;
+const ALWAYS_PASS: ConsumerGate = {
+  state: () => 'pass',
+  changed: (maxMs) => new Promise((r) => setTimeout(r, maxMs)),
+  holdMs: () => 1_000,
+};
 
 /**
- * The consume loop every outbound service runs: durable pull consumer → handler → ack; a
+ * The pull loop every outbound service runs: durable pull consumer → handler → ack; a
  * retryable failure is nak'ed with a delay from the backoff policy (never a bare nak); a
  * permanent failure, or a retryable one past maxAttempts, goes to the dead-letter stream and is
- * then terminated. If the dead letter cannot be written the message is nak'ed: nothing is lost.
+ * then terminated (past maxAttempts an alert is raised too). If the dead letter cannot be
+ * written the message is nak'ed: nothing is lost. While the gate holds (partner breaker open)
+ * nothing is pulled, so messages wait in the stream instead of burning their attempts.
  */
 export async function runService(opts: RunServiceOptions): Promise<RunningService> {
   const { nc, logger, metrics, backoff, service, partner, flow } = opts;
+  const gate = opts.gate ?? ALWAYS_PASS;
   const jsm = await jetstreamManager(nc);
   await ensureConsumer(jsm, { ...opts.consumer, maxDeliver: maxDeliverFor(backoff) });
   const js = jetstream(nc);
   const consumer = await js.consumers.get(opts.consumer.stream, opts.consumer.durable);
   const concurrency = Math.max(1, opts.concurrency ?? 16);
-  const messages = await consumer.consume({ max_messages: concurrency * 2 });
   const inFlight = new Set<Promise<void>>();
   const histories = new Map<number, { at: string; error: string }[]>();
   const labels = { flow, partner };
+  const consumerLabel = { consumer: opts.consumer.durable };
+  let stopping = false;
 
-  async function deadLetter(m: JsMsg, err: Error, reason: string) {
+  function safeDescribe(m: JsMsg): DeadLetterContext {
+    try {
+      return opts.describe?.(m) ?? {};
+    } catch {
+      return {};
+    }
+  }
+
+  async function deadLetter(m: JsMsg, err: Error, reason: string, exhausted: boolean) {
     const context = safeDescribe(m);
     try {
       await writeDeadLetter(js, m, {
@@ -87,26 +121,39 @@ export async function runService(opts: RunServiceOptions): Promise<RunningServic
         { seq: m.seq, err: (dlqErr as Error).message },
         'dead letter not written; retrying',
       );
+      return;
     }
-  }
-
-  function safeDescribe(m: JsMsg): DeadLetterContext {
-    try {
-      return opts.describe?.(m) ?? {};
-    } catch {
-      return {};
+    if (exhausted) {
+      metrics?.retriesExhausted.inc(labels);
+      await raiseAlert(js, {
+        kind: 'retries-exhausted',
+        service,
+        partner,
+        ...(context.gemeente ? { gemeente: context.gemeente } : {}),
+        ...(context.eventId ? { eventId: context.eventId } : {}),
+        ...(context.eventType ? { eventType: context.eventType } : {}),
+        attempts: m.info.deliveryCount,
+        reason,
+      }).catch((e: Error) => logger.error({ err: e.message }, 'alert not raised'));
     }
   }
 
   async function handle(m: JsMsg) {
-    const started = performance.now();
+    // A replay of a dead letter is meant for the service that gave up on it, not for every
+    // consumer of the subject (they already have it).
+    const replayFor = m.headers?.get(REPLAY_FOR_HEADER);
+    if (replayFor && replayFor !== service) {
+      m.ack();
+      return;
+    }
     try {
       const outcome = await opts.handler(m);
       m.ack();
       histories.delete(m.seq);
       metrics?.messages.inc({ ...labels, outcome });
       if (outcome === 'delivered') {
-        metrics?.deliveryDuration.observe(labels, (performance.now() - started) / 1000);
+        const enteredMs = m.info.timestampNanos / 1e6;
+        metrics?.deliveryDuration.observe(labels, Math.max(0, Date.now() - enteredMs) / 1000);
       }
     } catch (e) {
       const err = e instanceof Error ? e : new Error(String(e));
@@ -116,9 +163,14 @@ export async function runService(opts: RunServiceOptions): Promise<RunningServic
       if (histories.size < MAX_TRACKED_HISTORIES || histories.has(m.seq))
         histories.set(m.seq, history);
       if (!isRetryable(err)) {
-        await deadLetter(m, err, err.message);
+        await deadLetter(m, err, err.message, false);
       } else if (attempt >= backoff.maxAttempts) {
-        await deadLetter(m, err, `retries exhausted after ${attempt} attempts: ${err.message}`);
+        await deadLetter(
+          m,
+          err,
+          `retries exhausted after ${attempt} attempts: ${err.message}`,
+          true,
+        );
       } else {
         const retryAfterMs = (err as { retryAfterMs?: number }).retryAfterMs;
         const delay = delayFor(backoff, attempt, retryAfterMs);
@@ -129,11 +181,45 @@ export async function runService(opts: RunServiceOptions): Promise<RunningServic
     }
   }
 
+  function start(m: JsMsg): Promise<void> {
+    const p = handle(m).finally(() => inFlight.delete(p));
+    inFlight.add(p);
+    return p;
+  }
+
   const done = (async () => {
-    for await (const m of messages) {
-      const p = handle(m).finally(() => inFlight.delete(p));
-      inFlight.add(p);
-      if (inFlight.size >= concurrency) await Promise.race(inFlight);
+    while (!stopping) {
+      const state = gate.state();
+      metrics?.consumerState.set(consumerLabel, CONSUMER_STATE[state]);
+      if (state === 'hold') {
+        await gate.changed(IDLE_PULL_MS);
+        continue;
+      }
+      if (inFlight.size >= concurrency) {
+        await Promise.race(inFlight);
+        continue;
+      }
+      // Half-open: one trial message, handled before anything else is pulled.
+      const want = state === 'probe' ? 1 : concurrency * 2 - inFlight.size;
+      try {
+        const batch = await consumer.fetch({ max_messages: want, expires: IDLE_PULL_MS });
+        for await (const m of batch) {
+          if (gate.state() === 'hold') {
+            // Pulled just before the breaker opened: back to the stream, no attempt burnt
+            // beyond this one, until the partner may be up again.
+            m.nak(gate.holdMs());
+            continue;
+          }
+          const p = start(m);
+          if (state === 'probe') await p;
+          while (inFlight.size >= concurrency) await Promise.race(inFlight);
+        }
+      } catch (err) {
+        if (stopping) break;
+        // A pull can fail while NATS reconnects; the messages stay in the stream.
+        logger.warn({ err: (err as Error).message }, 'pull failed; retrying');
+        await new Promise((r) => setTimeout(r, 500));
+      }
     }
     await Promise.all(inFlight);
   })();
@@ -150,7 +236,7 @@ export async function runService(opts: RunServiceOptions): Promise<RunningServic
   return {
     done,
     async stop() {
-      await messages.close();
+      stopping = true;
       await done;
     },
   };

@@ -84,6 +84,8 @@ export async function startKvsService(
           logger,
         }),
         describe: describeMessage,
+        // While this gemeente's KVS breaker is open, its messages wait in the stream.
+        gate: client.gate,
         logger: logger.child({ gemeente: gemeente.code }),
         metrics,
         concurrency: settings.concurrency ?? 16,

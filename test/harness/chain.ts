@@ -48,7 +48,7 @@ export interface TestChain {
 
 /** NATS, the KVS simulator (checking the delivery contract), the COA service and KVS delivery. */
 export async function startTestChain(opts: { logger?: Logger } = {}): Promise<TestChain> {
-  const logger = opts.logger ?? createLogger('test', { level: process.env.LOG_LEVEL ?? 'warn' });
+  const logger = opts.logger ?? createLogger('test', { level: process.env.LOG_LEVEL ?? 'error' });
   const nats = await startTestNats();
   const kvs = await startKvsSimulator({
     gemeenten: TEST_GEMEENTEN,

@@ -63,7 +63,9 @@ try {
     size,
     seed,
     gemeenten: info.gemeenten.map((g) => ({ code: g.code.slice(2), naam: g.naam })),
-    idPrefix: `D${seed.toString(36).toUpperCase()}`,
+    // A fresh prefix per run: the same --seed gives the same people, but new koppelingen, so a
+    // rerun is not swallowed by JetStream's duplicate window or the KVS's memory of event ids.
+    idPrefix: `D${seed.toString(36).toUpperCase()}${Date.now().toString(36).toUpperCase().slice(-4)}`,
   });
   say(
     `cohort: ${cohort.persons.length} inburgeraars (seed ${seed}), ${cohort.koppelingen.length} koppelingen, ${cohort.overdrachten.length} overdrachten`,

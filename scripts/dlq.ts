@@ -3,12 +3,14 @@
  *   npm run dlq -- list   [--service s] [--partner p] [--gemeente gm0797] [--type t] [--json]
  *   npm run dlq -- show   <seq> [--json]
  *   npm run dlq -- replay <seq> [<seq> ...] | --all | <filters>   [--json]
+ *   npm run dlq -- alerts [--json]   (the most recent operator alerts, newest last)
  * NATS: --nats <url>, else NATS_URL, else the running `npm start` chain, else 127.0.0.1:4222.
  * Output names ids, partners and reasons, never message bodies: those hold personal data.
  */
 import { parseArgs } from 'node:util';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import {
+  STREAMS,
   connectNats,
   getDeadLetter,
   listDeadLetters,
@@ -17,7 +19,7 @@ import {
 } from '@ketenhub/kit';
 import { findRunningChain } from './chain.ts';
 
-const USAGE = `usage: npm run dlq -- list|show|replay [seq ...] [--all] [--service s] [--partner p]
+const USAGE = `usage: npm run dlq -- list|show|replay|alerts [seq ...] [--all] [--service s] [--partner p]
                        [--gemeente gm0797] [--type t] [--json] [--nats url]`;
 
 const { values: opts, positionals } = parseArgs({
@@ -33,7 +35,7 @@ const { values: opts, positionals } = parseArgs({
   },
 });
 const [command, ...rest] = positionals;
-if (!command || !['list', 'show', 'replay'].includes(command)) {
+if (!command || !['list', 'show', 'replay', 'alerts'].includes(command)) {
   console.error(USAGE);
   process.exit(2);
 }
@@ -97,6 +99,30 @@ try {
     else {
       for (const l of letters) console.log(summary(l));
       console.log(`${letters.length} dead letter(s)`);
+    }
+  } else if (command === 'alerts') {
+    const info = await jsm.streams.info(STREAMS.alerts).catch((err: Error) => {
+      if (/not found/i.test(err.message)) return undefined; // the hub never ran on this server
+      throw err;
+    });
+    const alerts: unknown[] = [];
+    if (!info) {
+      console.log(opts.json ? JSON.stringify({ count: 0, alerts }) : '0 alert(s)');
+      process.exit(0);
+    }
+    const first = Math.max(info.state.first_seq, info.state.last_seq - 99);
+    for (let seq = first; info.state.messages > 0 && seq <= info.state.last_seq; seq++) {
+      const m = await jsm.streams.getMessage(STREAMS.alerts, { seq }).catch(() => null);
+      if (m) alerts.push(m.json());
+    }
+    if (opts.json) console.log(JSON.stringify({ count: alerts.length, alerts }));
+    else {
+      for (const a of alerts as Record<string, unknown>[]) {
+        console.log(
+          `${String(a.at).slice(0, 19)}  ${a.kind}  ${a.service}  ${a.gemeente ?? '-'}  ${a.eventId ?? '-'}  ${a.reason}`,
+        );
+      }
+      console.log(`${alerts.length} alert(s)`);
     }
   } else if (command === 'show') {
     if (seqs.length !== 1) throw new Error('show takes one sequence number');

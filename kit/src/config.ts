@@ -1,5 +1,5 @@
 /**
- * Configuration: one YAML file per service, validated by a JSON Schema at start-up so a bad
+ * Configuration: one YAML file for the whole hub, validated by a JSON Schema at start-up so a bad
  * value stops the process with its path instead of failing on the first message. Secrets are
  * not in the file: it says `${COA_API_KEY}` and the value comes from the environment.
  */

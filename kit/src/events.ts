@@ -7,7 +7,10 @@ export type Event<D> = Pick<
   'specversion' | 'id' | 'source' | 'type' | 'time' | 'datacontenttype' | 'dataschema'
 > & { gemeente: string; data: D };
 
-/** `urn:nld:oin:<OIN>:systeem:<name>`, the NL GOV CloudEvents source of a hub system. */
+/**
+ * `urn:nld:oin:<OIN>:systeem:<name>`, the NL GOV CloudEvents source of a hub system; `name` is
+ * the adapter folder (coa, duo, ...), which also names flows (`coa>kvs`).
+ */
 export function sourceUrn(oin: string, system: string): string {
   return `urn:nld:oin:${oin}:systeem:${system}`;
 }
@@ -34,4 +37,9 @@ export function buildEvent<D>(args: {
     gemeente: args.gemeente,
     data: args.data,
   };
+}
+
+/** The adapter a chain event came from, read from its `ce-source` header or source URN. */
+export function sourceSystem(source: string | undefined): string {
+  return source?.split(':systeem:')[1] ?? 'onbekend';
 }

@@ -17,8 +17,6 @@ export * from './ops-server.ts';
 export * from './http-edge.ts';
 export * from './partner-client.ts';
 export * from './config.ts';
-export * from './partner-client.ts';
-export * from './config.ts';
 export * from './hub-config.ts';
 export * from './lifecycle.ts';
 export * from './alerts.ts';

@@ -10,7 +10,8 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
 /** Outcome of one message in a flow. */
-export type MessageOutcome = 'delivered' | 'retried' | 'dead_lettered' | 'duplicate' | 'rejected';
+export type MessageOutcome =
+  'delivered' | 'retried' | 'dead_lettered' | 'duplicate' | 'rejected' | 'skipped';
 
 /** Outcome of one partner call, as the partner client counts it. */
 export type PartnerCallOutcome =

@@ -202,13 +202,15 @@ export interface PublishResult {
  */
 export async function publishEvent(
   js: JetStreamClient,
-  event: { id: string; type: string; gemeente: string },
+  event: { id: string; type: string; source: string; gemeente: string },
   body: Uint8Array | string,
   opts: { traceparent?: string } = {},
 ): Promise<PublishResult> {
   const h = natsHeaders();
   if (opts.traceparent) h.set('traceparent', opts.traceparent);
   h.set('ce-type', event.type);
+  // Which adapter the event came from, so consumers can label flows without parsing the body.
+  h.set('ce-source', event.source);
   try {
     const ack = await js.publish(subjectFor(event.gemeente, event.type), body, {
       msgID: event.id,

@@ -161,6 +161,18 @@ describe('createPartnerClient', () => {
     expect(seen).toHaveLength(6);
   });
 
+  it('retries, not dead-letters, when the partner refuses the hub credentials', async () => {
+    handler = (_req, res) => json(res, 401, { title: 'Unauthorized' });
+    const err = await make()
+      .request({ method: 'POST', url: '/x', data: {} })
+      .catch((e) => e);
+    expect(err).toMatchObject({
+      name: 'PartnerUnavailableError',
+      retryable: true,
+      rule: 'credentials',
+    });
+  });
+
   it('throws PartnerUnavailableError on a 503', async () => {
     handler = (_req, res) => json(res, 503, { title: 'down' });
     const c = make();

@@ -221,6 +221,18 @@ export function createPartnerClient(opts: PartnerClientOptions): PartnerClient {
     if ((status >= 200 && status < 300) || opts.treatAsSuccess?.(status, res.data) === true) {
       return { status, data: res.data, headers };
     }
+    if (status === 401 || status === 403) {
+      // Our credential is wrong or expired: a configuration fault, not the message's. Retried
+      // (and counted by the breaker, which then holds the consumer) instead of dead-lettering
+      // every message until someone fixes the key.
+      throw new PartnerUnavailableError(
+        `${name}: answered HTTP ${status} to the hub's credentials`,
+        {
+          partnerStatus: status,
+          rule: 'credentials',
+        },
+      );
+    }
     if (status === 408 || status === 429 || status >= 500) {
       const retryAfterMs = parseRetryAfter(headers['retry-after']);
       throw new PartnerUnavailableError(`${name}: answered HTTP ${status}`, {

@@ -35,8 +35,8 @@ export interface RunServiceOptions {
   service: string;
   /** Partner label for metrics and dead letters, e.g. `gemeente-kvs`. */
   partner: string;
-  /** Flow label for metrics, e.g. `keten>kvs`. */
-  flow: string;
+  /** Flow label for metrics, e.g. `coa>kvs`, or a function naming the flow of each message. */
+  flow: string | ((m: JsMsg) => string);
   nc: NatsConnection;
   consumer: Omit<DurableSpec, 'maxDeliver'>;
   backoff: BackoffPolicy;
@@ -85,7 +85,7 @@ export async function runService(opts: RunServiceOptions): Promise<RunningServic
   const concurrency = Math.max(1, opts.concurrency ?? 16);
   const inFlight = new Set<Promise<void>>();
   const histories = new Map<number, { at: string; error: string }[]>();
-  const labels = { flow, partner };
+  const flowOf = (m: JsMsg) => (typeof flow === 'string' ? flow : flow(m));
   const consumerLabel = { consumer: opts.consumer.durable };
   let stopping = false;
 
@@ -110,7 +110,7 @@ export async function runService(opts: RunServiceOptions): Promise<RunningServic
       });
       m.term(reason.slice(0, 200));
       histories.delete(m.seq);
-      metrics?.messages.inc({ ...labels, outcome: 'dead_lettered' });
+      metrics?.messages.inc({ flow: flowOf(m), partner, outcome: 'dead_lettered' });
       logger.warn(
         { eventId: context.eventId, seq: m.seq, attempts: m.info.deliveryCount, err: err.name },
         `dead-lettered: ${reason}`,
@@ -124,7 +124,7 @@ export async function runService(opts: RunServiceOptions): Promise<RunningServic
       return;
     }
     if (exhausted) {
-      metrics?.retriesExhausted.inc(labels);
+      metrics?.retriesExhausted.inc({ flow: flowOf(m), partner });
       await raiseAlert(js, {
         kind: 'retries-exhausted',
         service,
@@ -150,6 +150,7 @@ export async function runService(opts: RunServiceOptions): Promise<RunningServic
       const outcome = await opts.handler(m);
       m.ack();
       histories.delete(m.seq);
+      const labels = { flow: flowOf(m), partner };
       metrics?.messages.inc({ ...labels, outcome });
       if (outcome === 'delivered') {
         const enteredMs = m.info.timestampNanos / 1e6;
@@ -175,7 +176,7 @@ export async function runService(opts: RunServiceOptions): Promise<RunningServic
         const retryAfterMs = (err as { retryAfterMs?: number }).retryAfterMs;
         const delay = delayFor(backoff, attempt, retryAfterMs);
         m.nak(delay);
-        metrics?.messages.inc({ ...labels, outcome: 'retried' });
+        metrics?.messages.inc({ flow: flowOf(m), partner, outcome: 'retried' });
         logger.info({ seq: m.seq, attempt, delayMs: delay, err: err.name }, err.message);
       }
     }

@@ -57,7 +57,7 @@ export async function startCoaService(
     ctx: {
       pseudonymizer: createPseudonymizer(config.hub.pseudonymKey),
       servedGemeenten: servedGemeenten(config),
-      source: sourceUrn(config.hub.oin, 'coa-adapter'),
+      source: sourceUrn(config.hub.oin, 'coa'),
     },
     publish: async (event, traceparent) => {
       await publishEvent(js, event, JSON.stringify(event), { traceparent });

@@ -16,6 +16,7 @@ import {
   createProjector,
   provisionStreams,
   runService,
+  sourceSystem,
   startOpsServer,
   streamLimits,
   type HubConfig,
@@ -67,7 +68,7 @@ export async function startKvsService(
       await runService({
         service,
         partner: KVS_PARTNER,
-        flow: 'keten>kvs',
+        flow: (m) => `${sourceSystem(m.headers?.get('ce-source'))}>kvs`,
         nc,
         consumer: {
           stream: STREAMS.keten,

@@ -11,7 +11,7 @@ const update = process.env.UPDATE_GOLDEN === '1';
 export const testContext: TranslateContext = {
   pseudonymizer: createPseudonymizer('golden-test-key-not-a-secret-000000'),
   servedGemeenten: new Set(['gm0797', 'gm0796', 'gm0865']),
-  source: sourceUrn('00000001234567890000', 'coa-adapter'),
+  source: sourceUrn('00000001234567890000', 'coa'),
   now: () => new Date('2026-11-23T09:00:00.000Z'),
 };
 

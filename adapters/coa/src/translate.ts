@@ -71,6 +71,12 @@ function fail(violations: Violation[], what: string): void {
   if (violations.length > 0) throw new ValidationError(`invalid ${what}`, violations);
 }
 
+/** The translation must meet the chain contract before it may be published. */
+function checkedEvent<D>(event: Event<D>): Event<D> {
+  fail(schemas().validateEvent(event), 'chain event (translation)');
+  return event;
+}
+
 /**
  * COA koppeling → nl.inburgering.inburgeraar.gekoppeld. The event id is derived from the TVS
  * koppelingId, so the JSON push and the nightly CSV row of one koppeling are the same event.
@@ -126,14 +132,16 @@ export function koppelingToEvent(
     },
     bron: { kanaal, berichtId: msg.berichtId },
   };
-  return buildEvent({
-    id: nameBasedUuid(`coa:koppeling:${msg.koppelingId}`),
-    type: GEKOPPELD,
-    source: ctx.source,
-    gemeente,
-    data,
-    time: ctx.now?.(),
-  });
+  return checkedEvent(
+    buildEvent({
+      id: nameBasedUuid(`coa:koppeling:${msg.koppelingId}`),
+      type: GEKOPPELD,
+      source: ctx.source,
+      gemeente,
+      data,
+      time: ctx.now?.(),
+    }),
+  );
 }
 
 /**
@@ -179,12 +187,14 @@ export function overdrachtToEvent(
       : {}),
     casemanager: msg.casemanager,
   };
-  return buildEvent({
-    id: nameBasedUuid(`coa:overdracht:${msg.overdrachtId}`),
-    type: OVERGEDRAGEN,
-    source: ctx.source,
-    gemeente,
-    data,
-    time: ctx.now?.(),
-  });
+  return checkedEvent(
+    buildEvent({
+      id: nameBasedUuid(`coa:overdracht:${msg.overdrachtId}`),
+      type: OVERGEDRAGEN,
+      source: ctx.source,
+      gemeente,
+      data,
+      time: ctx.now?.(),
+    }),
+  );
 }

@@ -1,5 +1,5 @@
 import type { JsMsg } from '@nats-io/jetstream';
-import { schemas } from '@ketenhub/contracts';
+import { policies, schemas } from '@ketenhub/contracts';
 import {
   ValidationError,
   childSpan,
@@ -75,6 +75,8 @@ export function describeMessage(m: JsMsg): DeadLetterContext {
  */
 export function createKvsDelivery(deps: KvsDeliveryDeps): (m: JsMsg) => Promise<Outcome> {
   const { gemeente, client, projector, processingLog, logger } = deps;
+  // The contract every outbound message must pass is named by the partner's policy.
+  const deliverySchema = policies().policy(KVS_PARTNER).leveringsschema ?? KVS_DELIVERY_SCHEMA;
   return async (m) => {
     const event = parse(m);
     if (event.gemeente !== gemeente || !m.subject.startsWith(`keten.${gemeente}.`)) {
@@ -85,7 +87,7 @@ export function createKvsDelivery(deps: KvsDeliveryDeps): (m: JsMsg) => Promise<
     }
     const disclosure = projector.project(event);
     if (!disclosure) return 'skipped';
-    const violations = schemas().validate(KVS_DELIVERY_SCHEMA, disclosure.event);
+    const violations = schemas().validate(deliverySchema, disclosure.event);
     if (violations.length > 0) {
       throw new ValidationError('projected event breaks the KVS delivery contract', violations);
     }

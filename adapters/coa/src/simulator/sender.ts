@@ -2,7 +2,7 @@
  * Pushes a cohort into the hub's COA endpoint the way COA would: koppelingen as JSON pushes
  * and (a share of them) as one nightly TVS CSV export, then the warme overdracht of every adult
  * whose koppeling the hub accepted. Retryable failures are resent with the same body, so the
- * same berichtId and koppelingId: the hub is idempotent on those, which is what makes a retry
+ * same berichtId and koppelingId: the hub derives the event id from the koppelingId (or overdrachtId), which makes a retry
  * after a lost answer safe.
  */
 

@@ -104,8 +104,19 @@ try {
   }
   const sent = expected.size;
   const lost = sent - delivered;
+  // A person whose koppeling reached the KVS, for trying the right of access:
+  // npm run inzage -- --bsn <sampleBsn>
+  const deliveredKoppelingen = new Set(
+    report.accepted
+      .filter((a) => a.kind === 'koppeling' && seen.get(`gm${a.gemeenteCode}`)?.has(a.eventId))
+      .map((a) => a.koppelingId),
+  );
+  const sampleBsn = cohort.persons.find(
+    (p) => p.bsn && deliveredKoppelingen.has(p.koppelingId),
+  )?.bsn;
   const result = {
     inburgeraars: cohort.persons.length,
+    ...(sampleBsn ? { sampleBsn } : {}),
     seed,
     flows: [{ flow: 'coa>kvs', sent, delivered, lost, duplicates }],
     misrouted,

@@ -20,3 +20,4 @@ export * from './config.ts';
 export * from './hub-config.ts';
 export * from './lifecycle.ts';
 export * from './alerts.ts';
+export * from './inzage.ts';

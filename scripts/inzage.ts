@@ -1,0 +1,113 @@
+/**
+ * Right of access (AVG art. 15) for a privacy officer:
+ *   npm run inzage -- --bsn <bsn> [--vnummer <v-nummer>] [--gemeente gm0797] [--all] [--json]
+ * Lists every disclosure of data about that person: which partner, when, under which processing
+ * activity, for what purpose and on what legal basis, and which categories of data. `--all`
+ * adds attempts that did not disclose (refused or failed). The BSN is turned into the hub's
+ * pseudonym here and never sent anywhere: the processing log holds only pseudonyms.
+ * Key: KETENHUB_PSEUDONYM_KEY (in development, the one `npm start` keeps in .tmp/).
+ * NATS: --nats <url>, else NATS_URL, else the running `npm start` chain, else 127.0.0.1:4222.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { jetstream, jetstreamManager } from '@nats-io/jetstream';
+import { policies } from '@ketenhub/contracts';
+import {
+  bsnProblem,
+  connectNats,
+  createPseudonymizer,
+  disclosuresFor,
+  normaliseVnummer,
+  type DisclosureView,
+} from '@ketenhub/kit';
+import { TMP, findRunningChain } from './chain.ts';
+
+const USAGE =
+  'usage: npm run inzage -- --bsn <bsn> [--vnummer <v-nummer>] [--gemeente gm0797] [--all] [--json] [--nats url]';
+
+function fail(message: string): never {
+  console.error(`inzage: ${message}\n${USAGE}`);
+  process.exit(2);
+}
+
+let opts;
+try {
+  opts = parseArgs({
+    options: {
+      bsn: { type: 'string' },
+      vnummer: { type: 'string' },
+      gemeente: { type: 'string', multiple: true },
+      all: { type: 'boolean', default: false },
+      json: { type: 'boolean', default: false },
+      nats: { type: 'string' },
+    },
+  }).values;
+} catch (err) {
+  fail((err as Error).message);
+}
+if (!opts.bsn && !opts.vnummer)
+  fail('give --bsn (and --vnummer when the person was known by it first)');
+if (opts.bsn) {
+  const problem = bsnProblem(opts.bsn);
+  if (problem) fail(`--bsn ${problem}`);
+}
+let vnummer: string | undefined;
+if (opts.vnummer) {
+  try {
+    vnummer = normaliseVnummer(opts.vnummer);
+  } catch (err) {
+    fail(`--vnummer: ${(err as Error).message}`);
+  }
+}
+for (const g of opts.gemeente ?? [])
+  if (!/^gm[0-9]{4}$/.test(g)) fail(`--gemeente ${g}: must look like gm0797`);
+
+function pseudonymKey(): string {
+  const fromEnv = process.env.KETENHUB_PSEUDONYM_KEY;
+  if (fromEnv) return fromEnv;
+  const devFile = join(TMP, 'dev-secrets.json');
+  const dev = existsSync(devFile)
+    ? (JSON.parse(readFileSync(devFile, 'utf8')) as Record<string, string>).KETENHUB_PSEUDONYM_KEY
+    : undefined;
+  if (!dev) fail('KETENHUB_PSEUDONYM_KEY is not set (and no development key in .tmp/)');
+  return dev;
+}
+
+const pseudonymizer = createPseudonymizer(pseudonymKey());
+const betrokkenen = [
+  ...(opts.bsn ? [pseudonymizer.inburgeraarId({ bsn: opts.bsn, vnummer: vnummer ?? '' })] : []),
+  ...(vnummer ? [pseudonymizer.inburgeraarId({ vnummer })] : []),
+];
+
+const url =
+  opts.nats ?? process.env.NATS_URL ?? (await findRunningChain())?.nats ?? 'nats://127.0.0.1:4222';
+const nc = await connectNats(url, 'inzage-cli');
+let disclosures: DisclosureView[];
+try {
+  disclosures = await disclosuresFor(jetstream(nc), await jetstreamManager(nc), policies(), {
+    betrokkenen,
+    ...(opts.gemeente?.length ? { gemeenten: opts.gemeente } : {}),
+    includeFailed: opts.all,
+  });
+} finally {
+  await nc.drain();
+}
+
+if (opts.json) {
+  console.log(JSON.stringify({ betrokkenen, count: disclosures.length, disclosures }));
+} else {
+  console.log(`Verstrekkingen over deze persoon: ${disclosures.length}\n`);
+  for (const d of disclosures) {
+    console.log(`${d.tijdstip}  ${d.ontvanger.partner} (${d.ontvanger.endpoint})  ${d.status}`);
+    console.log(`  activiteit  ${d.activiteit.id} ${d.activiteit.naam}`);
+    console.log(`  doel        ${d.activiteit.doel}`);
+    console.log(
+      `  grondslag   ${d.activiteit.grondslag.wet}${d.activiteit.grondslag.avg ? `; AVG ${d.activiteit.grondslag.avg}` : ''}`,
+    );
+    console.log(
+      `  gegevens    ${d.categorieen.map((c) => c.naam + (c.bijzonder ? ' (bijzonder)' : '')).join('; ')}`,
+    );
+    console.log(`  bericht     ${d.eventType} ${d.eventId}\n`);
+  }
+}

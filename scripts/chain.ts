@@ -19,6 +19,7 @@ import { join, resolve } from 'node:path';
 import {
   REPO_ROOT,
   connectNats,
+  hashApiKey,
   isNatsReachable,
   loadHubConfig,
   provisionStreams,
@@ -54,8 +55,12 @@ export interface Chain {
 /**
  * Secrets for local development only: generated once, kept in .tmp/ (git-ignored, mode 0600)
  * so pseudonyms stay stable across restarts. A real deployment sets them in the environment.
+ * COA's key stays here in plaintext for the demo (it goes to .tmp/chain.json); the services get
+ * only its scrypt hash in KETENHUB_COA_API_KEY_HASH, as a deployment configures them. Setting
+ * KETENHUB_COA_API_KEY yourself uses that key; set KETENHUB_COA_API_KEY_HASH only together
+ * with it, or the demo presents a key the hash does not match.
  */
-function devSecrets(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+function devSecrets(env: NodeJS.ProcessEnv): { env: NodeJS.ProcessEnv; coaApiKey: string } {
   mkdirSync(TMP, { recursive: true });
   let stored: Record<string, string> = {};
   if (existsSync(SECRETS_FILE))
@@ -73,8 +78,12 @@ function devSecrets(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
     chmodSync(SECRETS_FILE, 0o600);
   }
   const out = { ...env };
-  for (const name of wanted) out[name] ??= stored[name];
-  return out;
+  out.KETENHUB_PSEUDONYM_KEY ??= stored.KETENHUB_PSEUDONYM_KEY;
+  const coaApiKey = env.KETENHUB_COA_API_KEY || stored.KETENHUB_COA_API_KEY!;
+  // A fresh salt per start is fine: the hash is not kept, only the key is.
+  out.KETENHUB_COA_API_KEY_HASH ||= hashApiKey(coaApiKey);
+  delete out.KETENHUB_COA_API_KEY;
+  return { env: out, coaApiKey };
 }
 
 async function waitForHealth(url: string, child: ChildProcess, name: string, timeoutMs = 30_000) {
@@ -101,7 +110,7 @@ export async function startChain(
   opts: { env?: NodeJS.ProcessEnv; log?: (line: string) => void } = {},
 ): Promise<Chain> {
   const log = opts.log ?? (() => undefined);
-  const env = devSecrets(opts.env ?? process.env);
+  const { env, coaApiKey } = devSecrets(opts.env ?? process.env);
   const config = loadHubConfig(undefined, env);
 
   let localNats: LocalNats | undefined;
@@ -187,7 +196,7 @@ export async function startChain(
       pid: process.pid,
       nats: natsUrl,
       coa: `http://${coaSettings.host ?? '127.0.0.1'}:${coaSettings.port}`,
-      coaApiKey: config.partners.coa.apiKey,
+      coaApiKey,
       kvsSimulator,
       health: {
         coa: `${coaOps}/health`,

@@ -5,7 +5,8 @@
  * activity, for what purpose and on what legal basis, and which categories of data. `--all`
  * adds attempts that did not disclose (refused or failed). The BSN is turned into the hub's
  * pseudonym here and never sent anywhere: the processing log holds only pseudonyms.
- * Key: KETENHUB_PSEUDONYM_KEY (in development, the one `npm start` keeps in .tmp/).
+ * Key: KETENHUB_PSEUDONYM_KEY (in development, the one `npm start` keeps in .tmp/), and during a
+ * key rotation also KETENHUB_PSEUDONYM_KEY_PREVIOUS.
  * NATS: --nats <url>, else NATS_URL, else the running `npm start` chain, else 127.0.0.1:4222.
  */
 import { existsSync, readFileSync } from 'node:fs';
@@ -74,11 +75,17 @@ function pseudonymKey(): string {
   return dev;
 }
 
-const pseudonymizer = createPseudonymizer(pseudonymKey());
-const betrokkenen = [
-  ...(opts.bsn ? [pseudonymizer.inburgeraarId({ bsn: opts.bsn, vnummer: vnummer ?? '' })] : []),
-  ...(vnummer ? [pseudonymizer.inburgeraarId({ vnummer })] : []),
-];
+// During a key rotation records made under the previous key are still in the log.
+const keys = [pseudonymKey(), process.env.KETENHUB_PSEUDONYM_KEY_PREVIOUS].filter(
+  (k): k is string => !!k,
+);
+const betrokkenen = keys.flatMap((key) => {
+  const pseudonymizer = createPseudonymizer(key);
+  return [
+    ...(opts.bsn ? [pseudonymizer.inburgeraarId({ bsn: opts.bsn, vnummer: vnummer ?? '' })] : []),
+    ...(vnummer ? [pseudonymizer.inburgeraarId({ vnummer })] : []),
+  ];
+});
 
 const url =
   opts.nats ?? process.env.NATS_URL ?? (await findRunningChain())?.nats ?? 'nats://127.0.0.1:4222';

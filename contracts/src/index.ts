@@ -2,7 +2,9 @@ export { createAjv } from './ajv.ts';
 export { toViolations, pointerToField, type Violation } from './violations.ts';
 export { SchemaRegistry, schemas, SCHEMA_DIR, ENVELOPE_ID, type SchemaEntry } from './registry.ts';
 export {
+  durationDays,
   loadPolicies,
+  retentionDays,
   policies,
   schemaHasPath,
   type Activity,

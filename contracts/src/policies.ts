@@ -24,8 +24,28 @@ export interface Activity {
 }
 
 export interface Register {
+  logboek: { bewaartermijn: string };
   categorieen: Record<string, Category>;
   activiteiten: Activity[];
+}
+
+/** Days in an ISO 8601 duration of years, months and days (a month counts 31, a year 366). */
+export function durationDays(iso: string): number {
+  const m = /^P(?:(\d+)Y)?(?:(\d+)M)?(?:(\d+)D)?$/.exec(iso);
+  if (!m) throw new Error(`not an ISO 8601 duration of Y/M/D: ${iso}`);
+  return Number(m[1] ?? 0) * 366 + Number(m[2] ?? 0) * 31 + Number(m[3] ?? 0);
+}
+
+/**
+ * How long the hub may keep what it holds, from the register: chain events and dead letters
+ * as long as the longest activity's bewaartermijn, the processing log as the register says.
+ * Rounded up, so a stream never drops data before the register allows.
+ */
+export function retentionDays(register: Register): { keten: number; processingLog: number } {
+  return {
+    keten: Math.max(...register.activiteiten.map((a) => durationDays(a.bewaartermijn))),
+    processingLog: durationDays(register.logboek.bewaartermijn),
+  };
 }
 
 export interface PolicyRule {

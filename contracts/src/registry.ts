@@ -13,8 +13,8 @@ export interface SchemaEntry {
   /** Path below contracts/schemas, e.g. `coa/koppeling.schema.json`. */
   file: string;
   title: string;
-  /** The chain event type whose `data` this schema describes, when it is one. */
-  eventType?: string;
+  /** The chain event types whose `data` this schema describes (several share one shape). */
+  eventTypes?: string[];
   schema: Record<string, unknown>;
 }
 
@@ -43,16 +43,26 @@ export class SchemaRegistry {
       const id = schema.$id;
       if (typeof id !== 'string') throw new Error(`${path}: schema has no $id`);
       if (this.#entries.has(id)) throw new Error(`${path}: duplicate $id ${id}`);
-      const eventType = schema['x-event-type'];
+      const declared = schema['x-event-type'];
+      const eventTypes =
+        typeof declared === 'string'
+          ? [declared]
+          : Array.isArray(declared)
+            ? (declared as string[])
+            : [];
       const entry: SchemaEntry = {
         id,
         file: relative(dir, path),
         title: typeof schema.title === 'string' ? schema.title : id,
         schema,
-        ...(typeof eventType === 'string' ? { eventType } : {}),
+        ...(eventTypes.length > 0 ? { eventTypes } : {}),
       };
       this.#entries.set(id, entry);
-      if (entry.eventType) this.#byEventType.set(entry.eventType, entry);
+      for (const type of eventTypes) {
+        if (this.#byEventType.has(type))
+          throw new Error(`${path}: event type ${type} has two schemas`);
+        this.#byEventType.set(type, entry);
+      }
       this.#ajv.addSchema(schema);
     }
     for (const id of this.#entries.keys()) {

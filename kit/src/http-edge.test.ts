@@ -2,6 +2,7 @@ import { Writable } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { PartnerUnavailableError, ValidationError } from './errors.ts';
+import { hashApiKey } from './api-key-hash.ts';
 import { createHttpEdge, requireGemeente, requireKind } from './http-edge.ts';
 import { createLogger } from './log.ts';
 import { createMetrics, type Metrics } from './metrics.ts';
@@ -352,7 +353,7 @@ describe('createHttpEdge', () => {
         logger,
         credentials: [{ id: 'a', kind: 'coa', apiKey: '' }],
       }),
-    ).toThrow(/apiKey is empty/);
+    ).toThrow(/no apiKeyHash, apiKey or mtls binding/);
     expect(() =>
       createHttpEdge({
         service: 'x',
@@ -363,5 +364,180 @@ describe('createHttpEdge', () => {
         ],
       }),
     ).toThrow(/used twice/);
+  });
+});
+
+describe('createHttpEdge with hashed keys', () => {
+  // Cheap parameters keep the test fast; the format and the code path are those of production.
+  const FAST = { N: 2 ** 10, r: 8, p: 1 };
+  let app: FastifyInstance;
+  let metrics: Metrics;
+  let logs: ReturnType<typeof sink>;
+
+  async function build(keyCacheMs?: number) {
+    metrics = createMetrics('edge-test');
+    logs = sink();
+    app = createHttpEdge({
+      service: 'edge-test',
+      logger: createLogger('edge-test', { destination: logs.stream, level: 'debug' }),
+      metrics,
+      credentials: [
+        { id: 'coa', kind: 'coa', apiKeyHash: hashApiKey(COA_KEY, FAST) },
+        {
+          id: 'kvs-gm0797',
+          kind: 'gemeente-kvs',
+          apiKeyHash: hashApiKey(KVS_KEY, FAST),
+          gemeenten: ['gm0797'],
+        },
+      ],
+      ...(keyCacheMs === undefined ? {} : { keyCacheMs }),
+    });
+    app.post('/v1/koppelingen', async (request, reply) => {
+      requireKind(request, 'coa');
+      return reply.code(202).send({ by: request.principal?.id });
+    });
+    await app.ready();
+  }
+
+  afterEach(async () => {
+    await app.close();
+  });
+
+  it.each([
+    ['with the verdict cache', undefined],
+    ['without it', 0],
+  ])('accepts the key whose hash is configured, %s, again and again', async (_, ttl) => {
+    await build(ttl);
+    for (let i = 0; i < 3; i++) {
+      const res = await app.inject({
+        method: 'POST',
+        url: '/v1/koppelingen',
+        headers: { authorization: `Bearer ${COA_KEY}` },
+        payload: {},
+      });
+      expect(res.statusCode).toBe(202);
+      expect(res.json()).toEqual({ by: 'coa' });
+    }
+  });
+
+  it('answers a wrong key 401 problem+json, counted without the key in metrics or logs', async () => {
+    await build();
+    const wrong = 'definitely-not-the-key-0123456789';
+    for (let i = 0; i < 2; i++) {
+      const res = await app.inject({
+        method: 'POST',
+        url: '/v1/koppelingen',
+        headers: { 'x-api-key': wrong },
+        payload: {},
+      });
+      expect(res.statusCode).toBe(401);
+      expect(res.headers['content-type']).toContain('application/problem+json');
+      expect(res.json()).toMatchObject({
+        type: 'https://ketenhub.nl/problems/unauthorized',
+        status: 401,
+        detail: 'the API key is not valid',
+      });
+    }
+    const text = await metrics.registry.metrics();
+    expect(text).toContain(
+      'ketenhub_auth_failures_total{partner="unknown",reason="invalid",service="edge-test"} 2',
+    );
+    expect(text).not.toContain(wrong);
+    expect(logs.text()).toContain('authentication failed');
+    expect(logs.text()).not.toContain(wrong);
+    expect(logs.text()).not.toContain(COA_KEY);
+  });
+
+  it('answers a valid key of another kind 403 on this API', async () => {
+    await build();
+    const res = await app.inject({
+      method: 'POST',
+      url: '/v1/koppelingen',
+      headers: { authorization: `Bearer ${KVS_KEY}` },
+      payload: {},
+    });
+    expect(res.statusCode).toBe(403);
+    expect(res.headers['content-type']).toContain('application/problem+json');
+    expect(res.json()).toMatchObject({
+      type: 'https://ketenhub.nl/problems/forbidden',
+      errors: [{ field: 'credential', rule: 'credential-scope' }],
+    });
+    expect(await counter(metrics, 'ketenhub_auth_failures_total')).toContain(
+      'partner="kvs-gm0797",reason="forbidden",service="edge-test"} 1',
+    );
+  });
+
+  it('answers 429 instead of queueing without bound when made-up keys flood in', async () => {
+    // A slow hash and many distinct wrong keys at once: two are hashed at a time, 64 wait,
+    // the rest are told to come back.
+    metrics = createMetrics('edge-test');
+    app = createHttpEdge({
+      service: 'edge-test',
+      logger: createLogger('edge-test', { destination: sink().stream }),
+      metrics,
+      credentials: [{ id: 'coa', kind: 'coa', apiKeyHash: hashApiKey(COA_KEY) }],
+    });
+    app.post('/v1/koppelingen', async (_request, reply) => reply.code(202).send({}));
+    await app.ready();
+    const answers = await Promise.all(
+      Array.from({ length: 72 }, (_, i) =>
+        app.inject({
+          method: 'POST',
+          url: '/v1/koppelingen',
+          headers: { 'x-api-key': `made-up-key-number-${i}-0123456789` },
+          payload: {},
+        }),
+      ),
+    );
+    const statuses = answers.map((a) => a.statusCode);
+    expect(statuses.filter((s) => s === 429).length).toBeGreaterThan(0);
+    expect(statuses.every((s) => s === 401 || s === 429)).toBe(true);
+    const busy = answers.find((a) => a.statusCode === 429)!;
+    expect(busy.headers['content-type']).toContain('application/problem+json');
+    expect(busy.headers['retry-after']).toBe('1');
+  });
+
+  it('hashes a burst of requests with the same new key once, so none is turned away', async () => {
+    metrics = createMetrics('edge-test');
+    app = createHttpEdge({
+      service: 'edge-test',
+      logger: createLogger('edge-test', { destination: sink().stream }),
+      metrics,
+      credentials: [{ id: 'coa', kind: 'coa', apiKeyHash: hashApiKey(COA_KEY) }],
+    });
+    app.post('/v1/koppelingen', async (_request, reply) => reply.code(202).send({}));
+    await app.ready();
+    // More than the 2 hashing + 64 waiting that would otherwise fit.
+    const answers = await Promise.all(
+      Array.from({ length: 100 }, () =>
+        app.inject({
+          method: 'POST',
+          url: '/v1/koppelingen',
+          headers: { 'x-api-key': COA_KEY },
+          payload: {},
+        }),
+      ),
+    );
+    expect(new Set(answers.map((a) => a.statusCode))).toEqual(new Set([202]));
+  });
+
+  it('refuses a malformed hash, or a hash and a plaintext key together, at start-up', () => {
+    const logger = createLogger('x', { destination: sink().stream });
+    expect(() =>
+      createHttpEdge({
+        service: 'x',
+        logger,
+        credentials: [{ id: 'a', kind: 'coa', apiKeyHash: 'sha256:abcdef' }],
+      }),
+    ).toThrow(/not of the form scrypt/);
+    expect(() =>
+      createHttpEdge({
+        service: 'x',
+        logger,
+        credentials: [
+          { id: 'a', kind: 'coa', apiKeyHash: hashApiKey(COA_KEY, FAST), apiKey: COA_KEY },
+        ],
+      }),
+    ).toThrow(/not both/);
   });
 });

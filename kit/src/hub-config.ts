@@ -1,9 +1,16 @@
+import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { schemas } from '@ketenhub/contracts';
-import type { HubConfig } from '@ketenhub/contracts/generated';
+import { policies, retentionDays, schemas, type Register } from '@ketenhub/contracts';
+import type {
+  EdgeTlsConfig,
+  HubConfig,
+  PartnerCredentialConfig,
+} from '@ketenhub/contracts/generated';
 import { loadConfig } from './config.ts';
-import { DEFAULT_LIMITS, type StreamLimits } from './nats.ts';
+import { ConfigError } from './errors.ts';
+import type { EdgeTls, PartnerCredential } from './http-edge.ts';
+import { DEFAULT_LIMITS, type NatsAuth, type StreamLimits } from './nats.ts';
 
 export type { HubConfig };
 
@@ -27,7 +34,84 @@ export function servedGemeenten(config: HubConfig): Set<string> {
   return new Set(config.gemeenten.map((g) => g.code));
 }
 
-/** Stream limits from the config, defaults where it is silent. */
-export function streamLimits(config: HubConfig): StreamLimits {
-  return { ...DEFAULT_LIMITS, ...config.streams } as StreamLimits;
+/** Stream limits: the processing register's retention, shortened where the config says so. */
+export function streamLimits(
+  config: HubConfig,
+  register: Register = policies().register,
+): StreamLimits {
+  // The register sets the ceiling: config may keep data shorter, never longer.
+  const max = retentionDays(register);
+  const s = config.streams ?? {};
+  return {
+    ketenMaxAgeDays: Math.min(s.ketenMaxAgeDays ?? max.keten, max.keten),
+    deadLetterMaxAgeDays: Math.min(s.deadLetterMaxAgeDays ?? max.keten, max.keten),
+    processingLogMaxAgeDays: Math.min(
+      s.processingLogMaxAgeDays ?? max.processingLog,
+      max.processingLog,
+    ),
+    replicas: s.replicas ?? DEFAULT_LIMITS.replicas,
+  };
+}
+
+/** The NATS user of this process, from `nats.user`/`nats.password`; empty = none. */
+export function natsAuth(config: HubConfig): NatsAuth {
+  return { user: config.nats.user ?? '', password: config.nats.password ?? '' };
+}
+
+/**
+ * A partner's credential from `partners.<name>`. A plaintext `apiKey` is a development aid: in
+ * production (`hub.production`) it is refused, so a deployment cannot drift into keeping keys in
+ * the clear.
+ */
+export function credentialFromConfig(
+  config: HubConfig,
+  partner: keyof HubConfig['partners'],
+  kind: string = partner,
+): PartnerCredential {
+  const c: PartnerCredentialConfig = config.partners[partner];
+  if (config.hub.production === true && (c.apiKey ?? '') !== '') {
+    throw new ConfigError(
+      `partners.${partner}.apiKey: a plaintext key is not accepted in production; ` +
+        'set apiKeyHash (npm run hash-key)',
+      { field: `partners.${partner}.apiKey`, rule: 'production' },
+    );
+  }
+  if (!c.apiKey && !c.apiKeyHash && !c.mtls) {
+    throw new ConfigError(
+      `partners.${partner}: no credential; set apiKeyHash (npm run hash-key), or mtls`,
+      { field: `partners.${partner}`, rule: 'required' },
+    );
+  }
+  return {
+    id: partner,
+    kind,
+    ...(c.apiKeyHash ? { apiKeyHash: c.apiKeyHash } : {}),
+    ...(c.apiKey ? { apiKey: c.apiKey } : {}),
+    ...(c.mtls ? { mtls: c.mtls } : {}),
+    ...(c.gemeenten ? { gemeenten: c.gemeenten } : {}),
+  };
+}
+
+/** PEM contents for the edge from a `services.<name>.tls` block; a missing file stops the start. */
+export function edgeTlsFromConfig(
+  tls: EdgeTlsConfig | undefined,
+  where: string,
+): EdgeTls | undefined {
+  if (!tls) return undefined;
+  const read = (file: string, key: string): Buffer => {
+    try {
+      return readFileSync(resolve(REPO_ROOT, file));
+    } catch (err) {
+      throw new ConfigError(`${where}.${key}: cannot read ${file}: ${(err as Error).message}`, {
+        field: `${where}.${key}`,
+        cause: err,
+      });
+    }
+  };
+  return {
+    cert: read(tls.certFile, 'certFile'),
+    key: read(tls.keyFile, 'keyFile'),
+    ...(tls.caFile ? { ca: read(tls.caFile, 'caFile') } : {}),
+    ...(tls.requestCert !== undefined ? { requestCert: tls.requestCert } : {}),
+  };
 }

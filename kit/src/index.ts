@@ -15,6 +15,7 @@ export * from './log.ts';
 export * from './metrics.ts';
 export * from './ops-server.ts';
 export * from './http-edge.ts';
+export * from './api-key-hash.ts';
 export * from './partner-client.ts';
 export * from './config.ts';
 export * from './hub-config.ts';

@@ -32,7 +32,10 @@ export interface Metrics {
   partnerCalls: Counter<'partner' | 'endpoint' | 'outcome'>;
   /** Requests at the HTTP edge by route pattern and status code. */
   httpRequests: Counter<'route' | 'status'>;
-  /** Failed authentications and authorisations; reason 'missing' | 'invalid' | 'forbidden'. */
+  /**
+   * Failed authentications and authorisations; reason 'missing' | 'invalid' |
+   * 'invalid-certificate' | 'certificate-required' | 'forbidden' (http-edge.ts).
+   */
   authFailures: Counter<'partner' | 'reason'>;
   /** Messages dead-lettered because every retry failed: each one also raises an alert. */
   retriesExhausted: Counter<'flow' | 'partner'>;

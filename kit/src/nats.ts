@@ -16,7 +16,8 @@ import {
   type JetStreamManager,
   type StreamConfig,
 } from '@nats-io/jetstream';
-import { InfrastructureError } from './errors.ts';
+import { policies, retentionDays } from '@ketenhub/contracts';
+import { ConfigError, InfrastructureError } from './errors.ts';
 
 /**
  * Streams of the hub. Subjects carry no personal data: `keten.<gemeente>.<domain>.<event>`,
@@ -39,10 +40,12 @@ export interface StreamLimits {
   replicas: number;
 }
 
+/** The processing register's retention on one server; hub-config's streamLimits may shorten it. */
+const registerRetention = retentionDays(policies().register);
 export const DEFAULT_LIMITS: StreamLimits = {
-  ketenMaxAgeDays: 90,
-  deadLetterMaxAgeDays: 90,
-  processingLogMaxAgeDays: 365,
+  ketenMaxAgeDays: registerRetention.keten,
+  deadLetterMaxAgeDays: registerRetention.keten,
+  processingLogMaxAgeDays: registerRetention.processingLog,
   replicas: 1,
 };
 
@@ -98,38 +101,117 @@ export function streamConfigs(limits: StreamLimits = DEFAULT_LIMITS): Partial<St
 }
 
 /**
+ * Credentials of one NATS user (deploy/nats/permissions.conf). Empty or absent = connect without
+ * authentication, as the local development server expects.
+ */
+export interface NatsAuth {
+  user?: string;
+  password?: string;
+}
+
+/**
+ * Reply subjects of a user's requests start with `_INBOX_<user>.` instead of the shared
+ * `_INBOX.`: the permissions let each user subscribe to its own inbox only, so no service can
+ * read the answers (stream messages, dead letters) meant for another.
+ */
+export function inboxPrefixFor(user: string): string {
+  return `_INBOX_${user}`;
+}
+
+/**
  * `url` may list several servers separated by commas (`NATS_URL` for a cluster); nats.js takes
  * a single string as one server, so the list is split here and the client fails over between
- * them.
+ * them. Services pass the user of their config (`natsAuth(config)`); without `auth` the user
+ * comes from `NATS_USER` / `NATS_PASSWORD`, so the operator commands (`npm run dlq`, ...) run
+ * as whichever user the operator sets, like `NATS_URL`.
  */
-export async function connectNats(url: string, name: string): Promise<NatsConnection> {
+export async function connectNats(
+  url: string,
+  name: string,
+  auth: NatsAuth = { user: process.env.NATS_USER, password: process.env.NATS_PASSWORD },
+): Promise<NatsConnection> {
   const servers = url
     .split(',')
     .map((s) => s.trim())
     .filter((s) => s !== '');
+  const user = auth.user ?? '';
+  const password = auth.password ?? '';
+  if (user === '' && password !== '') {
+    throw new ConfigError('nats.password is set but nats.user is empty', {
+      field: 'nats.user',
+      rule: 'required',
+    });
+  }
+  // The user name becomes a subject token (the inbox prefix).
+  if (user !== '' && !/^[A-Za-z0-9_-]+$/.test(user)) {
+    throw new ConfigError(`nats.user ${JSON.stringify(user)} may hold only A-Z a-z 0-9 _ -`, {
+      field: 'nats.user',
+      rule: 'pattern',
+    });
+  }
   try {
     return await connect({
       servers,
       name,
       maxReconnectAttempts: -1,
       reconnectTimeWait: 500,
+      // Otherwise the client builds two Error objects (stack traces) for every request, so for
+      // every JetStream publish: about a tenth of a delivery service's CPU (bench/README.md).
+      // Failures are wrapped in InfrastructureError with their cause where they happen anyway.
+      noAsyncTraces: true,
+      ...(user === '' ? {} : { user, pass: password, inboxPrefix: inboxPrefixFor(user) }),
     });
   } catch (err) {
-    throw new InfrastructureError(`cannot connect to NATS at ${url}`, { cause: err });
+    // The message names the server and the user, never the password.
+    const who = user === '' ? '' : ` as ${user}`;
+    throw new InfrastructureError(`cannot connect to NATS at ${url}${who}`, { cause: err });
   }
 }
 
-/** Creates the stream, or updates it to `config` when it exists. Safe to run at every start. */
+/** Names of the fields of `wanted` whose value differs in `current`. */
+function changedFields(current: object, wanted: object): string[] {
+  const now = current as Record<string, unknown>;
+  return Object.entries(wanted)
+    .filter(([key, value]) => JSON.stringify(now[key]) !== JSON.stringify(value))
+    .map(([key]) => key);
+}
+
+/** nats.js rejects a refused request with a RequestError whose cause names the violation. */
+function isPermissionError(err: unknown): boolean {
+  for (let e = err as { name?: unknown; cause?: unknown } | undefined; e; e = e.cause as never) {
+    if (e.name === 'PermissionViolationError') return true;
+  }
+  return false;
+}
+
+/**
+ * Creates the stream, or updates it to `config` when it differs. Safe to run at every start. A
+ * stream that already matches is only read, so a service whose NATS user may read but not
+ * change streams (deploy/nats/permissions.conf) starts once the provisioner has run.
+ */
 export async function ensureStream(
   jsm: JetStreamManager,
   config: Partial<StreamConfig> & { name: string },
 ): Promise<void> {
+  let step = 'read';
   try {
-    const info = await jsm.streams.info(config.name);
-    await jsm.streams.update(config.name, { ...info.config, ...config });
+    try {
+      const info = await jsm.streams.info(config.name);
+      if (changedFields(info.config, config).length === 0) return;
+      step = 'update';
+      await jsm.streams.update(config.name, { ...info.config, ...config });
+    } catch (err) {
+      if (!isNotFound(err)) throw err;
+      step = 'create';
+      await jsm.streams.add(config);
+    }
   } catch (err) {
-    if (!isNotFound(err)) throw err;
-    await jsm.streams.add(config);
+    if (!isPermissionError(err)) throw err;
+    throw new ConfigError(
+      `stream ${config.name}: this NATS user may not ${step} it; ` +
+        'run `npm run provision` with the provisioner user first (deploy/nats/permissions.conf)',
+      { cause: err },
+    );
   }
 }
 
@@ -154,7 +236,10 @@ export interface DurableSpec {
   maxAckPending?: number;
 }
 
-/** Creates or updates a durable pull consumer with explicit acks. */
+/**
+ * Creates or updates a durable pull consumer with explicit acks; one that already matches is only
+ * read.
+ */
 export async function ensureConsumer(jsm: JetStreamManager, spec: DurableSpec): Promise<void> {
   const config: Partial<ConsumerConfig> = {
     durable_name: spec.durable,
@@ -166,7 +251,8 @@ export async function ensureConsumer(jsm: JetStreamManager, spec: DurableSpec): 
     max_ack_pending: spec.maxAckPending ?? 1000,
   };
   try {
-    await jsm.consumers.info(spec.stream, spec.durable);
+    const info = await jsm.consumers.info(spec.stream, spec.durable);
+    if (changedFields(info.config, config).length === 0) return;
     await jsm.consumers.update(spec.stream, spec.durable, config);
   } catch (err) {
     if (!isNotFound(err)) throw err;

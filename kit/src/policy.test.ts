@@ -53,3 +53,30 @@ describe('createProjector (gemeente-kvs)', () => {
     expect(d?.event.data).toEqual({ inburgeraarId: 'ih-x', persoon: { bsn: '999990019' } });
   });
 });
+
+describe('projectFields copies like structuredClone', () => {
+  it('keeps a parsed __proto__ key as data, not as the prototype', () => {
+    const data = JSON.parse('{"b":{"__proto__":{"x":1},"y":2}}') as { b: object };
+    const out = projectFields(data, ['b']) as { b: Record<string, unknown> };
+    expect(Object.getPrototypeOf(out.b)).toBe(Object.prototype);
+    expect(Object.keys(out.b)).toEqual(['__proto__', 'y']);
+    expect(JSON.stringify(out)).toBe(JSON.stringify(data));
+  });
+
+  it('gives the same result as structuredClone for any JSON value (property)', () => {
+    fc.assert(
+      fc.property(fc.jsonValue(), (v) => {
+        const out = projectFields({ v }, ['v']) as { v: unknown };
+        expect(out.v).toStrictEqual(structuredClone(v));
+      }),
+    );
+  });
+
+  it('still copies a Date as a Date', () => {
+    const when = new Date('2026-09-01T00:00:00Z');
+    const out = projectFields({ when }, ['when']) as { when: Date };
+    expect(out.when).toBeInstanceOf(Date);
+    expect(out.when).not.toBe(when);
+    expect(out.when.getTime()).toBe(when.getTime());
+  });
+});

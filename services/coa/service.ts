@@ -6,6 +6,9 @@ import {
   createLogger,
   createMetrics,
   createPseudonymizer,
+  credentialFromConfig,
+  edgeTlsFromConfig,
+  natsAuth,
   provisionStreams,
   publishEvent,
   servedGemeenten,
@@ -33,23 +36,20 @@ export async function startCoaService(
   const service = 'coa';
   const logger = opts.logger ?? createLogger(service);
   const metrics = createMetrics(service);
-  const nc = await connectNats(config.nats.url, service);
+  const settings = config.services.coa;
+  // Credentials and certificates first: a bad one stops the start before anything connects.
+  const credentials = [credentialFromConfig(config, 'coa')];
+  const tls = edgeTlsFromConfig(settings.tls, 'services.coa.tls');
+  const nc = await connectNats(config.nats.url, service, natsAuth(config));
   await provisionStreams(nc, streamLimits(config));
   const js = jetstream(nc);
-  const settings = config.services.coa;
 
   const edge = createHttpEdge({
     service,
     logger,
     metrics,
-    credentials: [
-      {
-        id: 'coa',
-        kind: 'coa',
-        apiKey: config.partners.coa.apiKey,
-        ...(config.partners.coa.gemeenten ? { gemeenten: config.partners.coa.gemeenten } : {}),
-      },
-    ],
+    credentials,
+    ...(tls ? { tls } : {}),
     ...(settings.bodyLimitBytes ? { bodyLimitBytes: settings.bodyLimitBytes } : {}),
     ...(settings.csvBodyLimitBytes ? { csvBodyLimitBytes: settings.csvBodyLimitBytes } : {}),
   });
@@ -58,6 +58,7 @@ export async function startCoaService(
       pseudonymizer: createPseudonymizer(config.hub.pseudonymKey),
       servedGemeenten: servedGemeenten(config),
       source: sourceUrn(config.hub.oin, 'coa'),
+      production: config.hub.production === true,
     },
     publish: async (event, traceparent) => {
       await publishEvent(js, event, JSON.stringify(event), { traceparent });

@@ -14,6 +14,7 @@ import {
   createPartnerClient,
   createProcessingLog,
   createProjector,
+  natsAuth,
   provisionStreams,
   runService,
   sourceSystem,
@@ -44,7 +45,7 @@ export async function startKvsService(
   const metrics = createMetrics(service);
   const settings = config.services['gemeente-kvs'];
   const backoff = settings.retry ?? DEFAULT_BACKOFF;
-  const nc = await connectNats(config.nats.url, service);
+  const nc = await connectNats(config.nats.url, service, natsAuth(config));
   await provisionStreams(nc, streamLimits(config));
   const processingLog = createProcessingLog(jetstream(nc));
   const projector = createProjector(KVS_PARTNER);
@@ -96,6 +97,8 @@ export async function startKvsService(
 
   const ops = await startOpsServer({
     service,
+    // Loopback unless configured: in a pod, probes and scrapes come from outside it.
+    ...(settings.host ? { host: settings.host } : {}),
     port: opts.opsPort ?? settings.opsPort,
     registry: metrics.registry,
     checks: { nats: () => !nc.isClosed() },

@@ -39,7 +39,7 @@ async function post(path: string, body: unknown, traceparent?: string) {
     method: 'POST',
     headers: {
       'content-type': 'application/json',
-      authorization: `Bearer ${chain.config.partners.coa.apiKey}`,
+      authorization: `Bearer ${chain.coaApiKey}`,
       ...(traceparent ? { traceparent } : {}),
     },
     body: JSON.stringify(body),

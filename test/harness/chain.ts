@@ -3,15 +3,30 @@ import { jetstreamManager } from '@nats-io/jetstream';
 import { startKvsSimulator, type KvsSimulator } from '@ketenhub/adapter-gemeente-kvs/simulator';
 import { KVS_DELIVERY_SCHEMA } from '@ketenhub/adapter-gemeente-kvs';
 import { schemas } from '@ketenhub/contracts';
-import { STREAMS, connectNats, createLogger, type HubConfig, type Logger } from '@ketenhub/kit';
+import {
+  STREAMS,
+  connectNats,
+  createLogger,
+  generateApiKey,
+  hashApiKey,
+  type HubConfig,
+  type Logger,
+} from '@ketenhub/kit';
 import { startCoaService, type CoaService } from '../../services/coa/service.ts';
 import { startKvsService, type KvsService } from '../../services/gemeente-kvs/service.ts';
 import { startTestNats, type TestNats } from './nats.ts';
 
 export const TEST_GEMEENTEN = ['gm0797', 'gm0796', 'gm0865'];
 
-/** A hub configuration for tests: fast retries, a fresh key per run, every port picked free. */
-export function testConfig(natsUrl: string, kvs: KvsSimulator): HubConfig {
+/**
+ * A hub configuration for tests: fast retries, every port picked free, and COA's key stored
+ * hashed as in production (`coaApiKey` is the key itself; a fresh one per run by default).
+ */
+export function testConfig(
+  natsUrl: string,
+  kvs: KvsSimulator,
+  coaApiKey: string = generateApiKey(),
+): HubConfig {
   return {
     hub: { oin: '00000001234567890000', pseudonymKey: randomBytes(32).toString('hex') },
     nats: { url: natsUrl },
@@ -20,7 +35,7 @@ export function testConfig(natsUrl: string, kvs: KvsSimulator): HubConfig {
       naam: code,
       kvs: { url: kvs.endpointFor(code), timeoutMs: 2000 },
     })) as HubConfig['gemeenten'],
-    partners: { coa: { apiKey: randomBytes(24).toString('hex') } },
+    partners: { coa: { apiKeyHash: hashApiKey(coaApiKey) } },
     services: {
       coa: { port: 0, opsPort: 0 },
       'gemeente-kvs': {
@@ -40,6 +55,8 @@ export interface TestChain {
   coa: CoaService;
   delivery: KvsService;
   config: HubConfig;
+  /** The key COA presents; the config holds only its hash. */
+  coaApiKey: string;
   /** Messages stored in a stream right now. */
   streamCount(stream?: string): Promise<number>;
   coaPost(path: string, body: unknown, contentType?: string): Promise<Response>;
@@ -54,7 +71,8 @@ export async function startTestChain(opts: { logger?: Logger } = {}): Promise<Te
     gemeenten: TEST_GEMEENTEN,
     validate: (event) => schemas().validate(KVS_DELIVERY_SCHEMA, event),
   });
-  const config = testConfig(nats.url, kvs);
+  const coaApiKey = generateApiKey();
+  const config = testConfig(nats.url, kvs, coaApiKey);
   const coa = await startCoaService(config, { logger });
   const delivery = await startKvsService(config, { logger });
   const nc = await connectNats(nats.url, 'test-observer');
@@ -65,6 +83,7 @@ export async function startTestChain(opts: { logger?: Logger } = {}): Promise<Te
     coa,
     delivery,
     config,
+    coaApiKey,
     async streamCount(stream = STREAMS.keten) {
       return (await jsm.streams.info(stream)).state.messages;
     },
@@ -73,7 +92,7 @@ export async function startTestChain(opts: { logger?: Logger } = {}): Promise<Te
         method: 'POST',
         headers: {
           'content-type': contentType,
-          authorization: `Bearer ${config.partners.coa.apiKey}`,
+          authorization: `Bearer ${coaApiKey}`,
         },
         body: typeof body === 'string' ? body : JSON.stringify(body),
       });

@@ -18,7 +18,7 @@ import {
   overdrachtToEvent,
   type TranslateContext,
 } from './translate.ts';
-import { translateTvsCsv } from './tvs-csv.ts';
+import { streamTvsCsv, type RejectedRow } from './tvs-csv.ts';
 
 export interface CoaRouteDeps {
   ctx: TranslateContext;
@@ -77,36 +77,41 @@ export function registerCoaRoutes(app: FastifyInstance, deps: CoaRouteDeps): voi
         detail: 'send the TVS export as text/csv',
       });
     }
-    const result = translateTvsCsv(request.body, ctx);
     const principal = requireKind(request, 'coa');
+    const traceparent = traceFor(request);
+    const concurrency = deps.csvPublishConcurrency ?? 256;
     const accepted: { row: number; koppelingId: string; eventId: string }[] = [];
-    const rejected = [...result.rejected];
-    const allowed = result.accepted.filter((a) => {
-      const ok = !principal.gemeenten || principal.gemeenten.includes(a.event.gemeente);
-      if (!ok) {
+    const rejected: RejectedRow[] = [];
+    let rows = 0;
+    // Rows are translated and published a batch at a time, so memory stays flat whatever the
+    // size of the export; every row is published before we answer: a 200 means every accepted
+    // row is stored.
+    let batch: { row: number; koppelingId: string; event: Event<unknown> }[] = [];
+    const flush = async () => {
+      await Promise.all(batch.map((a) => publish(a.event, traceparent)));
+      for (const a of batch)
+        accepted.push({ row: a.row, koppelingId: a.koppelingId, eventId: a.event.id });
+      batch = [];
+    };
+    for await (const outcome of streamTvsCsv(request.body, ctx)) {
+      rows++;
+      if ('rejected' in outcome) {
+        rejected.push(outcome.rejected);
+      } else if (principal.gemeenten && !principal.gemeenten.includes(outcome.event.gemeente)) {
         rejected.push({
-          row: a.row,
+          row: outcome.row,
           field: 'gemeente_code',
           rule: 'credential-scope',
           reason: 'this credential may not deliver for that gemeente',
         });
+      } else {
+        batch.push(outcome);
+        if (batch.length >= concurrency) await flush();
       }
-      return ok;
-    });
-    const traceparent = traceFor(request);
-    const concurrency = deps.csvPublishConcurrency ?? 256;
-    // Every row is published before we answer: a 200 means every accepted row is stored.
-    for (let i = 0; i < allowed.length; i += concurrency) {
-      const batch = allowed.slice(i, i + concurrency);
-      await Promise.all(batch.map((a) => publish(a.event, traceparent)));
-      for (const a of batch)
-        accepted.push({ row: a.row, koppelingId: a.koppelingId, eventId: a.event.id });
     }
+    await flush();
     rejected.sort((a, b) => a.row - b.row);
-    deps.logger.info(
-      { rows: result.rows, accepted: accepted.length, rejected: rejected.length },
-      'TVS export',
-    );
-    return reply.code(200).send({ rows: result.rows, accepted, rejected });
+    deps.logger.info({ rows, accepted: accepted.length, rejected: rejected.length }, 'TVS export');
+    return reply.code(200).send({ rows, accepted, rejected });
   });
 }

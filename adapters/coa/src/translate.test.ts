@@ -56,6 +56,16 @@ describe('koppeling rules', () => {
       expect.objectContaining({ field: 'persoon.bsn', rule: 'elfproef' }),
     );
   });
+  it('refuses a test-range BSN in production mode only', () => {
+    const msg = base();
+    msg.persoon.bsn = '999990019';
+    expect(() => koppelingToEvent(msg as never, testContext)).not.toThrow();
+    expect(
+      violationsOf(() => koppelingToEvent(msg as never, { ...testContext, production: true })),
+    ).toContainEqual(
+      expect.objectContaining({ field: 'persoon.bsn', rule: 'no test BSN in production' }),
+    );
+  });
   it('refuses a missing gemeente code', () => {
     const msg = base();
     delete msg.gemeenteCode;

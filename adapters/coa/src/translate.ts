@@ -8,6 +8,7 @@ import { schemas, type Violation } from '@ketenhub/contracts';
 import {
   ValidationError,
   bsnProblem,
+  isTestBsn,
   buildEvent,
   nameBasedUuid,
   normaliseVnummer,
@@ -26,6 +27,8 @@ export interface TranslateContext {
   servedGemeenten: ReadonlySet<string>;
   /** CloudEvents source of the COA adapter. */
   source: string;
+  /** Production: BSNs from the 999 test range are refused (they belong to no real person). */
+  production?: boolean;
   now?: () => Date;
 }
 
@@ -56,6 +59,13 @@ function personRules(
   if (persoon.bsn !== undefined) {
     const problem = bsnProblem(persoon.bsn);
     if (problem) out.push({ field: 'persoon.bsn', rule: 'elfproef', message: problem });
+    else if (ctx.production && isTestBsn(persoon.bsn)) {
+      out.push({
+        field: 'persoon.bsn',
+        rule: 'no test BSN in production',
+        message: 'is a test number (999 range), not accepted in production',
+      });
+    }
   }
   if (!ctx.servedGemeenten.has(`gm${gemeenteCode}`)) {
     out.push({

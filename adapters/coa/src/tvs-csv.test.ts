@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { schemas } from '@ketenhub/contracts';
-import { translateTvsCsv } from './tvs-csv.ts';
+import { streamTvsCsv, translateTvsCsv, type TvsRowOutcome } from './tvs-csv.ts';
 import { testContext } from './translate.test.ts';
 
 const csv = readFileSync(
@@ -79,5 +79,52 @@ describe('TVS CSV export', () => {
         ]),
       }),
     );
+  });
+
+  describe('one row at a time (streamTvsCsv)', () => {
+    async function collect(text: string): Promise<TvsRowOutcome[]> {
+      const out: TvsRowOutcome[] = [];
+      for await (const o of streamTvsCsv(text, testContext)) out.push(o);
+      return out;
+    }
+
+    it('gives the same rows, events and rejections as the whole-file translation', async () => {
+      const outcomes = await collect(csv);
+      expect(outcomes).toHaveLength(result.rows);
+      expect(outcomes.filter((o) => !('rejected' in o))).toEqual(result.accepted);
+      expect(outcomes.flatMap((o) => ('rejected' in o ? [o.rejected] : []))).toEqual(
+        result.rejected,
+      );
+    });
+
+    it('numbers rows across chunk boundaries of a large export', async () => {
+      const [header, first] = csv.replace(/^\uFEFF/, '').split('\r\n');
+      // Enough rows that the text is read in several chunks.
+      const rows = Array.from({ length: 4000 }, () => first!);
+      const outcomes = await collect(`${header}\r\n${rows.join('\r\n')}\r\n`);
+      expect(outcomes).toHaveLength(4000);
+      expect(outcomes.map((o) => o.row)).toEqual(rows.map((_, i) => i + 2));
+    });
+
+    it('refuses a bad header or an unparseable file before any row comes out', async () => {
+      await expect(collect('koppeling_id;foo\r\nKOP-1;x\r\n')).rejects.toMatchObject({
+        name: 'ValidationError',
+        violations: expect.arrayContaining([
+          expect.objectContaining({ field: 'foo', rule: 'known column' }),
+        ]),
+      });
+      const [header, first] = csv.replace(/^\uFEFF/, '').split('\r\n');
+      const broken = `${header}\r\n${first}\r\n"unclosed;quote\r\n`;
+      const seen: TvsRowOutcome[] = [];
+      await expect(
+        (async () => {
+          for await (const o of streamTvsCsv(broken, testContext)) seen.push(o);
+        })(),
+      ).rejects.toMatchObject({
+        name: 'ValidationError',
+        violations: [expect.objectContaining({ field: '(file)', rule: 'csv' })],
+      });
+      expect(seen).toEqual([]);
+    });
   });
 });

@@ -1,0 +1,103 @@
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterEach, describe, expect, it } from 'vitest';
+import { durationDays, loadPolicies, policies, retentionDays } from './policies.ts';
+
+const CONTRACTS = fileURLToPath(new URL('../', import.meta.url));
+let dir: string;
+
+/** A copy of the register and policies that a test may spoil. */
+function copy(): string {
+  dir = mkdtempSync(join(tmpdir(), 'ketenhub-contracts-'));
+  cpSync(
+    join(CONTRACTS, 'verwerkingsactiviteiten.yaml'),
+    join(dir, 'verwerkingsactiviteiten.yaml'),
+  );
+  cpSync(join(CONTRACTS, 'policies'), join(dir, 'policies'), { recursive: true });
+  return dir;
+}
+
+function spoil(file: string, from: string, to: string): void {
+  const path = join(dir, file);
+  const text = readFileSync(path, 'utf8');
+  expect(text).toContain(from);
+  writeFileSync(path, text.replace(from, to));
+}
+
+afterEach(() => {
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+describe('register and policies fit together', () => {
+  it('loads the real contracts', () => {
+    expect([...policies().policies.keys()]).toContain('gemeente-kvs');
+    expect(loadPolicies(copy()).register.activiteiten.length).toBeGreaterThan(0);
+  });
+
+  it('fails when a policy names an activity that is not in the register', () => {
+    copy();
+    spoil('policies/gemeente-kvs.yaml', 'activiteit: va-001', 'activiteit: va-999');
+    expect(() => loadPolicies(dir)).toThrow(/activity va-999 is not in the register/);
+  });
+
+  it('fails when a delivered field has no known category', () => {
+    copy();
+    spoil('policies/gemeente-kvs.yaml', 'persoon.bsn: identificatie', 'persoon.bsn: geheim');
+    expect(() => loadPolicies(dir)).toThrow(/persoon\.bsn: unknown category geheim/);
+  });
+
+  it("fails when a field's category is not processed by the policy's activity", () => {
+    copy();
+    spoil('policies/gemeente-kvs.yaml', 'persoon.bsn: identificatie', 'persoon.bsn: gezondheid');
+    expect(() => loadPolicies(dir)).toThrow(/persoon\.bsn: category gezondheid not in va-001/);
+  });
+
+  it('fails when a policy allows a field the event does not have', () => {
+    copy();
+    spoil(
+      'policies/gemeente-kvs.yaml',
+      'persoon.bsn: identificatie',
+      'persoon.iban: identificatie',
+    );
+    expect(() => loadPolicies(dir)).toThrow(
+      /field persoon\.iban does not exist in the event schema/,
+    );
+  });
+
+  it('fails when the activity does not list the partner as a recipient', () => {
+    copy();
+    spoil('verwerkingsactiviteiten.yaml', 'ontvangers: [gemeente-kvs]', 'ontvangers: [duo]');
+    expect(() => loadPolicies(dir)).toThrow(/activity va-001 does not list gemeente-kvs/);
+  });
+
+  it('fails on a register entry without a legal basis, naming the field', () => {
+    copy();
+    spoil('verwerkingsactiviteiten.yaml', "      dpv: 'dpv:LegalObligation'\n", '');
+    expect(() => loadPolicies(dir)).toThrow(/grondslag\.dpv: is required/);
+  });
+});
+
+describe('retention from the register', () => {
+  it('reads ISO durations and takes the longest activity for the chain streams', () => {
+    expect(durationDays('P3M')).toBe(93);
+    expect(durationDays('P1Y2M3D')).toBe(366 + 62 + 3);
+    expect(() => durationDays('3 maanden')).toThrow(/ISO 8601/);
+    const r = retentionDays(policies().register);
+    expect(r.keten).toBe(93);
+    expect(r.processingLog).toBe(732);
+  });
+});
+
+describe('partner delivery contracts follow the policies', () => {
+  it('the KVS delivery schema accepts exactly the event types the gemeente-kvs policy lets out', async () => {
+    const { schemas } = await import('./registry.ts');
+    const schema = schemas().byId('https://contracts.ketenhub.nl/kvs/delivery.schema.json')
+      .schema as {
+      allOf: { properties?: { type?: { enum?: string[] } } }[];
+    };
+    const listed = schema.allOf.flatMap((part) => part.properties?.type?.enum ?? []);
+    expect(listed.sort()).toEqual(Object.keys(policies().policy('gemeente-kvs').ontvangt).sort());
+  });
+});

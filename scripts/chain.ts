@@ -39,6 +39,9 @@ export interface ChainInfo {
   nats: string;
   coa: string;
   coaApiKey: string;
+  /** The admin API and the key of its development administrator (`beheer`). */
+  admin: string;
+  adminApiKey: string;
   kvsSimulator: string;
   health: Record<string, string>;
   metrics: Record<string, string>;
@@ -58,14 +61,20 @@ export interface Chain {
  * COA's key stays here in plaintext for the demo (it goes to .tmp/chain.json); the services get
  * only its scrypt hash in KETENHUB_COA_API_KEY_HASH, as a deployment configures them. Setting
  * KETENHUB_COA_API_KEY yourself uses that key; set KETENHUB_COA_API_KEY_HASH only together
- * with it, or the demo presents a key the hash does not match.
+ * with it, or the demo presents a key the hash does not match. The admin API's key
+ * (KETENHUB_ADMIN_API_KEY, for `admins[0]`) is handled the same way and kept in
+ * .tmp/chain.json as `adminApiKey`.
  */
-function devSecrets(env: NodeJS.ProcessEnv): { env: NodeJS.ProcessEnv; coaApiKey: string } {
+function devSecrets(env: NodeJS.ProcessEnv): {
+  env: NodeJS.ProcessEnv;
+  coaApiKey: string;
+  adminApiKey: string;
+} {
   mkdirSync(TMP, { recursive: true });
   let stored: Record<string, string> = {};
   if (existsSync(SECRETS_FILE))
     stored = JSON.parse(readFileSync(SECRETS_FILE, 'utf8')) as Record<string, string>;
-  const wanted = ['KETENHUB_PSEUDONYM_KEY', 'KETENHUB_COA_API_KEY'];
+  const wanted = ['KETENHUB_PSEUDONYM_KEY', 'KETENHUB_COA_API_KEY', 'KETENHUB_ADMIN_API_KEY'];
   let changed = false;
   for (const name of wanted) {
     if (!stored[name]) {
@@ -83,7 +92,10 @@ function devSecrets(env: NodeJS.ProcessEnv): { env: NodeJS.ProcessEnv; coaApiKey
   // A fresh salt per start is fine: the hash is not kept, only the key is.
   out.KETENHUB_COA_API_KEY_HASH ||= hashApiKey(coaApiKey);
   delete out.KETENHUB_COA_API_KEY;
-  return { env: out, coaApiKey };
+  const adminApiKey = env.KETENHUB_ADMIN_API_KEY || stored.KETENHUB_ADMIN_API_KEY!;
+  out.KETENHUB_ADMIN_API_KEY_HASH ||= hashApiKey(adminApiKey);
+  delete out.KETENHUB_ADMIN_API_KEY;
+  return { env: out, coaApiKey, adminApiKey };
 }
 
 async function waitForHealth(url: string, child: ChildProcess, name: string, timeoutMs = 30_000) {
@@ -110,7 +122,7 @@ export async function startChain(
   opts: { env?: NodeJS.ProcessEnv; log?: (line: string) => void } = {},
 ): Promise<Chain> {
   const log = opts.log ?? (() => undefined);
-  const { env, coaApiKey } = devSecrets(opts.env ?? process.env);
+  const { env, coaApiKey, adminApiKey } = devSecrets(opts.env ?? process.env);
   const config = loadHubConfig(undefined, env);
 
   let localNats: LocalNats | undefined;
@@ -192,18 +204,33 @@ export async function startChain(
     await waitForHealth(`${coaOps}/health`, coa, 'coa');
     await waitForHealth(`${kvsOps}/health`, kvs, 'gemeente-kvs');
 
+    const adminSettings = config.services.admin;
+    // npm start health-checks every service, so the admin API needs a fixed ops port here.
+    if (!adminSettings?.opsPort) throw new Error('config: set services.admin.port and opsPort');
+    const adminHost = adminSettings.host ?? '127.0.0.1';
+    const adminOps = `http://${adminHost}:${adminSettings.opsPort}`;
+    const admin = launch('admin', 'services/admin/main.ts');
+    await waitForHealth(`${adminOps}/health`, admin, 'admin');
+
     const info: ChainInfo = {
       pid: process.pid,
       nats: natsUrl,
       coa: `http://${coaSettings.host ?? '127.0.0.1'}:${coaSettings.port}`,
       coaApiKey,
+      admin: `http://${adminHost}:${adminSettings.port}`,
+      adminApiKey,
       kvsSimulator,
       health: {
         coa: `${coaOps}/health`,
         'gemeente-kvs': `${kvsOps}/health`,
+        admin: `${adminOps}/health`,
         'kvs-simulator': `${kvsSimulator}/health`,
       },
-      metrics: { coa: `${coaOps}/metrics`, 'gemeente-kvs': `${kvsOps}/metrics` },
+      metrics: {
+        coa: `${coaOps}/metrics`,
+        'gemeente-kvs': `${kvsOps}/metrics`,
+        admin: `${adminOps}/metrics`,
+      },
       logs,
       gemeenten: config.gemeenten.map((g) => ({ code: g.code, naam: g.naam })),
     };

@@ -10,10 +10,11 @@
 import { parseArgs } from 'node:util';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import {
-  STREAMS,
   connectNats,
   getDeadLetter,
+  latestAlerts,
   listDeadLetters,
+  publicDeadLetter,
   replayDeadLetter,
   type StoredDeadLetter,
 } from '@ketenhub/kit';
@@ -74,15 +75,6 @@ function summary(l: StoredDeadLetter): string {
   ].join('  ');
 }
 
-/** Without the original body and headers: those are for replay, not for the screen. */
-function publicView(l: StoredDeadLetter) {
-  const { original, ...rest } = l;
-  return {
-    ...rest,
-    original: { stream: original.stream, seq: original.seq, subject: original.subject },
-  };
-}
-
 function progress(done: number, total: number): void {
   if (!process.stderr.isTTY || opts.json) return;
   const width = 30;
@@ -95,29 +87,18 @@ try {
   if (command === 'list') {
     const letters = await listDeadLetters(js, jsm, filter);
     if (opts.json)
-      console.log(JSON.stringify({ count: letters.length, deadLetters: letters.map(publicView) }));
+      console.log(
+        JSON.stringify({ count: letters.length, deadLetters: letters.map(publicDeadLetter) }),
+      );
     else {
       for (const l of letters) console.log(summary(l));
       console.log(`${letters.length} dead letter(s)`);
     }
   } else if (command === 'alerts') {
-    const info = await jsm.streams.info(STREAMS.alerts).catch((err: Error) => {
-      if (/not found/i.test(err.message)) return undefined; // the hub never ran on this server
-      throw err;
-    });
-    const alerts: unknown[] = [];
-    if (!info) {
-      console.log(opts.json ? JSON.stringify({ count: 0, alerts }) : '0 alert(s)');
-      process.exit(0);
-    }
-    const first = Math.max(info.state.first_seq, info.state.last_seq - 99);
-    for (let seq = first; info.state.messages > 0 && seq <= info.state.last_seq; seq++) {
-      const m = await jsm.streams.getMessage(STREAMS.alerts, { seq }).catch(() => null);
-      if (m) alerts.push(m.json());
-    }
+    const alerts = await latestAlerts(jsm, { limit: 100 });
     if (opts.json) console.log(JSON.stringify({ count: alerts.length, alerts }));
     else {
-      for (const a of alerts as Record<string, unknown>[]) {
+      for (const a of alerts) {
         console.log(
           `${String(a.at).slice(0, 19)}  ${a.kind}  ${a.service}  ${a.gemeente ?? '-'}  ${a.eventId ?? '-'}  ${a.reason}`,
         );
@@ -129,7 +110,9 @@ try {
     const letter = await getDeadLetter(jsm, seqs[0]!);
     if (!letter) throw new Error(`no dead letter ${seqs[0]}`);
     console.log(
-      opts.json ? JSON.stringify(publicView(letter)) : JSON.stringify(publicView(letter), null, 2),
+      opts.json
+        ? JSON.stringify(publicDeadLetter(letter))
+        : JSON.stringify(publicDeadLetter(letter), null, 2),
     );
   } else {
     let letters: StoredDeadLetter[];

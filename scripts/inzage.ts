@@ -17,8 +17,9 @@ import { policies } from '@ketenhub/contracts';
 import {
   bsnProblem,
   connectNats,
-  createPseudonymizer,
   disclosuresFor,
+  inzageKeys,
+  inzagePseudonyms,
   normaliseVnummer,
   type DisclosureView,
 } from '@ketenhub/kit';
@@ -76,16 +77,7 @@ function pseudonymKey(): string {
 }
 
 // During a key rotation records made under the previous key are still in the log.
-const keys = [pseudonymKey(), process.env.KETENHUB_PSEUDONYM_KEY_PREVIOUS].filter(
-  (k): k is string => !!k,
-);
-const betrokkenen = keys.flatMap((key) => {
-  const pseudonymizer = createPseudonymizer(key);
-  return [
-    ...(opts.bsn ? [pseudonymizer.inburgeraarId({ bsn: opts.bsn, vnummer: vnummer ?? '' })] : []),
-    ...(vnummer ? [pseudonymizer.inburgeraarId({ vnummer })] : []),
-  ];
-});
+const betrokkenen = inzagePseudonyms({ bsn: opts.bsn, vnummer }, inzageKeys(pseudonymKey()));
 
 const url =
   opts.nats ?? process.env.NATS_URL ?? (await findRunningChain())?.nats ?? 'nats://127.0.0.1:4222';

@@ -7,6 +7,7 @@ console.log(`
 Ketenhub Inburgering is running.
 
   COA API (partner)        ${info.coa}/v1/koppelingen | /v1/overdrachten | /v1/tvs-export
+  Admin API                ${info.admin}/api/… (key: adminApiKey in .tmp/chain.json)
   KVS simulator            ${info.kvsSimulator}/_sim/stats
   NATS                     ${info.nats}
   health                   ${Object.entries(info.health)

@@ -102,7 +102,9 @@ export async function listDeadLetters(
   jsm: JetStreamManager,
   filter: DeadLetterFilter = {},
 ): Promise<StoredDeadLetter[]> {
-  const subject = filter.service ? `dlq.${filter.service}.${filter.gemeente ?? '*'}` : 'dlq.>';
+  // Service and gemeente are subject tokens: the server reads only the matching letters, so a
+  // listing for one gemeente does not pull every other gemeente's bodies into this process.
+  const subject = `dlq.${filter.service || '*'}.${filter.gemeente || '*'}`;
   const info = await jsm.streams.info(STREAMS.deadLetters, { subjects_filter: subject });
   const total = Object.values(info.state.subjects ?? {}).reduce((a, b) => a + b, 0);
   const out: StoredDeadLetter[] = [];
@@ -128,6 +130,23 @@ export async function listDeadLetters(
     await consumer.delete().catch(() => undefined);
   }
   return out;
+}
+
+/** A dead letter as operators see it: {@link publicDeadLetter}. */
+export type PublicDeadLetter = Omit<StoredDeadLetter, 'original'> & {
+  original: Pick<DeadLetter['original'], 'stream' | 'seq' | 'subject'>;
+};
+
+/**
+ * A dead letter without the original body and headers: those hold personal data and are for
+ * replay, not for a screen, a listing or an API answer (`npm run dlq`, the admin API).
+ */
+export function publicDeadLetter(letter: StoredDeadLetter): PublicDeadLetter {
+  const { original, ...rest } = letter;
+  return {
+    ...rest,
+    original: { stream: original.stream, seq: original.seq, subject: original.subject },
+  };
 }
 
 export async function getDeadLetter(

@@ -38,8 +38,3 @@ export function buildEvent<D>(args: {
     data: args.data,
   };
 }
-
-/** The adapter a chain event came from, read from its `ce-source` header or source URN. */
-export function sourceSystem(source: string | undefined): string {
-  return source?.split(':systeem:')[1] ?? 'onbekend';
-}

@@ -495,7 +495,7 @@ describe('createHttpEdge with hashed keys', () => {
     const busy = answers.find((a) => a.statusCode === 429)!;
     expect(busy.headers['content-type']).toContain('application/problem+json');
     expect(busy.headers['retry-after']).toBe('1');
-  });
+  }, 30_000);
 
   it('hashes a burst of requests with the same new key once, so none is turned away', async () => {
     metrics = createMetrics('edge-test');

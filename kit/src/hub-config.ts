@@ -59,37 +59,69 @@ export function natsAuth(config: HubConfig): NatsAuth {
 }
 
 /**
- * A partner's credential from `partners.<name>`. A plaintext `apiKey` is a development aid: in
- * production (`hub.production`) it is refused, so a deployment cannot drift into keeping keys in
- * the clear.
+ * A credential from a config block (`partners.<name>`, `gemeenten[i].kvs.inbound`,
+ * `admins[i].credential`). A plaintext `apiKey` is a development aid: in production
+ * (`hub.production`) it is refused, so a deployment cannot drift into keeping keys in the clear.
  */
+export function toCredential(
+  config: HubConfig,
+  c: PartnerCredentialConfig | undefined,
+  where: string,
+  who: { id: string; kind: string; gemeenten?: string[] },
+): PartnerCredential {
+  if (!c || (!c.apiKey && !c.apiKeyHash && !c.mtls)) {
+    throw new ConfigError(`${where}: no credential; set apiKeyHash (npm run hash-key), or mtls`, {
+      field: where,
+      rule: 'required',
+    });
+  }
+  if (config.hub.production === true && (c.apiKey ?? '') !== '') {
+    throw new ConfigError(
+      `${where}.apiKey: a plaintext key is not accepted in production; set apiKeyHash (npm run hash-key)`,
+      { field: `${where}.apiKey`, rule: 'production' },
+    );
+  }
+  const gemeenten = who.gemeenten ?? c.gemeenten;
+  return {
+    id: who.id,
+    kind: who.kind,
+    ...(c.apiKeyHash ? { apiKeyHash: c.apiKeyHash } : {}),
+    ...(c.apiKey ? { apiKey: c.apiKey } : {}),
+    ...(c.mtls ? { mtls: c.mtls } : {}),
+    ...(gemeenten ? { gemeenten } : {}),
+  };
+}
+
+/** A partner's credential from `partners.<name>`. */
 export function credentialFromConfig(
   config: HubConfig,
   partner: keyof HubConfig['partners'],
   kind: string = partner,
 ): PartnerCredential {
-  const c: PartnerCredentialConfig = config.partners[partner];
-  if (config.hub.production === true && (c.apiKey ?? '') !== '') {
-    throw new ConfigError(
-      `partners.${partner}.apiKey: a plaintext key is not accepted in production; ` +
-        'set apiKeyHash (npm run hash-key)',
-      { field: `partners.${partner}.apiKey`, rule: 'production' },
-    );
-  }
-  if (!c.apiKey && !c.apiKeyHash && !c.mtls) {
-    throw new ConfigError(
-      `partners.${partner}: no credential; set apiKeyHash (npm run hash-key), or mtls`,
-      { field: `partners.${partner}`, rule: 'required' },
-    );
-  }
-  return {
+  return toCredential(config, config.partners[partner], `partners.${partner}`, {
     id: partner,
     kind,
-    ...(c.apiKeyHash ? { apiKeyHash: c.apiKeyHash } : {}),
-    ...(c.apiKey ? { apiKey: c.apiKey } : {}),
-    ...(c.mtls ? { mtls: c.mtls } : {}),
-    ...(c.gemeenten ? { gemeenten: c.gemeenten } : {}),
-  };
+  });
+}
+
+/**
+ * Each configured KVS's credential for the inbound API, bound to its own gemeente. A block left
+ * empty (its environment variables unset) means that KVS does not send events to the hub.
+ */
+export function kvsCredentials(config: HubConfig): PartnerCredential[] {
+  const given = (c: PartnerCredentialConfig | undefined) =>
+    !!(c?.apiKey || c?.apiKeyHash || c?.mtls);
+  return config.gemeenten.flatMap((g, i) =>
+    given(g.kvs.inbound)
+      ? [
+          toCredential(config, g.kvs.inbound, `gemeenten[${i}].kvs.inbound`, {
+            id: `kvs-${g.code}`,
+            kind: 'gemeente-kvs',
+            gemeenten: [g.code],
+          }),
+        ]
+      : [],
+  );
 }
 
 /** PEM contents for the edge from a `services.<name>.tls` block; a missing file stops the start. */

@@ -21,4 +21,7 @@ export * from './config.ts';
 export * from './hub-config.ts';
 export * from './lifecycle.ts';
 export * from './alerts.ts';
+export * from './local-nats-cluster.ts';
 export * from './inzage.ts';
+export * from './flow-overview.ts';
+export * from './identity-store.ts';

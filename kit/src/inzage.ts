@@ -2,6 +2,7 @@ import type { JetStreamClient, JetStreamManager } from '@nats-io/jetstream';
 import type { PolicySet } from '@ketenhub/contracts';
 import { STREAMS } from './nats.ts';
 import type { DisclosureStatus, ProcessingRecord } from './processing-log.ts';
+import { createPseudonymizer } from './pseudonym.ts';
 
 /**
  * Right of access (AVG art. 15): every disclosure of data about one person, read from the
@@ -30,10 +31,46 @@ export interface DisclosureView {
 export interface InzageQuery {
   /** Pseudonyms of the person (of the BSN, and of the V-nummer when it was known without BSN). */
   betrokkenen: string[];
-  /** Restrict to these gemeenten (a gemeente's officer sees only its own); all when absent. */
+  /**
+   * Restrict to these gemeenten (a gemeente's officer sees only its own); all when absent. An
+   * empty list means none: a credential bound to no gemeente must not fall through to all.
+   */
   gemeenten?: string[];
   /** Include attempts that did not disclose (mislukt/geweigerd). Default false. */
   includeFailed?: boolean;
+}
+
+/** The person an inzage is about, as the privacy officer knows them. */
+export interface InzagePerson {
+  /** A valid BSN (the caller checks it with `bsnProblem`). */
+  bsn?: string | undefined;
+  /** A V-nummer as `normaliseVnummer` returns it (10 digits). */
+  vnummer?: string | undefined;
+}
+
+/**
+ * The pseudonym keys an inzage must try: the current key and, during a key rotation, the
+ * previous one (`KETENHUB_PSEUDONYM_KEY_PREVIOUS`), because records made under it are still in
+ * the processing log until they pass their retention (docs/privacy.md).
+ */
+export function inzageKeys(current: string, env: NodeJS.ProcessEnv = process.env): string[] {
+  const previous = env.KETENHUB_PSEUDONYM_KEY_PREVIOUS;
+  return previous && previous !== current ? [current, previous] : [current];
+}
+
+/**
+ * Every pseudonym under which the processing log may know this person: per key, the one of the
+ * BSN and the one of the V-nummer (a person known first by V-nummer and later by BSN has both).
+ * The one computation behind `npm run inzage` and the admin API, so both find the same records.
+ */
+export function inzagePseudonyms(person: InzagePerson, keys: string[]): string[] {
+  const out = new Set<string>();
+  for (const key of keys) {
+    const pseudonymizer = createPseudonymizer(key);
+    if (person.bsn) out.add(pseudonymizer.inburgeraarId({ bsn: person.bsn, vnummer: '' }));
+    if (person.vnummer) out.add(pseudonymizer.inburgeraarId({ vnummer: person.vnummer }));
+  }
+  return [...out];
 }
 
 const OUTCOME_RANK: Record<DisclosureStatus, number> = {
@@ -55,7 +92,7 @@ export async function disclosuresFor(
   query: InzageQuery,
 ): Promise<DisclosureView[]> {
   const wanted = new Set(query.betrokkenen);
-  const subjects = query.gemeenten?.length
+  const subjects = query.gemeenten
     ? query.gemeenten.map((g) => `verwerking.${g}.>`)
     : ['verwerking.>'];
   const spans = new Map<string, ProcessingRecord & { startedAt: string }>();

@@ -270,6 +270,15 @@ function isNotFound(err: unknown): boolean {
   );
 }
 
+/** NATS header naming the partner (policy name) an event came from. */
+export const PARTNER_HEADER = 'Ketenhub-Partner';
+
+/** Flow names use the short partner names: `gemeente-kvs` is `kvs`. */
+export function flowName(from: string | undefined | null, to: string): string {
+  const short = (p: string) => (p === 'gemeente-kvs' ? 'kvs' : p);
+  return `${short(from || 'onbekend')}>${short(to)}`;
+}
+
 /** Subject of a chain event: `keten.<gemeente>.<type without nl.inburgering.>`. */
 export function subjectFor(gemeente: string, type: string): string {
   if (!/^gm[0-9]{4}$/.test(gemeente)) throw new Error(`not a gemeente code: ${gemeente}`);
@@ -290,13 +299,15 @@ export async function publishEvent(
   js: JetStreamClient,
   event: { id: string; type: string; source: string; gemeente: string },
   body: Uint8Array | string,
-  opts: { traceparent?: string } = {},
+  opts: { traceparent?: string; partner?: string } = {},
 ): Promise<PublishResult> {
   const h = natsHeaders();
   if (opts.traceparent) h.set('traceparent', opts.traceparent);
   h.set('ce-type', event.type);
-  // Which adapter the event came from, so consumers can label flows without parsing the body.
   h.set('ce-source', event.source);
+  // Which partner the event came from (policy name), so consumers can label flows
+  // (`coa>kvs`, `kvs>duo`) without parsing the body.
+  if (opts.partner) h.set(PARTNER_HEADER, opts.partner);
   try {
     const ack = await js.publish(subjectFor(event.gemeente, event.type), body, {
       msgID: event.id,

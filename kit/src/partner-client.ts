@@ -60,6 +60,11 @@ export interface PartnerClientOptions {
   breaker?: BreakerOptions;
   logger: Logger;
   metrics?: Metrics;
+  /**
+   * Statuses that mean the hub's own credential is refused (retried, not dead-lettered).
+   * Default 401 and 403; DUO answers 403 for a business-rule refusal, so its client says [401].
+   */
+  credentialStatuses?: number[];
   /** Non-2xx answers that mean "done", e.g. a KVS 409 for an event it already has. */
   treatAsSuccess?: (status: number, body: unknown) => boolean;
 }
@@ -111,6 +116,15 @@ export function summariseRejection(
   body: unknown,
 ): RejectionSummary {
   const summary: RejectionSummary = { text: `HTTP ${status}` };
+  // DUO's Foutmelding (or a list of them): short functional texts naming the rule, no data.
+  const foutmeldingen = (Array.isArray(body) ? body : [body])
+    .map((f) => clip((f as { fouttekst?: unknown } | null)?.fouttekst))
+    .filter((t): t is string => t !== undefined);
+  if (foutmeldingen.length > 0) {
+    summary.text = `HTTP ${status} ${foutmeldingen.slice(0, MAX_ERRORS).join('; ')}`;
+    summary.rule = foutmeldingen[0]!;
+    return summary;
+  }
   const isProblem =
     (headers['content-type'] ?? '').includes('problem+json') ||
     (typeof body === 'object' && body !== null && ('title' in body || 'type' in body));
@@ -221,7 +235,7 @@ export function createPartnerClient(opts: PartnerClientOptions): PartnerClient {
     if ((status >= 200 && status < 300) || opts.treatAsSuccess?.(status, res.data) === true) {
       return { status, data: res.data, headers };
     }
-    if (status === 401 || status === 403) {
+    if ((opts.credentialStatuses ?? [401, 403]).includes(status)) {
       // Our credential is wrong or expired: a configuration fault, not the message's. Retried
       // (and counted by the breaker, which then holds the consumer) instead of dead-lettering
       // every message until someone fixes the key.

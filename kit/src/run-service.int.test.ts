@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { jetstream, type JetStreamClient } from '@nats-io/jetstream';
+import { jetstream, jetstreamManager, type JetStreamClient } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import type { DeadLetter } from './dead-letter.ts';
 import { PartnerUnavailableError, ValidationError } from './errors.ts';
@@ -118,6 +118,14 @@ describe('runService with a real JetStream', () => {
       },
     });
     expect(letter!.history).toHaveLength(1);
+    // Terminated at once, not left pending until its ack wait and then delivered again.
+    const jsm = await jetstreamManager(nc);
+    expect(
+      await until(
+        async () => (await jsm.consumers.info(STREAMS.keten, 'permanent')).num_ack_pending === 0,
+        2000,
+      ),
+    ).toBe(true);
     await new Promise((r) => setTimeout(r, 500));
     expect(calls).toBe(1);
     await svc.stop();

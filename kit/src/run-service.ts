@@ -9,7 +9,7 @@ import { CONSUMER_STATE, type Metrics } from './metrics.ts';
 import { ensureConsumer, type DurableSpec } from './nats.ts';
 
 /** What a handler reports about a message it handled without throwing. */
-export type Outcome = 'delivered' | 'duplicate' | 'skipped';
+export type Outcome = 'delivered' | 'duplicate' | 'skipped' | 'rejected';
 
 export interface DeadLetterContext {
   gemeente?: string;
@@ -108,7 +108,9 @@ export async function runService(opts: RunServiceOptions): Promise<RunningServic
         history: histories.get(m.seq) ?? [],
         ...context,
       });
-      m.term(reason.slice(0, 200));
+      // A bare +TERM: nats-server 2.9 does not know `+TERM <reason>` (2.10 does) and ignores
+      // it, so the message would come back after its ack wait. The reason is in the letter.
+      m.term();
       histories.delete(m.seq);
       metrics?.messages.inc({ flow: flowOf(m), partner, outcome: 'dead_lettered' });
       logger.warn(

@@ -61,7 +61,7 @@ export async function startCoaService(
       production: config.hub.production === true,
     },
     publish: async (event, traceparent) => {
-      await publishEvent(js, event, JSON.stringify(event), { traceparent });
+      await publishEvent(js, event, JSON.stringify(event), { traceparent, partner: 'coa' });
     },
     logger,
   });

@@ -4,6 +4,7 @@ import {
   createKvsDelivery,
   describeMessage,
   isDuplicateAnswer,
+  registerKvsInboundRoutes,
 } from '@ketenhub/adapter-gemeente-kvs';
 import {
   DEFAULT_BACKOFF,
@@ -11,13 +12,17 @@ import {
   connectNats,
   createLogger,
   createMetrics,
+  createHttpEdge,
   createPartnerClient,
+  kvsCredentials,
+  publishEvent,
   createProcessingLog,
   createProjector,
   natsAuth,
   provisionStreams,
   runService,
-  sourceSystem,
+  flowName,
+  PARTNER_HEADER,
   startOpsServer,
   streamLimits,
   type HubConfig,
@@ -28,6 +33,8 @@ import {
 
 export interface KvsService {
   opsUrl: string;
+  /** The KVS inbound API (chain events from the KVS to the hub), when configured. */
+  url?: string;
   clients: Map<string, PartnerClient>;
   stop(): Promise<void>;
 }
@@ -38,7 +45,7 @@ export interface KvsService {
  */
 export async function startKvsService(
   config: HubConfig,
-  opts: { logger?: Logger; opsPort?: number } = {},
+  opts: { logger?: Logger; opsPort?: number; port?: number } = {},
 ): Promise<KvsService> {
   const service = 'gemeente-kvs';
   const logger = opts.logger ?? createLogger(service);
@@ -69,7 +76,7 @@ export async function startKvsService(
       await runService({
         service,
         partner: KVS_PARTNER,
-        flow: (m) => `${sourceSystem(m.headers?.get('ce-source'))}>kvs`,
+        flow: (m) => flowName(m.headers?.get(PARTNER_HEADER), KVS_PARTNER),
         nc,
         consumer: {
           stream: STREAMS.keten,
@@ -95,6 +102,25 @@ export async function startKvsService(
     );
   }
 
+  // The KVS inbound API: each KVS's credential is bound to its own gemeente.
+  const credentials = kvsCredentials(config);
+  const js = jetstream(nc);
+  let edge: ReturnType<typeof createHttpEdge> | undefined;
+  let url: string | undefined;
+  if (settings.port !== undefined && credentials.length > 0) {
+    edge = createHttpEdge({ service, logger, metrics, credentials });
+    registerKvsInboundRoutes(edge, {
+      publish: async (event, traceparent) => {
+        await publishEvent(js, event, JSON.stringify(event), { traceparent, partner: KVS_PARTNER });
+      },
+      logger,
+    });
+    url = await edge.listen({
+      host: settings.host ?? '127.0.0.1',
+      port: opts.port ?? settings.port,
+    });
+  }
+
   const ops = await startOpsServer({
     service,
     // Loopback unless configured: in a pod, probes and scrapes come from outside it.
@@ -108,8 +134,10 @@ export async function startKvsService(
 
   return {
     opsUrl: ops.url,
+    ...(url ? { url } : {}),
     clients,
     async stop() {
+      await edge?.close();
       await Promise.all(running.map((r) => r.stop()));
       for (const c of clients.values()) c.shutdown();
       await ops.close();

@@ -14,9 +14,15 @@ import {
 } from '@ketenhub/kit';
 import { startCoaService, type CoaService } from '../../services/coa/service.ts';
 import { startKvsService, type KvsService } from '../../services/gemeente-kvs/service.ts';
+import { startAdminService, type AdminService } from '../../services/admin/service.ts';
 import { startTestNats, type TestNats } from './nats.ts';
 
 export const TEST_GEMEENTEN = ['gm0797', 'gm0796', 'gm0865'];
+
+/** The key each test KVS presents at the hub's KVS inbound API (bound to its own gemeente). */
+export function testKvsKey(gemeente: string): string {
+  return `test-kvs-key-${gemeente}-0123456789`;
+}
 
 /**
  * A hub configuration for tests: fast retries, every port picked free, and COA's key stored
@@ -33,13 +39,16 @@ export function testConfig(
     gemeenten: TEST_GEMEENTEN.map((code) => ({
       code,
       naam: code,
-      kvs: { url: kvs.endpointFor(code), timeoutMs: 2000 },
+      oin: `0000000100${code.slice(2)}000000`,
+      kvs: { url: kvs.endpointFor(code), timeoutMs: 10_000, inbound: { apiKey: testKvsKey(code) } },
     })) as HubConfig['gemeenten'],
     partners: { coa: { apiKeyHash: hashApiKey(coaApiKey) } },
     services: {
       coa: { port: 0, opsPort: 0 },
+      admin: { port: 0, opsPort: 0 },
       'gemeente-kvs': {
         opsPort: 0,
+        port: 0,
         concurrency: 16,
         ackWaitMs: 10_000,
         retry: { delaysMs: [100, 200, 400, 800], maxAttempts: 60 },
@@ -47,6 +56,20 @@ export function testConfig(
       },
     },
   };
+}
+
+/** The keys of the test administrators: `all` sees every gemeente, `gm0796` only its own. */
+export interface TestAdminKeys {
+  all: string;
+  gm0796: string;
+}
+
+/** `admins` of a test config: `beheer` for every gemeente, `fg-gm0796` bound to gm0796. */
+export function testAdmins(keys: TestAdminKeys): NonNullable<HubConfig['admins']> {
+  return [
+    { id: 'beheer', credential: { apiKeyHash: hashApiKey(keys.all) } },
+    { id: 'fg-gm0796', credential: { apiKeyHash: hashApiKey(keys.gm0796), gemeenten: ['gm0796'] } },
+  ];
 }
 
 export interface TestChain {
@@ -60,11 +83,25 @@ export interface TestChain {
   /** Messages stored in a stream right now. */
   streamCount(stream?: string): Promise<number>;
   coaPost(path: string, body: unknown, contentType?: string): Promise<Response>;
+  /** The admin API, when started with `admin: true`. */
+  admin?: AdminService;
+  adminKeys?: TestAdminKeys;
+  /** Calls the admin API with `key` (none: unauthenticated); a body is sent as JSON. */
+  adminCall(
+    key: string | undefined,
+    method: string,
+    path: string,
+    body?: unknown,
+  ): Promise<Response>;
+  /** Sends a chain event to the hub as the KVS of gemeente `as` (with that KVS's own key). */
+  kvsPost(as: string, event: unknown): Promise<Response>;
   stop(): Promise<void>;
 }
 
 /** NATS, the KVS simulator (checking the delivery contract), the COA service and KVS delivery. */
-export async function startTestChain(opts: { logger?: Logger } = {}): Promise<TestChain> {
+export async function startTestChain(
+  opts: { logger?: Logger; admin?: boolean } = {},
+): Promise<TestChain> {
   const logger = opts.logger ?? createLogger('test', { level: process.env.LOG_LEVEL ?? 'error' });
   const nats = await startTestNats();
   const kvs = await startKvsSimulator({
@@ -73,8 +110,11 @@ export async function startTestChain(opts: { logger?: Logger } = {}): Promise<Te
   });
   const coaApiKey = generateApiKey();
   const config = testConfig(nats.url, kvs, coaApiKey);
+  const adminKeys = opts.admin ? { all: generateApiKey(), gm0796: generateApiKey() } : undefined;
+  if (adminKeys) config.admins = testAdmins(adminKeys);
   const coa = await startCoaService(config, { logger });
   const delivery = await startKvsService(config, { logger });
+  const admin = adminKeys ? await startAdminService(config, { logger }) : undefined;
   const nc = await connectNats(nats.url, 'test-observer');
   const jsm = await jetstreamManager(nc);
   return {
@@ -84,8 +124,31 @@ export async function startTestChain(opts: { logger?: Logger } = {}): Promise<Te
     delivery,
     config,
     coaApiKey,
+    ...(admin ? { admin } : {}),
+    ...(adminKeys ? { adminKeys } : {}),
+    adminCall(key, method, path, body) {
+      if (!admin) throw new Error('start the test chain with admin: true');
+      return fetch(`${admin.url}${path}`, {
+        method,
+        headers: {
+          ...(key ? { authorization: `Bearer ${key}` } : {}),
+          ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+        },
+        ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+      });
+    },
     async streamCount(stream = STREAMS.keten) {
       return (await jsm.streams.info(stream)).state.messages;
+    },
+    kvsPost(as, event) {
+      return fetch(`${delivery.url}/v1/events`, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/cloudevents+json',
+          authorization: `Bearer ${testKvsKey(as)}`,
+        },
+        body: JSON.stringify(event),
+      });
     },
     coaPost(path, body, contentType = 'application/json') {
       return fetch(`${coa.url}${path}`, {
@@ -98,6 +161,7 @@ export async function startTestChain(opts: { logger?: Logger } = {}): Promise<Te
       });
     },
     async stop() {
+      await admin?.stop();
       await coa.stop();
       await delivery.stop();
       await nc.drain();

@@ -1,2 +1,3 @@
 export * from './nats.ts';
 export * from './chain.ts';
+export * from './duo-chain.ts';

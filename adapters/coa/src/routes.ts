@@ -84,14 +84,21 @@ export function registerCoaRoutes(app: FastifyInstance, deps: CoaRouteDeps): voi
     const rejected: RejectedRow[] = [];
     let rows = 0;
     // Rows are translated and published a batch at a time, so memory stays flat whatever the
-    // size of the export; every row is published before we answer: a 200 means every accepted
-    // row is stored.
-    let batch: { row: number; koppelingId: string; event: Event<unknown> }[] = [];
+    // size of the export; the next batch is translated while the previous one is being stored.
+    // Every row is published before we answer: a 200 means every accepted row is stored.
+    type Accepted = { row: number; koppelingId: string; event: Event<unknown> };
+    let batch: Accepted[] = [];
+    let storing: Promise<void> = Promise.resolve();
     const flush = async () => {
-      await Promise.all(batch.map((a) => publish(a.event, traceparent)));
-      for (const a of batch)
-        accepted.push({ row: a.row, koppelingId: a.koppelingId, eventId: a.event.id });
+      const full = batch;
       batch = [];
+      await storing;
+      storing = Promise.all(full.map((a) => publish(a.event, traceparent))).then(() => {
+        for (const a of full)
+          accepted.push({ row: a.row, koppelingId: a.koppelingId, eventId: a.event.id });
+      });
+      // Awaited at the next flush; until then a failure must not count as unhandled.
+      storing.catch(() => undefined);
     };
     for await (const outcome of streamTvsCsv(request.body, ctx)) {
       rows++;
@@ -110,6 +117,7 @@ export function registerCoaRoutes(app: FastifyInstance, deps: CoaRouteDeps): voi
       }
     }
     await flush();
+    await storing;
     rejected.sort((a, b) => a.row - b.row);
     deps.logger.info({ rows, accepted: accepted.length, rejected: rejected.length }, 'TVS export');
     return reply.code(200).send({ rows, accepted, rejected });

@@ -1,1 +1,2 @@
 export * from './deliver.ts';
+export * from './inbound.ts';

@@ -280,7 +280,12 @@ export interface HubConfig {
          */
         token?: string;
         timeoutMs?: number;
+        inbound?: PartnerCredentialConfig;
       };
+      /**
+       * OIN of the gemeente (20 digits): DUO addresses the gemeente with it (doel) and the hub sends it as bron.
+       */
+      oin?: string;
     },
     ...{
       code: string;
@@ -295,11 +300,17 @@ export interface HubConfig {
          */
         token?: string;
         timeoutMs?: number;
+        inbound?: PartnerCredentialConfig;
       };
+      /**
+       * OIN of the gemeente (20 digits): DUO addresses the gemeente with it (doel) and the hub sends it as bron.
+       */
+      oin?: string;
     }[],
   ];
   partners: {
-    coa: PartnerCredentialConfig;
+    coa: PartnerCredentialConfig1;
+    duo?: PartnerCredentialConfig2;
   };
   services: {
     coa: {
@@ -311,9 +322,6 @@ export interface HubConfig {
       tls?: EdgeTlsConfig;
     };
     'gemeente-kvs': {
-      /**
-       * Bind address of the ops endpoint (/health, /metrics); default 127.0.0.1. 0.0.0.0 in a container, so the orchestrator's probes and Prometheus reach it.
-       */
       host?: string;
       opsPort: number;
       concurrency?: number;
@@ -331,16 +339,93 @@ export interface HubConfig {
         volumeThreshold?: number;
         rollingCountTimeoutMs?: number;
       };
+      /**
+       * Port of the KVS inbound API (the KVS sends chain events); absent = not served.
+       */
+      port?: number;
+    };
+    duo?: {
+      host?: string;
+      port: number;
+      opsPort: number;
+      concurrency?: number;
+      ackWaitMs?: number;
+      retry?: {
+        /**
+         * @minItems 1
+         */
+        delaysMs: [number, ...number[]];
+        maxAttempts: number;
+      };
+      breaker?: {
+        errorThresholdPercentage?: number;
+        resetTimeoutMs?: number;
+        volumeThreshold?: number;
+        rollingCountTimeoutMs?: number;
+      };
+    };
+    /**
+     * The admin API (services/admin) for operators and privacy officers; its users are `admins`.
+     */
+    admin?: {
+      /**
+       * Bind address of the admin API and its ops endpoint; default 127.0.0.1.
+       */
+      host?: string;
+      port: number;
+      /**
+       * Port of /health and /metrics; absent = a free port, named in the log.
+       */
+      opsPort?: number;
+      tls?: EdgeTlsConfig1;
     };
   };
   simulators?: {
     kvs?: {
       port: number;
     };
+    duo?: {
+      port: number;
+    };
+  };
+  /**
+   * Operators and privacy officers of the admin API: each bound to the gemeenten whose data it may see (absent = all).
+   */
+  admins?: {
+    id: string;
+    credential: PartnerCredentialConfig1;
+  }[];
+  /**
+   * DUO's M2M APIs as the hub calls them.
+   */
+  duo?: {
+    /**
+     * Base path of DUO's APIs, e.g. https://m2m.duo.nl:443/v1
+     */
+    baseUrl: string;
+    /**
+     * DUO's OIN: doel of the hub's calls, bron of DUO's notifications.
+     */
+    oin: string;
+    /**
+     * Bearer token for DUO (the simulator); production uses PKIoverheid mTLS. Empty = none.
+     */
+    token?: string;
+    timeoutMs?: number;
+    /**
+     * Pinned API-Version per DUO API (major.minor must match DUO's answers).
+     */
+    apiVersions?: {
+      [k: string]: string | undefined;
+    };
+    /**
+     * How long a berichtId of DUO is remembered, so a repeat is accepted once and not processed twice.
+     */
+    notificatieDedupDays?: number;
   };
 }
 /**
- * How one partner authenticates at the hub's API for it: an API key stored hashed, a client certificate, or both (then a request needs both). At least one must be set; the service refuses to start otherwise.
+ * How this gemeente's KVS authenticates when it sends chain events to the hub (POST /v1/events); absent = it cannot send. The credential is bound to this gemeente.
  */
 export interface PartnerCredentialConfig {
   /**
@@ -371,9 +456,66 @@ export interface ClientCertificateBindingConfig {
   fingerprint256?: string;
 }
 /**
+ * How one partner authenticates at the hub's API for it: an API key stored hashed, a client certificate, or both (then a request needs both). At least one must be set; the service refuses to start otherwise.
+ */
+export interface PartnerCredentialConfig1 {
+  /**
+   * scrypt hash of the partner's API key, from `npm run hash-key` (scrypt:<N>:<r>:<p>:<salt>:<hash>); empty = none. Not a secret that opens the API, but keep it in the environment like the rest.
+   */
+  apiKeyHash?: string;
+  /**
+   * The API key itself, for development and tests only: refused when hub.production is true. At least 16 characters; empty = none.
+   */
+  apiKey?: string;
+  mtls?: ClientCertificateBindingConfig;
+  /**
+   * Restrict the credential to these gemeenten; absent = all served.
+   */
+  gemeenten?: string[];
+}
+/**
+ * How one partner authenticates at the hub's API for it: an API key stored hashed, a client certificate, or both (then a request needs both). At least one must be set; the service refuses to start otherwise.
+ */
+export interface PartnerCredentialConfig2 {
+  /**
+   * scrypt hash of the partner's API key, from `npm run hash-key` (scrypt:<N>:<r>:<p>:<salt>:<hash>); empty = none. Not a secret that opens the API, but keep it in the environment like the rest.
+   */
+  apiKeyHash?: string;
+  /**
+   * The API key itself, for development and tests only: refused when hub.production is true. At least 16 characters; empty = none.
+   */
+  apiKey?: string;
+  mtls?: ClientCertificateBindingConfig;
+  /**
+   * Restrict the credential to these gemeenten; absent = all served.
+   */
+  gemeenten?: string[];
+}
+/**
  * TLS for a partner-facing API: the service listens with https instead of http.
  */
 export interface EdgeTlsConfig {
+  /**
+   * PEM server certificate (chain).
+   */
+  certFile: string;
+  /**
+   * PEM private key of certFile.
+   */
+  keyFile: string;
+  /**
+   * PEM CA(s) whose client certificates are accepted; needed for partners.*.mtls.
+   */
+  caFile?: string;
+  /**
+   * Ask clients for a certificate; default true when caFile is set. A client without one can still use its API key.
+   */
+  requestCert?: boolean;
+}
+/**
+ * TLS for a partner-facing API: the service listens with https instead of http.
+ */
+export interface EdgeTlsConfig1 {
   /**
    * PEM server certificate (chain).
    */

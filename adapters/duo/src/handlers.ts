@@ -1,0 +1,539 @@
+import { randomUUID } from 'node:crypto';
+import type { JetStreamClient, JsMsg } from '@nats-io/jetstream';
+import { schemas } from '@ketenhub/contracts';
+import type {
+  DuoDoelgroep,
+  DuoExamenresultaten,
+  DuoGemeentePip,
+  DuoInburgeringsplicht,
+  DuoInburgeringstermijn,
+  DuoLbtExamennummer,
+  DuoLbtResultaten,
+  DuoMeldingAfgewezen,
+  DuoNotificatieOntvangen,
+  LeerrouteUren,
+  MapAfgerond,
+  PipVastgesteld,
+  PvtOndertekend,
+} from '@ketenhub/contracts/generated';
+import {
+  ValidationError,
+  buildEvent,
+  childSpan,
+  formatTraceparent,
+  nameBasedUuid,
+  parseTraceparent,
+  raiseAlert,
+  type Event,
+  type IdentityStore,
+  type Logger,
+  type Outcome,
+  type ProcessingLog,
+  type Projector,
+} from '@ketenhub/kit';
+import { GEBEURTENISSEN } from './codes.ts';
+import type { DuoApi, DuoClient } from './duo-client.ts';
+import { checkMapPvt, checkPip, checkPipIntrekken, type RuleViolation } from './rules.ts';
+import {
+  UREN_PAD,
+  doelgroepFromDuo,
+  examensFromDuo,
+  lbtFromDuo,
+  mapToDuo,
+  pipToDuo,
+  plichtFromDuo,
+  pvtToDuo,
+  termijnFromDuo,
+} from './translate.ts';
+
+export const DUO_PARTNER = 'duo';
+
+export interface DuoDeps {
+  duo: DuoClient;
+  identities: IdentityStore;
+  /** OIN per gemeente code: the hub calls DUO on the gemeente's behalf (bron). */
+  oinOf(gemeente: string): string;
+  publish(event: Event<unknown>, traceparent: string): Promise<void>;
+  projector: Projector;
+  processingLog: ProcessingLog;
+  js: JetStreamClient;
+  source: string;
+  logger: Logger;
+  /** Today as an ISO date; injectable for tests. */
+  today?: () => string;
+}
+
+interface Incoming<D> extends Event<D> {
+  gemeente: string;
+}
+
+function parse<D>(m: JsMsg): Incoming<D> {
+  const event = m.json<Incoming<D>>();
+  const violations = schemas().validateEvent(event);
+  if (violations.length > 0) throw new ValidationError('not a valid chain event', violations);
+  return event;
+}
+
+function traceOf(m: JsMsg) {
+  const parent = parseTraceparent(m.headers?.get('traceparent'));
+  return { parent, span: childSpan(parent) };
+}
+
+async function bsnOf(deps: DuoDeps, inburgeraarId: string): Promise<string | undefined> {
+  return (await deps.identities.get(inburgeraarId))?.bsn;
+}
+
+/** DUO notification → pull the details → the chain event of DESIGN §2. */
+export function createNotificationHandler(deps: DuoDeps): (m: JsMsg) => Promise<Outcome> {
+  return async (m) => {
+    const event = parse<DuoNotificatieOntvangen>(m);
+    const n = event.data;
+    const g = GEBEURTENISSEN[n.gebeurtenisId];
+    if (!g) {
+      // Kept (dead letter, replayable once the hub knows the code) and reported, never dropped.
+      await raiseAlert(deps.js, {
+        kind: 'unknown-notification',
+        service: 'duo',
+        partner: DUO_PARTNER,
+        gemeente: event.gemeente,
+        eventId: event.id,
+        attempts: m.info.deliveryCount,
+        reason: `unknown gebeurtenisId ${n.gebeurtenisId}`,
+      });
+      throw new ValidationError(`unknown DUO gebeurtenisId ${n.gebeurtenisId}`, [
+        {
+          field: 'data.gebeurtenisId',
+          rule: 'known gebeurtenisId',
+          message: `${n.gebeurtenisId} is not in the table`,
+        },
+      ]);
+    }
+    const bsn = await bsnOf(deps, n.inburgeraarId);
+    if (!bsn) {
+      throw new ValidationError('no BSN known for this person', [
+        { field: 'data.inburgeraarId', rule: 'bsn known', message: 'DUO addresses persons by BSN' },
+      ]);
+    }
+    const bron = deps.oinOf(event.gemeente);
+    const get = <T>(api: DuoApi, path: string) =>
+      deps.duo.find<T>(api, { path: `/personen/${bsn}${path}`, bron, berichtId: randomUUID() });
+
+    const gebeurtenis = {
+      code: n.gebeurtenisId,
+      omschrijving: g.omschrijving,
+      registratieDatumTijd: n.registratieDatumTijd,
+    };
+    const base = { inburgeraarId: n.inburgeraarId, gemeenteCode: event.gemeente, gebeurtenis };
+    let data: Record<string, unknown>;
+    if (g.pulls.includes('plicht')) {
+      const plicht = await get<DuoInburgeringsplicht>('Inburgeringsplicht', '/inburgeringsplicht');
+      const doelgroep = await get<DuoDoelgroep>('Inburgeringsplicht', '/doelgroep');
+      const dg = doelgroep ? doelgroepFromDuo(doelgroep) : undefined;
+      data = {
+        ...base,
+        // A person DUO no longer knows (SS110, SS111) has no plicht.
+        inburgeringsplicht: plicht ? plichtFromDuo(plicht) : { plichtig: false },
+        ...(dg ? { doelgroep: dg } : {}),
+      };
+    } else if (g.pulls.includes('lbt-examennummer')) {
+      const nr = await get<DuoLbtExamennummer>('Leerbaarheidstoets', '/lbt/examennummer');
+      data = { ...base, ...(nr ? { examennummer: nr.examennummer } : {}) };
+    } else if (g.pulls.includes('lbt-resultaten')) {
+      data = {
+        ...base,
+        resultaten: lbtFromDuo(
+          (await get<DuoLbtResultaten>('Leerbaarheidstoets', '/lbt/resultaten')) ?? [],
+        ),
+      };
+    } else if (g.pulls.includes('termijn')) {
+      const termijn = await get<DuoInburgeringstermijn>(
+        'Inburgeringstermijn',
+        '/inburgeringstermijn',
+      );
+      if (!termijn)
+        throw new ValidationError('DUO has no inburgeringstermijn', [
+          { field: 'termijn', rule: 'present', message: 'SS102 without a termijn' },
+        ]);
+      data = { ...base, termijn: termijnFromDuo(termijn) };
+    } else {
+      data = {
+        ...base,
+        resultaten: examensFromDuo(
+          (await get<DuoExamenresultaten>('Examen', '/examens/resultaten')) ?? [],
+        ),
+      };
+    }
+    const out = buildEvent({
+      id: nameBasedUuid(`duo:${n.berichtId}:${g.type}`),
+      type: g.type,
+      source: deps.source,
+      gemeente: event.gemeente,
+      data,
+    });
+    const violations = schemas().validateEvent(out);
+    if (violations.length > 0)
+      throw new ValidationError('DUO details do not fit the chain contract', violations);
+    await deps.publish(out, formatTraceparent(traceOf(m).span));
+    return 'delivered';
+  };
+}
+
+/** Koppeling and vestiging → the identity store (pseudonym → BSN, vestiging date). */
+export function createIdentityHandler(identities: IdentityStore): (m: JsMsg) => Promise<Outcome> {
+  return async (m) => {
+    const event = parse<{
+      inburgeraarId: string;
+      persoon?: { bsn?: string; vnummer: string };
+      bsn?: string;
+      vestigingsdatum?: string;
+    }>(m);
+    const d = event.data;
+    if (event.type === 'nl.inburgering.inburgeraar.gekoppeld' && d.persoon) {
+      await identities.merge(d.inburgeraarId, {
+        ...(d.persoon.bsn ? { bsn: d.persoon.bsn } : {}),
+        vnummer: d.persoon.vnummer,
+        gemeente: event.gemeente,
+      });
+      return 'delivered';
+    }
+    if (event.type === 'nl.inburgering.inburgeraar.gevestigd') {
+      await identities.merge(d.inburgeraarId, {
+        ...(d.bsn ? { bsn: d.bsn } : {}),
+        gemeente: event.gemeente,
+        ...(d.vestigingsdatum ? { vestigingsdatum: d.vestigingsdatum } : {}),
+      });
+      return 'delivered';
+    }
+    return 'skipped';
+  };
+}
+
+type Melding = DuoMeldingAfgewezen['melding'];
+const OUTCOME_TYPES: Record<Melding, { ok: string; nok: string }> = {
+  pip: { ok: 'nl.inburgering.pip.geregistreerd', nok: 'nl.inburgering.pip.afgewezen' },
+  'pip-intrekking': {
+    ok: 'nl.inburgering.pip.ingetrokken-bij-duo',
+    nok: 'nl.inburgering.pip.afgewezen',
+  },
+  map: { ok: 'nl.inburgering.map.geregistreerd', nok: 'nl.inburgering.map.afgewezen' },
+  pvt: { ok: 'nl.inburgering.pvt.geregistreerd', nok: 'nl.inburgering.pvt.afgewezen' },
+  uren: {
+    ok: 'nl.inburgering.leerroute.uren-geregistreerd',
+    nok: 'nl.inburgering.leerroute.uren-afgewezen',
+  },
+};
+
+interface MeldingPlan {
+  melding: Melding;
+  api: DuoApi;
+  method: 'POST' | 'PUT' | 'DELETE';
+  path: string;
+  body?: unknown;
+  /** DUO's rules for this melding, given what DUO and the hub know. */
+  check(): Promise<RuleViolation[]>;
+  after?(): Promise<void>;
+}
+
+/**
+ * A melding to DUO (pattern "melding-bevestiging"): project to what DUO may get, resolve the BSN,
+ * check DUO's rules (a melding DUO would refuse is not sent: the gemeente gets `*.afgewezen`
+ * with the rule), log the disclosure, send, and report `*.geregistreerd`. DUO refusing (4xx)
+ * also yields `*.afgewezen`, and the message is dead-lettered for the operator.
+ */
+function createMeldingHandler(
+  deps: DuoDeps,
+  plan: (
+    event: Incoming<Record<string, unknown>>,
+    bsn: string,
+    bron: string,
+    ctx: { berichtId: string },
+  ) => MeldingPlan,
+  melding: Melding,
+): (m: JsMsg) => Promise<Outcome> {
+  return async (m) => {
+    const event = parse<Record<string, unknown> & { inburgeraarId: string; pipId?: string }>(m);
+    const disclosure = deps.projector.project(event);
+    if (!disclosure) return 'skipped';
+    const projected = disclosure.event as Incoming<
+      Record<string, unknown> & { inburgeraarId: string; pipId?: string }
+    >;
+    const { span, parent } = traceOf(m);
+    const traceparent = formatTraceparent(span);
+    const outcome = async (ok: boolean, extra: Record<string, unknown>) => {
+      const types = OUTCOME_TYPES[melding];
+      const out = buildEvent({
+        id: nameBasedUuid(`duo:${ok ? 'geregistreerd' : 'afgewezen'}:${event.id}`),
+        type: ok ? types.ok : types.nok,
+        source: deps.source,
+        gemeente: event.gemeente,
+        data: {
+          inburgeraarId: event.data.inburgeraarId,
+          gemeenteCode: event.gemeente,
+          melding,
+          bronEventId: event.id,
+          ...(event.data.pipId ? { pipId: event.data.pipId } : {}),
+          ...extra,
+        },
+      });
+      await deps.publish(out, traceparent);
+    };
+
+    const bsn = await bsnOf(deps, event.data.inburgeraarId);
+    if (!bsn) {
+      await outcome(false, {
+        door: 'hub',
+        regel: {
+          code: 'bsn-onbekend',
+          omschrijving:
+            'de hub kent geen BSN voor deze inburgeraar (geen koppeling of vestiging ontvangen)',
+        },
+      });
+      return 'rejected';
+    }
+    const bron = deps.oinOf(event.gemeente);
+    const berichtId = nameBasedUuid(`duo:melding:${event.id}`);
+    const p = plan(projected, bsn, bron, { berichtId });
+    const violations = await p.check();
+    if (violations.length > 0) {
+      deps.logger.info(
+        { eventId: event.id, rules: violations.map((v) => v.code) },
+        'melding refused by DUO rules',
+      );
+      await outcome(false, {
+        door: 'hub',
+        regel: {
+          code: violations[0]!.code,
+          omschrijving: violations
+            .map((v) => v.omschrijving)
+            .join('; ')
+            .slice(0, 300),
+        },
+      });
+      return 'rejected';
+    }
+
+    const record = {
+      traceId: span.traceId,
+      spanId: span.spanId,
+      ...(parent ? { parentSpanId: parent.spanId } : {}),
+      activiteit: disclosure.activity,
+      ontvanger: { partner: DUO_PARTNER, endpoint: p.api },
+      betrokkene: event.data.inburgeraarId,
+      // The BSN travels in DUO's URL: disclosed as well, though not a field of the event.
+      categorieen: [...new Set([...disclosure.categories, 'identificatie'])].sort(),
+      gemeente: event.gemeente,
+      eventId: event.id,
+      eventType: event.type,
+    };
+    await deps.processingLog.record({ ...record, status: 'gestart' });
+    try {
+      await deps.duo.call(p.api, { method: p.method, path: p.path, bron, berichtId, data: p.body });
+    } catch (err) {
+      const e = err as {
+        retryable?: boolean;
+        name?: string;
+        rule?: string;
+        partnerStatus?: number;
+        message?: string;
+      };
+      await deps.processingLog
+        .record({ ...record, status: e.retryable ? 'mislukt' : 'geweigerd' })
+        .catch(() => undefined);
+      if (e.name === 'PartnerRejectedError') {
+        await outcome(false, {
+          door: 'duo',
+          regel: {
+            code: `duo-${e.partnerStatus ?? 'weigering'}`,
+            omschrijving: `DUO weigerde de melding (HTTP ${e.partnerStatus ?? '?'})`,
+          },
+          ...(e.rule && e.partnerStatus !== undefined ? { fouttekst: e.rule.slice(0, 200) } : {}),
+        });
+      }
+      throw err;
+    }
+    await deps.processingLog.record({ ...record, status: 'verstrekt' }).catch((err: Error) => {
+      deps.logger.warn({ eventId: event.id, err: err.message }, 'outcome record not written');
+    });
+    await p.after?.();
+    await outcome(true, { geregistreerdOp: new Date().toISOString() });
+    return 'delivered';
+  };
+}
+
+const today = (deps: DuoDeps) => deps.today?.() ?? new Date().toISOString().slice(0, 10);
+
+async function ctxGet<T>(deps: DuoDeps, api: DuoApi, bsn: string, bron: string, path: string) {
+  return deps.duo.find<T>(api, { path: `/personen/${bsn}${path}`, bron, berichtId: randomUUID() });
+}
+
+export function createPipHandler(deps: DuoDeps) {
+  return createMeldingHandler(
+    deps,
+    (event, bsn, bron) => {
+      const pip = event.data as unknown as PipVastgesteld;
+      return {
+        melding: 'pip',
+        api: 'PIP',
+        method: 'POST',
+        path: `/personen/${bsn}/PIP`,
+        body: pipToDuo(pip),
+        async check() {
+          const [plicht, doelgroep, huidig, identity] = await Promise.all([
+            ctxGet<DuoInburgeringsplicht>(
+              deps,
+              'Inburgeringsplicht',
+              bsn,
+              bron,
+              '/inburgeringsplicht',
+            ),
+            ctxGet<DuoDoelgroep>(deps, 'Inburgeringsplicht', bsn, bron, '/doelgroep'),
+            ctxGet<DuoGemeentePip>(deps, 'PIP', bsn, bron, '/PIP'),
+            deps.identities.get(pip.inburgeraarId),
+          ]);
+          const dg = doelgroep ? doelgroepFromDuo(doelgroep)?.indeling : undefined;
+          return checkPip(pip, {
+            ...(plicht
+              ? {
+                  plicht: {
+                    plichtig: plicht.indicatorInburgeringsplicht,
+                    ...(plicht.begindatum ? { begindatum: plicht.begindatum } : {}),
+                  },
+                }
+              : {}),
+            ...(identity?.vestigingsdatum ? { vestigingsdatum: identity.vestigingsdatum } : {}),
+            ...(dg ? { doelgroep: dg } : {}),
+            ...(huidig ? { huidigePip: { dagtekening: huidig.pip.dagtekeningPip } } : {}),
+            ...(identity?.pip ? { initielePipDagtekening: identity.pip.initieel } : {}),
+          });
+        },
+        async after() {
+          const identity = await deps.identities.get(pip.inburgeraarId);
+          await deps.identities.merge(pip.inburgeraarId, {
+            pip: { initieel: identity?.pip?.initieel ?? pip.dagtekening, huidig: pip.dagtekening },
+          });
+        },
+      };
+    },
+    'pip',
+  );
+}
+
+export function createPipIntrekkingHandler(deps: DuoDeps) {
+  return createMeldingHandler(
+    deps,
+    (_event, bsn, bron) => ({
+      melding: 'pip-intrekking',
+      api: 'PIP',
+      method: 'DELETE',
+      path: `/personen/${bsn}/PIP`,
+      async check() {
+        const [termijn, uren] = await Promise.all([
+          ctxGet<DuoInburgeringstermijn>(
+            deps,
+            'Inburgeringstermijn',
+            bsn,
+            bron,
+            '/inburgeringstermijn',
+          ),
+          ctxGet<Record<string, unknown>>(deps, 'GevolgdeUren', bsn, bron, '/uren'),
+        ]);
+        return checkPipIntrekken({
+          termijnGezet: termijn !== undefined,
+          geregistreerdeUren: totalHours(uren),
+        });
+      },
+    }),
+    'pip-intrekking',
+  );
+}
+
+/** Sums every `uren` DUO reports for the person (the GET answers per gemeente and kind). */
+function totalHours(value: unknown): number {
+  if (Array.isArray(value)) return value.reduce<number>((a, v) => a + totalHours(v), 0);
+  if (value && typeof value === 'object') {
+    return Object.entries(value).reduce<number>(
+      (a, [k, v]) => a + (k === 'uren' && typeof v === 'number' ? v : totalHours(v)),
+      0,
+    );
+  }
+  return 0;
+}
+
+function mapPvtHandler(deps: DuoDeps, kind: 'map' | 'pvt') {
+  return createMeldingHandler(
+    deps,
+    (event, bsn, bron) => {
+      const d = event.data as unknown as MapAfgerond & PvtOndertekend;
+      const datum = kind === 'map' ? d.datumEindgesprek : d.datumOndertekening;
+      return {
+        melding: kind,
+        api: 'MAP-PVT-Zroute',
+        method: 'PUT',
+        path: `/personen/${bsn}/${kind}`,
+        body: kind === 'map' ? mapToDuo(d) : pvtToDuo(d),
+        async check() {
+          const gemeentecode = event.gemeente.slice(2);
+          const [huidig, plicht, termijn] = await Promise.all([
+            ctxGet<DuoGemeentePip>(deps, 'PIP', bsn, bron, '/PIP'),
+            ctxGet<DuoInburgeringsplicht>(
+              deps,
+              'Inburgeringsplicht',
+              bsn,
+              bron,
+              '/inburgeringsplicht',
+            ),
+            ctxGet<DuoInburgeringstermijn>(
+              deps,
+              'Inburgeringstermijn',
+              bsn,
+              bron,
+              '/inburgeringstermijn',
+            ),
+          ]);
+          const zrouteVoldaan =
+            huidig?.pip.leerroute === 'Z' &&
+            plicht?.redenGeenInburgeringsplicht === 'Inburgeringsplicht voldaan'
+              ? (plicht.einddatum ?? plicht.wijzigingsdatum)
+              : undefined;
+          return checkMapPvt(
+            {
+              ...(datum ? { datum } : {}),
+              ...(d.verwijtbaar !== undefined ? { verwijtbaar: d.verwijtbaar } : {}),
+            },
+            {
+              vandaag: today(deps),
+              huidigePipVanGemeente: huidig?.gemeentecode === gemeentecode,
+              ...(zrouteVoldaan ? { zrouteVoldaanOp: zrouteVoldaan } : {}),
+              ...(termijn
+                ? { termijn: { startdatum: termijn.startdatum, einddatum: termijn.einddatum } }
+                : {}),
+            },
+          );
+        },
+      };
+    },
+    kind,
+  );
+}
+
+export const createMapHandler = (deps: DuoDeps) => mapPvtHandler(deps, 'map');
+export const createPvtHandler = (deps: DuoDeps) => mapPvtHandler(deps, 'pvt');
+
+export function createUrenHandler(deps: DuoDeps) {
+  return createMeldingHandler(
+    deps,
+    (event, bsn) => {
+      const d = event.data as unknown as LeerrouteUren;
+      return {
+        melding: 'uren',
+        api: 'GevolgdeUren',
+        method: 'PUT',
+        path: `/personen/${bsn}/uren/${UREN_PAD[d.soort]}`,
+        body: { uren: d.urenTotaal },
+        // NOTES.md lists no DUO rule for hours beyond the contract (0..9999, checked by schema).
+        check: async () => [],
+      };
+    },
+    'uren',
+  );
+}

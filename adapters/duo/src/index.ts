@@ -1,0 +1,6 @@
+export * from './codes.ts';
+export * from './duo-client.ts';
+export * from './handlers.ts';
+export * from './notificaties.ts';
+export * from './rules.ts';
+export * from './translate.ts';

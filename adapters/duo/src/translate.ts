@@ -1,0 +1,168 @@
+import type {
+  DuoDoelgroep,
+  DuoExamenresultaten,
+  DuoInburgeringsplicht,
+  DuoInburgeringstermijn,
+  DuoLbtResultaten,
+  DuoPip,
+  DuoResultaatMap,
+  DuoResultaatPvt,
+  ExamenResultaat,
+  InburgeringsplichtGewijzigd,
+  InburgeringstermijnGestart,
+  LeerbaarheidstoetsAfgerond,
+  MapAfgerond,
+  PipVastgesteld,
+  PvtOndertekend,
+} from '@ketenhub/contracts/generated';
+
+/**
+ * Pure translations between DUO's M2M payloads and the chain's events. DUO speaks in codes and
+ * Dutch labels ('B', 'Asielstatushouder', scores '7,50'); the chain in stable lower-case values
+ * and numbers, so a relabelling in a DUO minor version stays inside this file.
+ */
+
+const REDEN: Record<NonNullable<DuoInburgeringsplicht['redenGeenInburgeringsplicht']>, string> = {
+  'Volledige ontheffing': 'volledige-ontheffing',
+  'Volledige vrijstelling': 'volledige-vrijstelling',
+  'Inburgeringsplicht voldaan': 'plicht-voldaan',
+  'Verblijfsdoel gewijzigd': 'verblijfsdoel-gewijzigd',
+  'Vertrek uit Nederland langer dan een jaar': 'vertrek-buitenland',
+  Overlijden: 'overlijden',
+  Overig: 'overig',
+  'Tijdelijke vrijstelling': 'tijdelijke-vrijstelling',
+};
+
+type Plicht = InburgeringsplichtGewijzigd['inburgeringsplicht'];
+type Doelgroep = NonNullable<InburgeringsplichtGewijzigd['doelgroep']>;
+
+export function plichtFromDuo(p: DuoInburgeringsplicht): Plicht {
+  return {
+    plichtig: p.indicatorInburgeringsplicht,
+    ...(p.begindatum ? { begindatum: p.begindatum } : {}),
+    ...(p.einddatum ? { einddatum: p.einddatum } : {}),
+    ...(p.wijzigingsdatum ? { wijzigingsdatum: p.wijzigingsdatum } : {}),
+    ...(p.datumKennisgevingInburgeringsplicht
+      ? { datumKennisgeving: p.datumKennisgevingInburgeringsplicht }
+      : {}),
+    ...(p.redenGeenInburgeringsplicht
+      ? { redenGeenPlicht: REDEN[p.redenGeenInburgeringsplicht] as Plicht['redenGeenPlicht'] }
+      : {}),
+  };
+}
+
+export function doelgroepFromDuo(d: DuoDoelgroep): Doelgroep | undefined {
+  if (!d.indeling) return undefined;
+  return {
+    indeling:
+      d.indeling === 'Asielstatushouder' ? 'asielstatushouder' : 'gezins-of-overige-migrant',
+    ...(d.begindatum ? { begindatum: d.begindatum } : {}),
+    ...(d.gedetailleerdeDoelgroep ? { gedetailleerd: d.gedetailleerdeDoelgroep } : {}),
+  };
+}
+
+/** '7,50' → 7.5 (DUO writes scores as text with a decimal comma). */
+export function score(text: string): number {
+  if (!/^[0-9]{1,3},[0-9]{2}$/.test(text)) throw new Error(`not a DUO score: ${text}`);
+  return Number(text.replace(',', '.'));
+}
+
+const UITSLAG = {
+  'B1-route haalbaar': 'b1-route-haalbaar',
+  'B1-route niet haalbaar': 'b1-route-niet-haalbaar',
+  Onbekend: 'onbekend',
+} as const;
+
+export function lbtFromDuo(r: DuoLbtResultaten): LeerbaarheidstoetsAfgerond['resultaten'] {
+  return r.map((x) => ({
+    uitslag: UITSLAG[x.resultaat],
+    behaaldeScore: score(x.behaaldeScore),
+    benodigdeScore: score(x.benodigdeScore),
+    datumAfname: x.datumAfname,
+  }));
+}
+
+export function termijnFromDuo(t: DuoInburgeringstermijn): InburgeringstermijnGestart['termijn'] {
+  return {
+    startdatum: t.startdatum,
+    einddatum: t.einddatum,
+    ...(t.wijzigingsdatum ? { wijzigingsdatum: t.wijzigingsdatum } : {}),
+    ...(t.verlengingsgrondcode
+      ? {
+          verlenging: {
+            code: t.verlengingsgrondcode,
+            omschrijving: t.verlengingsgrondomschrijving ?? '',
+          },
+        }
+      : {}),
+  };
+}
+
+const ONDERDEEL = {
+  KNM: 'knm',
+  LE: 'lezen',
+  LU: 'luisteren',
+  SC: 'schrijven',
+  SP: 'spreken',
+} as const;
+const RESULTAAT = { Geslaagd: 'geslaagd', Gezakt: 'gezakt', Geen: 'geen' } as const;
+const REDEN_GEEN = {
+  Verwijtbaar: 'verwijtbaar',
+  Nietverwijtbaar: 'niet-verwijtbaar',
+  Afgemeld: 'afgemeld',
+  Absent: 'absent',
+} as const;
+
+export function examensFromDuo(r: DuoExamenresultaten): ExamenResultaat['resultaten'] {
+  return r.map((x) => ({
+    examendatum: x.examendatum,
+    onderdeel: ONDERDEEL[x.onderdeel],
+    resultaat: RESULTAAT[x.resultaat],
+    ...(x.niveau ? { niveau: x.niveau } : {}),
+    ...(x.redenGeenResultaat ? { redenGeenResultaat: REDEN_GEEN[x.redenGeenResultaat] } : {}),
+  }));
+}
+
+const LEERROUTE = { 'b1-route': 'B', onderwijsroute: 'O', 'z-route': 'Z' } as const;
+const ALFA = { analfabeet: 'A', 'anders-analfabeet': 'AA', 'niet-van-toepassing': 'NVT' } as const;
+
+/** The gemeente's PIP → DUO's POST body (PIP 1.2.0). */
+export function pipToDuo(p: Partial<PipVastgesteld>): DuoPip {
+  if (!p.dagtekening || !p.leerroute) throw new Error('a PIP needs dagtekening and leerroute');
+  return {
+    dagtekeningPip: p.dagtekening,
+    leerroute: LEERROUTE[p.leerroute],
+    ...(p.niveau ? { niveau: p.niveau } : {}),
+    ...(p.geschatteIntensiteitB1Route !== undefined
+      ? { geschatteIntensiteitB1Route: p.geschatteIntensiteitB1Route }
+      : {}),
+    ...(p.magOpleidingAfmaken !== undefined
+      ? { indicatorMagOpleidingAfmaken: p.magOpleidingAfmaken }
+      : {}),
+    ...(p.alfabetisering ? { indicatorAlfabetiseringsonderwijs: ALFA[p.alfabetisering] } : {}),
+  };
+}
+
+const jaNee = (b: boolean) => (b ? 'Ja' : 'Nee');
+
+/** MAP as a whole resource: what is left out is withdrawn at DUO. */
+export function mapToDuo(m: Partial<MapAfgerond>): DuoResultaatMap {
+  return {
+    ...(m.datumEindgesprek ? { datumEindgesprekMap: m.datumEindgesprek } : {}),
+    ...(m.verwijtbaar !== undefined ? { verwijtbaar: jaNee(m.verwijtbaar) } : {}),
+  };
+}
+
+export function pvtToDuo(p: Partial<PvtOndertekend>): DuoResultaatPvt {
+  return {
+    ...(p.datumOndertekening ? { datumOndertekeningPvt: p.datumOndertekening } : {}),
+    ...(p.verwijtbaar !== undefined ? { verwijtbaar: jaNee(p.verwijtbaar) } : {}),
+  };
+}
+
+/** DUO's hour kinds: the URL segment under /personen/{bsn}/uren/. */
+export const UREN_PAD = {
+  'participatie-als-taalles': 'participatietaalles',
+  'bredeintake-taalles-knm': 'bredeintake/taallesknm',
+  'bredeintake-participatieactiviteiten': 'participatieactiviteiten',
+} as const;

@@ -1,0 +1,76 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { schemas } from '@ketenhub/contracts';
+import {
+  ForbiddenError,
+  ValidationError,
+  childSpan,
+  formatTraceparent,
+  mayProduce,
+  parseTraceparent,
+  requireGemeente,
+  requireKind,
+  type Event,
+  type Logger,
+} from '@ketenhub/kit';
+import { KVS_PARTNER } from './deliver.ts';
+
+export interface KvsInboundDeps {
+  /** Publishes to JetStream and resolves when the stream has stored the event. */
+  publish: (event: Event<unknown>, traceparent: string) => Promise<void>;
+  logger: Logger;
+}
+
+function traceFor(request: FastifyRequest, event: { traceparent?: unknown }): string {
+  const header = request.headers.traceparent;
+  const parent =
+    parseTraceparent(Array.isArray(header) ? header[0] : header) ??
+    parseTraceparent(typeof event.traceparent === 'string' ? event.traceparent : undefined);
+  return formatTraceparent(childSpan(parent));
+}
+
+/**
+ * The KVS's inbound API: a gemeente's klantvolgsysteem sends chain events to the hub (vestiging,
+ * PIP, MAP/PVT, hours) as CloudEvents in structured mode. The credential is bound to one
+ * gemeente: it can send only that gemeente's events (403 otherwise) and only the types the
+ * gemeente-kvs policy says a KVS delivers. 202 means the event is stored in JetStream.
+ */
+export function registerKvsInboundRoutes(app: FastifyInstance, deps: KvsInboundDeps): void {
+  app.post('/v1/events', async (request, reply) => {
+    const principal = requireKind(request, KVS_PARTNER);
+    const event = request.body as Event<{ gemeenteCode?: string }> & { traceparent?: unknown };
+    const violations = schemas().validateEvent(event);
+    if (violations.length > 0) throw new ValidationError('not a valid chain event', violations);
+    if (!mayProduce(KVS_PARTNER, event.type)) {
+      throw new ForbiddenError(`a KVS may not send ${event.type}`, {
+        field: 'type',
+        rule: 'policy levert',
+      });
+    }
+    if (!event.gemeente) {
+      throw new ValidationError('gemeente is required', [
+        {
+          field: 'gemeente',
+          rule: 'required',
+          message: 'the CloudEvents extension gemeente is required',
+        },
+      ]);
+    }
+    if (event.data.gemeenteCode !== event.gemeente) {
+      throw new ValidationError('gemeente does not match data.gemeenteCode', [
+        {
+          field: 'data.gemeenteCode',
+          rule: 'equals gemeente',
+          message: 'must equal the gemeente extension',
+        },
+      ]);
+    }
+    requireGemeente(request, event.gemeente, 'gemeente');
+    const { traceparent: _ignored, ...clean } = event;
+    await deps.publish(clean as Event<unknown>, traceFor(request, event));
+    deps.logger.info(
+      { eventId: event.id, type: event.type, kvs: principal.id },
+      'KVS event accepted',
+    );
+    return reply.code(202).send({ eventId: event.id, type: event.type });
+  });
+}

@@ -1,0 +1,366 @@
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { GEBEURTENISSEN } from '@ketenhub/adapter-duo';
+import { duoSpecsAvailable } from '@ketenhub/adapter-duo/simulator';
+import {
+  STREAMS,
+  buildEvent,
+  createLogger,
+  createPseudonymizer,
+  nameBasedUuid,
+  type Event,
+} from '@ketenhub/kit';
+import {
+  TEST_DUO_OIN,
+  eventually,
+  startDuoTestChain,
+  type DuoTestChain,
+} from '../harness/index.ts';
+
+let chain: DuoTestChain;
+const logLines: string[] = [];
+const TODAY = '2026-11-23';
+
+beforeAll(async () => {
+  chain = await startDuoTestChain({
+    logger: createLogger('duo-e2e', {
+      level: 'debug',
+      destination: { write: (l: string) => void logLines.push(l) },
+    }),
+    today: () => TODAY,
+  });
+});
+afterAll(async () => {
+  await chain?.stop();
+});
+
+/** Test BSNs (999 range) that pass the elfproef, one per scenario. */
+function testBsn(n: number): string {
+  for (let i = n * 1000; ; i++) {
+    const digits = `999${String(i).padStart(6, '0')}`.split('').map(Number);
+    const sum = digits.slice(0, 8).reduce((a, d, k) => a + d * (9 - k), 0) - digits[8]!;
+    if (sum % 11 === 0) return digits.join('');
+  }
+}
+
+const idOf = (bsn: string) =>
+  createPseudonymizer(chain.config.hub.pseudonymKey).inburgeraarId({ bsn, vnummer: '' });
+
+async function seed(bsn: string, extra: Record<string, unknown> = {}) {
+  const res = await fetch(`${chain.duoSim.url}/_sim/personen`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({
+      bsn,
+      vNummer: Number(bsn.slice(1)),
+      gemeentecode: '0797',
+      vestigingsdatum: '2026-09-01',
+      ...extra,
+    }),
+  });
+  expect(res.status).toBe(201);
+}
+
+async function notify(bsn: string, gebeurtenisId: string) {
+  const res = await fetch(`${chain.duoSim.url}/_sim/notify`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ bsn, gebeurtenisId }),
+  });
+  expect(res.status).toBe(202);
+}
+
+const kvsGot = (type: string, inburgeraarId: string) =>
+  chain.kvs
+    .received('gm0797')
+    .filter(
+      (e) =>
+        e.type === type &&
+        (e.event as { data: { inburgeraarId: string } }).data.inburgeraarId === inburgeraarId,
+    );
+
+/** A KVS event (gemeente gm0797) as the KVS would send it. */
+function kvsEvent<D>(type: string, data: D, n: string): Event<D> {
+  return buildEvent({
+    id: nameBasedUuid(`test:${type}:${n}`),
+    type,
+    source: 'urn:nld:oin:00000001000797000000:systeem:suite4sd',
+    gemeente: 'gm0797',
+    data,
+  });
+}
+
+async function kvsSend(event: unknown) {
+  const res = await chain.kvsPost('gm0797', event);
+  expect(res.status).toBe(202);
+}
+
+describe('DUO notifications → chain events at the KVS', () => {
+  it.each(Object.entries(GEBEURTENISSEN).map(([code, g]) => [code, g.type, g] as const))(
+    '%s → %s',
+    async (code, _type, g) => {
+      const bsn = testBsn(100 + Object.keys(GEBEURTENISSEN).indexOf(code));
+      await seed(bsn, {
+        lbt: { examennummer: 'LBT42', resultaten: [{ resultaat: 'B1-route haalbaar' }] },
+        pip: { dagtekeningPip: '2026-10-01', leerroute: 'B' },
+        inburgeringstermijn: { startdatum: '2026-10-01' },
+        examens: [{ onderdeel: 'LE', resultaat: 'Geslaagd', niveau: 'B1' }],
+      });
+      await notify(bsn, code);
+      expect(await eventually(() => kvsGot(g.type, idOf(bsn)).length === 1)).toBe(true);
+      const data = (
+        kvsGot(g.type, idOf(bsn))[0]!.event as { data: { gebeurtenis: { code: string } } }
+      ).data;
+      expect(data.gebeurtenis.code).toBe(code);
+    },
+  );
+
+  it('accepts a repeated berichtId once and does not process it twice', async () => {
+    const bsn = testBsn(300);
+    await seed(bsn);
+    const berichtId = randomUUID();
+    const send = () =>
+      fetch(`${chain.duoService.url}/v1/notificaties`, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          authorization: `Bearer ${chain.duoApiKey}`,
+          bron: TEST_DUO_OIN,
+          doel: chain.oinOf('gm0797'),
+          berichtid: berichtId,
+        },
+        body: JSON.stringify({
+          registratieDatumTijd: new Date().toISOString(),
+          gebeurtenisId: 'SS101',
+          bsn,
+        }),
+      });
+    const first = await send();
+    expect(first.status).toBe(201);
+    expect(first.headers.get('api-version')).toBe('1.8.0');
+    expect((await send()).status).toBe(201);
+    expect(
+      await eventually(
+        () => kvsGot('nl.inburgering.inburgeringsplicht.gewijzigd', idOf(bsn)).length === 1,
+      ),
+    ).toBe(true);
+    await new Promise((r) => setTimeout(r, 700));
+    expect(kvsGot('nl.inburgering.inburgeringsplicht.gewijzigd', idOf(bsn))).toHaveLength(1);
+  });
+
+  it('answers 403 for a doel OIN the hub does not serve, 400 naming a bad header', async () => {
+    const headers = {
+      'content-type': 'application/json',
+      authorization: `Bearer ${chain.duoApiKey}`,
+      bron: TEST_DUO_OIN,
+      berichtid: randomUUID(),
+    };
+    const body = JSON.stringify({
+      registratieDatumTijd: new Date().toISOString(),
+      gebeurtenisId: 'SS101',
+      bsn: testBsn(301),
+    });
+    const wrongDoel = await fetch(`${chain.duoService.url}/v1/notificaties`, {
+      method: 'POST',
+      headers: { ...headers, doel: '00000001000363000000' },
+      body,
+    });
+    expect(wrongDoel.status).toBe(403);
+    const noDoel = await fetch(`${chain.duoService.url}/v1/notificaties`, {
+      method: 'POST',
+      headers,
+      body,
+    });
+    expect(noDoel.status).toBe(400);
+    expect(((await noDoel.json()) as { errors: { field: string }[] }).errors[0]!.field).toBe(
+      'header.doel',
+    );
+  });
+
+  it('keeps and reports an unknown gebeurtenisId instead of dropping it', async () => {
+    const bsn = testBsn(302);
+    await seed(bsn);
+    const dlqBefore = await chain.streamCount(STREAMS.deadLetters);
+    const alertsBefore = await chain.streamCount(STREAMS.alerts);
+    await notify(bsn, 'SS999');
+    expect(
+      await eventually(
+        async () => (await chain.streamCount(STREAMS.deadLetters)) === dlqBefore + 1,
+      ),
+    ).toBe(true);
+    expect(await chain.streamCount(STREAMS.alerts)).toBeGreaterThan(alertsBefore);
+  });
+});
+
+describe('meldingen to DUO', () => {
+  const gevestigd = (bsn: string, n: string) =>
+    kvsEvent(
+      'nl.inburgering.inburgeraar.gevestigd',
+      { inburgeraarId: idOf(bsn), gemeenteCode: 'gm0797', vestigingsdatum: '2026-09-01', bsn },
+      n,
+    );
+  const pip = (bsn: string, n: string, extra: Record<string, unknown> = {}) =>
+    kvsEvent(
+      'nl.inburgering.pip.vastgesteld',
+      {
+        inburgeraarId: idOf(bsn),
+        gemeenteCode: 'gm0797',
+        pipId: `PIP-${n}`,
+        dagtekening: '2026-10-15',
+        leerroute: 'b1-route',
+        niveau: 'B1',
+        ...extra,
+      },
+      n,
+    );
+
+  it('registers a PIP at DUO, reports pip.geregistreerd, and DUO starts the termijn (SS102)', async () => {
+    const bsn = testBsn(400);
+    await seed(bsn);
+    await kvsSend(gevestigd(bsn, 'p1'));
+    await new Promise((r) => setTimeout(r, 300));
+    await kvsSend(pip(bsn, 'p1'));
+    expect(
+      await eventually(() => kvsGot('nl.inburgering.pip.geregistreerd', idOf(bsn)).length === 1),
+    ).toBe(true);
+    expect(
+      await eventually(
+        () => kvsGot('nl.inburgering.inburgeringstermijn.gestart', idOf(bsn)).length === 1,
+      ),
+    ).toBe(true);
+    const state = (await (await fetch(`${chain.duoSim.url}/_sim/personen/${bsn}`)).json()) as {
+      pips?: unknown;
+    };
+    expect(JSON.stringify(state)).toContain('2026-10-15');
+  });
+
+  it('does not send a PIP that breaks a DUO rule: pip.afgewezen by the hub, naming the rule', async () => {
+    const bsn = testBsn(401);
+    await seed(bsn);
+    await kvsSend(gevestigd(bsn, 'p2'));
+    await new Promise((r) => setTimeout(r, 300));
+    const before = (await (
+      await fetch(`${chain.duoSim.url}/_sim/requests?method=POST`)
+    ).json()) as unknown[];
+    await kvsSend(pip(bsn, 'p2', { leerroute: 'z-route', niveau: 'B1' }));
+    expect(
+      await eventually(() => kvsGot('nl.inburgering.pip.afgewezen', idOf(bsn)).length === 1),
+    ).toBe(true);
+    const data = (
+      kvsGot('nl.inburgering.pip.afgewezen', idOf(bsn))[0]!.event as {
+        data: { door: string; regel: { code: string } };
+      }
+    ).data;
+    expect(data).toMatchObject({ door: 'hub', regel: { code: 'b1-bij-z-route' } });
+    const after = (await (
+      await fetch(`${chain.duoSim.url}/_sim/requests?method=POST`)
+    ).json()) as unknown[];
+    expect(JSON.stringify(after).split('/PIP').length).toBe(
+      JSON.stringify(before).split('/PIP').length,
+    );
+  });
+
+  it('reports DUO refusing a melding (4xx) as pip.afgewezen by DUO and keeps a dead letter', async () => {
+    const bsn = testBsn(402);
+    // DUO knows no vestiging in gm0797 for this person; the hub does not know one either, so
+    // only DUO can refuse it.
+    await seed(bsn, { vestigingsdatum: undefined, gemeentecode: '0797' });
+    await kvsSend(
+      kvsEvent(
+        'nl.inburgering.inburgeraar.gevestigd',
+        { inburgeraarId: idOf(bsn), gemeenteCode: 'gm0797', vestigingsdatum: '2026-12-01', bsn },
+        'p3',
+      ),
+    );
+    const dlqBefore = await chain.streamCount(STREAMS.deadLetters);
+    await new Promise((r) => setTimeout(r, 300));
+    await kvsSend(pip(bsn, 'p3', { dagtekening: '2026-12-05' }));
+    expect(
+      await eventually(() => kvsGot('nl.inburgering.pip.afgewezen', idOf(bsn)).length === 1),
+    ).toBe(true);
+    const refused = kvsGot('nl.inburgering.pip.afgewezen', idOf(bsn))[0]!.event as {
+      data: { door: string; fouttekst?: string };
+    };
+    expect(refused.data.door).toBe('duo');
+    expect(refused.data.fouttekst).toMatch(/vestiging/i);
+    expect(
+      await eventually(
+        async () => (await chain.streamCount(STREAMS.deadLetters)) === dlqBefore + 1,
+      ),
+    ).toBe(true);
+    expect(kvsGot('nl.inburgering.pip.geregistreerd', idOf(bsn))).toHaveLength(0);
+  });
+
+  it('registers MAP, PVT and hours (whole resources) once the PIP is there', async () => {
+    const bsn = testBsn(403);
+    await seed(bsn, {
+      pip: { dagtekeningPip: '2026-09-15', leerroute: 'B' },
+      inburgeringstermijn: { startdatum: '2026-09-15' },
+    });
+    await kvsSend(gevestigd(bsn, 'm1'));
+    await new Promise((r) => setTimeout(r, 300));
+    await kvsSend(
+      kvsEvent(
+        'nl.inburgering.map.afgerond',
+        { inburgeraarId: idOf(bsn), gemeenteCode: 'gm0797', datumEindgesprek: '2026-11-01' },
+        'm1',
+      ),
+    );
+    await kvsSend(
+      kvsEvent(
+        'nl.inburgering.pvt.ondertekend',
+        { inburgeraarId: idOf(bsn), gemeenteCode: 'gm0797', datumOndertekening: '2026-10-20' },
+        'm1',
+      ),
+    );
+    await kvsSend(
+      kvsEvent(
+        'nl.inburgering.leerroute.uren',
+        {
+          inburgeraarId: idOf(bsn),
+          gemeenteCode: 'gm0797',
+          soort: 'participatie-als-taalles',
+          urenTotaal: 42,
+        },
+        'm1',
+      ),
+    );
+    for (const type of ['map.geregistreerd', 'pvt.geregistreerd', 'leerroute.uren-geregistreerd']) {
+      expect(
+        await eventually(() => kvsGot(`nl.inburgering.${type}`, idOf(bsn)).length === 1),
+        type,
+      ).toBe(true);
+    }
+    const future = kvsEvent(
+      'nl.inburgering.map.afgerond',
+      { inburgeraarId: idOf(bsn), gemeenteCode: 'gm0797', datumEindgesprek: '2027-01-01' },
+      'm2',
+    );
+    await kvsSend(future);
+    expect(
+      await eventually(() => kvsGot('nl.inburgering.map.afgewezen', idOf(bsn)).length === 1),
+    ).toBe(true);
+  });
+});
+
+describe('conformance and privacy', () => {
+  it.skipIf(!duoSpecsAvailable())(
+    "every request the adapter sent is valid against DUO's published OpenAPI specs",
+    async () => {
+      type Rec = { requestViolations: unknown[]; responseViolations: unknown[]; path: string };
+      const body = (await (await fetch(`${chain.duoSim.url}/_sim/requests`)).json()) as
+        Rec[] | { requests: Rec[] };
+      const list = Array.isArray(body) ? body : body.requests;
+      expect(list.length).toBeGreaterThan(20);
+      const bad = list.filter(
+        (r) => r.requestViolations.length > 0 || r.responseViolations.length > 0,
+      );
+      expect(bad).toEqual([]);
+    },
+  );
+
+  it('wrote no BSN into any log line', () => {
+    const text = logLines.join('');
+    for (const n of [100, 300, 400, 401, 403]) expect(text).not.toContain(testBsn(n));
+  });
+});

@@ -1,0 +1,71 @@
+import { startDuoSimulator, type DuoSimulator } from '@ketenhub/adapter-duo/simulator';
+import {
+  createLogger,
+  getFreePort,
+  generateApiKey,
+  type HubConfig,
+  type Logger,
+} from '@ketenhub/kit';
+import { startDuoService, type DuoService } from '../../services/duo/service.ts';
+import { TEST_GEMEENTEN, startTestChain, type TestChain } from './chain.ts';
+
+export const TEST_DUO_OIN = '00000001003214345000';
+
+export interface DuoTestChain extends TestChain {
+  duoSim: DuoSimulator;
+  duoService: DuoService;
+  duoApiKey: string;
+  /** OIN of a test gemeente (gm0797 → its OIN). */
+  oinOf(gemeente: string): string;
+}
+
+/** The test chain plus the DUO simulator and the hub's DUO adapter, wired to each other. */
+export async function startDuoTestChain(
+  opts: { logger?: Logger; today?: () => string } = {},
+): Promise<DuoTestChain> {
+  const logger = opts.logger ?? createLogger('test', { level: process.env.LOG_LEVEL ?? 'error' });
+  const chain = await startTestChain({ logger });
+  const duoApiKey = generateApiKey();
+  const duoPort = await getFreePort();
+  const oinOf = (g: string) => chain.config.gemeenten.find((x) => x.code === g)!.oin!;
+  const duoSim = await startDuoSimulator({
+    oin: TEST_DUO_OIN,
+    gemeenten: Object.fromEntries(TEST_GEMEENTEN.map((g) => [g, oinOf(g)])),
+    hubNotificatieUrl: `http://127.0.0.1:${duoPort}/v1`,
+    hubApiKey: duoApiKey,
+    processingDelayMs: 50,
+  });
+  const config: HubConfig = {
+    ...chain.config,
+    duo: { baseUrl: duoSim.baseUrl, oin: TEST_DUO_OIN, timeoutMs: 3000 },
+    partners: { ...chain.config.partners, duo: { apiKey: duoApiKey } },
+    services: {
+      ...chain.config.services,
+      duo: {
+        port: duoPort,
+        opsPort: 0,
+        concurrency: 8,
+        ackWaitMs: 10_000,
+        retry: { delaysMs: [100, 200, 400], maxAttempts: 30 },
+        breaker: { resetTimeoutMs: 500, volumeThreshold: 5, errorThresholdPercentage: 50 },
+      },
+    },
+  };
+  const duoService = await startDuoService(config, {
+    logger,
+    ...(opts.today ? { today: opts.today } : {}),
+  });
+  return {
+    ...chain,
+    config,
+    duoSim,
+    duoService,
+    duoApiKey,
+    oinOf,
+    async stop() {
+      await duoService.stop();
+      await duoSim.close();
+      await chain.stop();
+    },
+  };
+}

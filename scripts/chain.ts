@@ -43,6 +43,12 @@ export interface ChainInfo {
   admin: string;
   adminApiKey: string;
   kvsSimulator: string;
+  /** Where a KVS sends its events, and each gemeente's KVS key (for the demo acting as KVS). */
+  kvsInbound: string;
+  kvsApiKeys: Record<string, string>;
+  /** The hub's Notificatie API for DUO, and the DUO simulator (with its /_sim control API). */
+  duo: string;
+  duoSimulator: string;
   health: Record<string, string>;
   metrics: Record<string, string>;
   logs: string;
@@ -58,23 +64,21 @@ export interface Chain {
 /**
  * Secrets for local development only: generated once, kept in .tmp/ (git-ignored, mode 0600)
  * so pseudonyms stay stable across restarts. A real deployment sets them in the environment.
- * COA's key stays here in plaintext for the demo (it goes to .tmp/chain.json); the services get
- * only its scrypt hash in KETENHUB_COA_API_KEY_HASH, as a deployment configures them. Setting
- * KETENHUB_COA_API_KEY yourself uses that key; set KETENHUB_COA_API_KEY_HASH only together
- * with it, or the demo presents a key the hash does not match. The admin API's key
- * (KETENHUB_ADMIN_API_KEY, for `admins[0]`) is handled the same way and kept in
- * .tmp/chain.json as `adminApiKey`.
+ * Every partner key (`KETENHUB_<WHO>_API_KEY`) stays here in plaintext for the demo and the
+ * simulators (it goes to .tmp/chain.json); the services get only its scrypt hash in
+ * `KETENHUB_<WHO>_API_KEY_HASH`, as a deployment configures them. Setting a key yourself uses
+ * that key; set its hash only together with it, or the demo presents a key the hash does not
+ * match.
  */
-function devSecrets(env: NodeJS.ProcessEnv): {
-  env: NodeJS.ProcessEnv;
-  coaApiKey: string;
-  adminApiKey: string;
-} {
+function devSecrets(
+  env: NodeJS.ProcessEnv,
+  who: string[],
+): { env: NodeJS.ProcessEnv; keys: Record<string, string> } {
   mkdirSync(TMP, { recursive: true });
   let stored: Record<string, string> = {};
   if (existsSync(SECRETS_FILE))
     stored = JSON.parse(readFileSync(SECRETS_FILE, 'utf8')) as Record<string, string>;
-  const wanted = ['KETENHUB_PSEUDONYM_KEY', 'KETENHUB_COA_API_KEY', 'KETENHUB_ADMIN_API_KEY'];
+  const wanted = ['KETENHUB_PSEUDONYM_KEY', ...who.map((w) => `KETENHUB_${w}_API_KEY`)];
   let changed = false;
   for (const name of wanted) {
     if (!stored[name]) {
@@ -88,14 +92,15 @@ function devSecrets(env: NodeJS.ProcessEnv): {
   }
   const out = { ...env };
   out.KETENHUB_PSEUDONYM_KEY ??= stored.KETENHUB_PSEUDONYM_KEY;
-  const coaApiKey = env.KETENHUB_COA_API_KEY || stored.KETENHUB_COA_API_KEY!;
-  // A fresh salt per start is fine: the hash is not kept, only the key is.
-  out.KETENHUB_COA_API_KEY_HASH ||= hashApiKey(coaApiKey);
-  delete out.KETENHUB_COA_API_KEY;
-  const adminApiKey = env.KETENHUB_ADMIN_API_KEY || stored.KETENHUB_ADMIN_API_KEY!;
-  out.KETENHUB_ADMIN_API_KEY_HASH ||= hashApiKey(adminApiKey);
-  delete out.KETENHUB_ADMIN_API_KEY;
-  return { env: out, coaApiKey, adminApiKey };
+  const keys: Record<string, string> = {};
+  for (const w of who) {
+    const name = `KETENHUB_${w}_API_KEY`;
+    keys[w] = env[name] || stored[name]!;
+    // A fresh salt per start is fine: the hash is not kept, only the key is.
+    out[`${name}_HASH`] ||= hashApiKey(keys[w]);
+    delete out[name];
+  }
+  return { env: out, keys };
 }
 
 async function waitForHealth(url: string, child: ChildProcess, name: string, timeoutMs = 30_000) {
@@ -122,8 +127,17 @@ export async function startChain(
   opts: { env?: NodeJS.ProcessEnv; log?: (line: string) => void } = {},
 ): Promise<Chain> {
   const log = opts.log ?? (() => undefined);
-  const { env, coaApiKey, adminApiKey } = devSecrets(opts.env ?? process.env);
+  const base = opts.env ?? process.env;
+  // The gemeenten (whose KVSs get keys) are in the config; secrets are not needed to read them.
+  const gemeenten = loadHubConfig(undefined, {
+    KETENHUB_PSEUDONYM_KEY: 'x'.repeat(32),
+    ...base,
+  }).gemeenten;
+  const kvsWho = gemeenten.map((g) => `KVS_${g.code.toUpperCase()}`);
+  const { env, keys } = devSecrets(base, ['COA', 'ADMIN', 'DUO', ...kvsWho]);
   const config = loadHubConfig(undefined, env);
+  const coaApiKey = keys.COA!;
+  const adminApiKey = keys.ADMIN!;
 
   let localNats: LocalNats | undefined;
   if (await isNatsReachable(config.nats.url)) {
@@ -149,10 +163,10 @@ export async function startChain(
   const logs = join(TMP, 'logs');
   mkdirSync(logs, { recursive: true });
   const children: { name: string; child: ChildProcess }[] = [];
-  const launch = (name: string, script: string, args: string[] = []) => {
+  const launch = (name: string, script: string, args: string[] = [], extraEnv = {}) => {
     const out = createWriteStream(join(logs, `${name}.log`), { flags: 'a' });
     const child = spawn(process.execPath, [resolve(REPO_ROOT, script), ...args], {
-      env: childEnv,
+      env: { ...childEnv, ...extraEnv },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     child.stdout!.pipe(out);
@@ -204,6 +218,33 @@ export async function startChain(
     await waitForHealth(`${coaOps}/health`, coa, 'coa');
     await waitForHealth(`${kvsOps}/health`, kvs, 'gemeente-kvs');
 
+    const duoSettings = config.services.duo;
+    const duoSimPort = config.simulators?.duo?.port ?? 4320;
+    if (!duoSettings || !config.duo) throw new Error('config: set duo and services.duo');
+    const duoHost = duoSettings.host ?? '127.0.0.1';
+    const duoUrl = `http://${duoHost}:${duoSettings.port}/v1`;
+    const duoSim = launch(
+      'duo-simulator',
+      'adapters/duo/src/simulator/main.ts',
+      [
+        '--port',
+        String(duoSimPort),
+        '--oin',
+        config.duo.oin,
+        ...config.gemeenten.flatMap((g) => ['--gemeente', `${g.code.slice(2)}:${g.oin}`]),
+        '--hub-url',
+        duoUrl,
+        '--hub-api-key-env',
+        'KETENHUB_DUO_SIM_HUB_KEY',
+      ],
+      { KETENHUB_DUO_SIM_HUB_KEY: keys.DUO! },
+    );
+    const duoSimulator = `http://127.0.0.1:${duoSimPort}`;
+    await waitForHealth(`${duoSimulator}/_sim/stats`, duoSim, 'duo-simulator');
+    const duoOps = `http://${duoHost}:${duoSettings.opsPort}`;
+    const duo = launch('duo', 'services/duo/main.ts');
+    await waitForHealth(`${duoOps}/health`, duo, 'duo');
+
     const adminSettings = config.services.admin;
     // npm start health-checks every service, so the admin API needs a fixed ops port here.
     if (!adminSettings?.opsPort) throw new Error('config: set services.admin.port and opsPort');
@@ -220,16 +261,25 @@ export async function startChain(
       admin: `http://${adminHost}:${adminSettings.port}`,
       adminApiKey,
       kvsSimulator,
+      kvsInbound: `http://${config.services['gemeente-kvs'].host ?? '127.0.0.1'}:${config.services['gemeente-kvs'].port}`,
+      kvsApiKeys: Object.fromEntries(
+        gemeenten.map((g) => [g.code, keys[`KVS_${g.code.toUpperCase()}`]!]),
+      ),
+      duo: duoUrl,
+      duoSimulator,
       health: {
         coa: `${coaOps}/health`,
         'gemeente-kvs': `${kvsOps}/health`,
         admin: `${adminOps}/health`,
+        duo: `${duoOps}/health`,
         'kvs-simulator': `${kvsSimulator}/health`,
+        'duo-simulator': `${duoSimulator}/_sim/stats`,
       },
       metrics: {
         coa: `${coaOps}/metrics`,
         'gemeente-kvs': `${kvsOps}/metrics`,
         admin: `${adminOps}/metrics`,
+        duo: `${duoOps}/metrics`,
       },
       logs,
       gemeenten: config.gemeenten.map((g) => ({ code: g.code, naam: g.naam })),

@@ -9,6 +9,7 @@ import { randomInt } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { generateCohort, sendCohort } from '@ketenhub/adapter-coa/simulator';
 import { findRunningChain, startChain, type Chain, type ChainInfo } from './chain.ts';
+import { runDuoFlows, type DuoPerson } from './demo-duo.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -59,13 +60,14 @@ async function receivedAt(code: string): Promise<Map<string, number>> {
 
 try {
   const startedAt = Date.now();
+  const idPrefix = `D${seed.toString(36).toUpperCase()}${Date.now().toString(36).toUpperCase().slice(-4)}`;
   const cohort = generateCohort({
     size,
     seed,
     gemeenten: info.gemeenten.map((g) => ({ code: g.code.slice(2), naam: g.naam })),
     // A fresh prefix per run: the same --seed gives the same people, but new koppelingen, so a
     // rerun is not swallowed by JetStream's duplicate window or the KVS's memory of event ids.
-    idPrefix: `D${seed.toString(36).toUpperCase()}${Date.now().toString(36).toUpperCase().slice(-4)}`,
+    idPrefix,
   });
   say(
     `cohort: ${cohort.persons.length} inburgeraars (seed ${seed}), ${cohort.koppelingen.length} koppelingen, ${cohort.overdrachten.length} overdrachten`,
@@ -114,11 +116,47 @@ try {
   const sampleBsn = cohort.persons.find(
     (p) => p.bsn && deliveredKoppelingen.has(p.koppelingId),
   )?.bsn;
+  // The DUO part, for the adults with a BSN whose koppeling reached their KVS: the KVS learnt
+  // each person's inburgeraarId from that koppeling, and so does the demo, playing the KVS.
+  const idByKoppeling = new Map<string, string>();
+  for (const code of codes) {
+    const res = await fetch(
+      `${info.kvsSimulator}/_sim/gemeenten/${code}/events?type=nl.inburgering.inburgeraar.gekoppeld`,
+    );
+    const body = (await res.json()) as {
+      events: { event: { data: { inburgeraarId: string; koppelingId: string } } }[];
+    };
+    for (const e of body.events)
+      idByKoppeling.set(e.event.data.koppelingId, e.event.data.inburgeraarId);
+  }
+  const duoPeople: DuoPerson[] = cohort.persons
+    .filter(
+      (p) =>
+        p.adult &&
+        p.bsn &&
+        deliveredKoppelingen.has(p.koppelingId) &&
+        idByKoppeling.has(p.koppelingId),
+    )
+    .map((p) => ({
+      bsn: p.bsn!,
+      vNummer: p.vNummer,
+      gemeente: `gm${p.gemeenteCode}`,
+      inburgeraarId: idByKoppeling.get(p.koppelingId)!,
+    }));
+  const duo = await runDuoFlows(info, duoPeople, { runTag: idPrefix, timeoutMs, say });
+  const sortedJson = (o: Record<string, number>) => JSON.stringify(Object.entries(o).sort());
+  const rejectionsAsExpected = sortedJson(duo.rejections) === sortedJson(duo.expectedRejections);
+
   const result = {
     inburgeraars: cohort.persons.length,
     ...(sampleBsn ? { sampleBsn } : {}),
     seed,
-    flows: [{ flow: 'coa>kvs', sent, delivered, lost, duplicates }],
+    flows: [{ flow: 'coa>kvs', sent, delivered, lost, duplicates }, ...duo.flows],
+    duo: {
+      inburgeraars: duoPeople.length,
+      rejections: duo.rejections,
+      expectedRejections: duo.expectedRejections,
+    },
     misrouted,
     rejectedByHub: report.rejected.length,
     seconds: Math.round((Date.now() - startedAt) / 100) / 10,
@@ -137,7 +175,12 @@ try {
   }
   console.log(JSON.stringify(result));
   process.exitCode =
-    lost === 0 && duplicates === 0 && misrouted === 0 && report.rejected.length === 0 ? 0 : 1;
+    result.flows.every((f) => f.lost === 0 && f.duplicates === 0) &&
+    misrouted === 0 &&
+    report.rejected.length === 0 &&
+    rejectionsAsExpected
+      ? 0
+      : 1;
 } finally {
   await started?.stop();
 }

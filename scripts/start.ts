@@ -8,6 +8,9 @@ Ketenhub Inburgering is running.
 
   COA API (partner)        ${info.coa}/v1/koppelingen | /v1/overdrachten | /v1/tvs-export
   Admin API                ${info.admin}/api/… (key: adminApiKey in .tmp/chain.json)
+  KVS inbound (partner)    ${info.kvsInbound}/v1/events
+  DUO Notificatie API      ${info.duo}/notificaties
+  DUO simulator            ${info.duoSimulator}/_sim/stats
   KVS simulator            ${info.kvsSimulator}/_sim/stats
   NATS                     ${info.nats}
   health                   ${Object.entries(info.health)

@@ -359,8 +359,14 @@ describe('conformance and privacy', () => {
     },
   );
 
-  it('wrote no BSN into any log line', () => {
-    const text = logLines.join('');
+  it('wrote no BSN into any log line or metric', async () => {
+    const metrics = await Promise.all(
+      [chain.duoService.opsUrl, chain.coa.opsUrl, chain.delivery.opsUrl].map(async (u) =>
+        (await fetch(`${u}/metrics`)).text(),
+      ),
+    );
+    const text = logLines.join('') + metrics.join('');
+    expect(metrics.join('')).toContain('ketenhub_messages_total');
     for (const n of [100, 300, 400, 401, 403]) expect(text).not.toContain(testBsn(n));
   });
 });

@@ -119,8 +119,10 @@ async function waitForHealth(url: string, child: ChildProcess, name: string, tim
   throw new Error(`${name} did not become healthy at ${url} within ${timeoutMs} ms`);
 }
 
+/** The port of the first server in a (possibly comma-separated) NATS URL. */
 function natsPort(url: string): number {
-  return Number(new URL(url.replace(/^nats:/, 'http:')).port || 4222);
+  const first = url.split(',')[0]!.trim();
+  return Number(new URL(first.replace(/^nats:/, 'http:')).port || 4222);
 }
 
 export async function startChain(

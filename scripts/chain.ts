@@ -29,7 +29,8 @@ import {
   type LocalNats,
 } from '@ketenhub/kit';
 
-export const TMP = resolve(REPO_ROOT, '.tmp');
+/** Local state (dev secrets, logs, chain.json); KETENHUB_STATE_DIR moves it (tests do). */
+export const TMP = resolve(REPO_ROOT, process.env.KETENHUB_STATE_DIR ?? '.tmp');
 export const CHAIN_FILE = join(TMP, 'chain.json');
 const SECRETS_FILE = join(TMP, 'dev-secrets.json');
 

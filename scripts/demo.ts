@@ -6,6 +6,7 @@
  * Uses the chain of a running `npm start`, or starts one for the run.
  */
 import { randomInt } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { generateCohort, sendCohort } from '@ketenhub/adapter-coa/simulator';
 import { findRunningChain, startChain, type Chain, type ChainInfo } from './chain.ts';
@@ -182,5 +183,11 @@ try {
       ? 0
       : 1;
 } finally {
+  // For the privacy test: what every service exposes as metrics at the end of a run.
+  const metricsOut = process.env.KETENHUB_DEMO_METRICS_OUT;
+  if (metricsOut && info) {
+    const texts = await Promise.all(Object.values(info.metrics).map(async (u) => (await fetch(u)).text()));
+    writeFileSync(metricsOut, texts.join('\n'));
+  }
   await started?.stop();
 }

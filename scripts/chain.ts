@@ -309,3 +309,27 @@ export async function findRunningChain(): Promise<ChainInfo | undefined> {
     return undefined;
   }
 }
+
+/**
+ * Where the operator commands (inzage, dlq) find NATS: `--nats`, `NATS_URL`, the running
+ * `npm start`, or the configured server. When none answers and the config lets `npm start`
+ * start a local server, one is started on the same store for the duration of the command, so a
+ * demo that started (and stopped) its own server can still be inspected afterwards.
+ */
+export async function operatorNats(
+  explicit?: string,
+): Promise<{ url: string; stop(): Promise<void> }> {
+  const given = explicit ?? process.env.NATS_URL ?? (await findRunningChain())?.nats;
+  if (given) return { url: given, stop: async () => undefined };
+  const config = loadHubConfig(undefined, {
+    KETENHUB_PSEUDONYM_KEY: 'x'.repeat(32),
+    ...process.env,
+  });
+  const url = config.nats.url;
+  if ((await isNatsReachable(url)) || config.nats.startLocal === false)
+    return { url, stop: async () => undefined };
+  const storeDir = resolve(REPO_ROOT, config.nats.storeDir ?? '.tmp/nats');
+  if (!existsSync(storeDir)) return { url, stop: async () => undefined };
+  const local = await startLocalNats({ port: natsPort(url), storeDir, keepStore: true });
+  return { url: local.url, stop: () => local.stop() };
+}

@@ -4,7 +4,8 @@
  *   npm run dlq -- show   <seq> [--json]
  *   npm run dlq -- replay <seq> [<seq> ...] | --all | <filters>   [--json]
  *   npm run dlq -- alerts [--json]   (the most recent operator alerts, newest last)
- * NATS: --nats <url>, else NATS_URL, else the running `npm start` chain, else 127.0.0.1:4222.
+ * NATS: --nats <url>, else NATS_URL, else the running `npm start` chain, else the configured server
+ * (started on its local store for the command when none answers).
  * Output names ids, partners and reasons, never message bodies: those hold personal data.
  */
 import { parseArgs } from 'node:util';
@@ -18,7 +19,7 @@ import {
   replayDeadLetter,
   type StoredDeadLetter,
 } from '@ketenhub/kit';
-import { findRunningChain } from './chain.ts';
+import { operatorNats } from './chain.ts';
 
 const USAGE = `usage: npm run dlq -- list|show|replay|alerts [seq ...] [--all] [--service s] [--partner p]
                        [--gemeente gm0797] [--type t] [--json] [--nats url]`;
@@ -55,9 +56,8 @@ const filter = {
   ...(opts.type ? { eventType: opts.type } : {}),
 };
 
-const url =
-  opts.nats ?? process.env.NATS_URL ?? (await findRunningChain())?.nats ?? 'nats://127.0.0.1:4222';
-const nc = await connectNats(url, 'dlq-cli');
+const server = await operatorNats(opts.nats);
+const nc = await connectNats(server.url, 'dlq-cli');
 const js = jetstream(nc);
 const jsm = await jetstreamManager(nc);
 
@@ -151,4 +151,5 @@ try {
   process.exitCode = 1;
 } finally {
   await nc.drain();
+  await server.stop();
 }

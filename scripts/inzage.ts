@@ -7,7 +7,8 @@
  * pseudonym here and never sent anywhere: the processing log holds only pseudonyms.
  * Key: KETENHUB_PSEUDONYM_KEY (in development, the one `npm start` keeps in .tmp/), and during a
  * key rotation also KETENHUB_PSEUDONYM_KEY_PREVIOUS.
- * NATS: --nats <url>, else NATS_URL, else the running `npm start` chain, else 127.0.0.1:4222.
+ * NATS: --nats <url>, else NATS_URL, else the running `npm start` chain, else the configured server
+ * (started on its local store for the command when none answers).
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -23,7 +24,7 @@ import {
   normaliseVnummer,
   type DisclosureView,
 } from '@ketenhub/kit';
-import { TMP, findRunningChain } from './chain.ts';
+import { TMP, operatorNats } from './chain.ts';
 
 const USAGE =
   'usage: npm run inzage -- --bsn <bsn> [--vnummer <v-nummer>] [--gemeente gm0797] [--all] [--json] [--nats url]';
@@ -79,9 +80,8 @@ function pseudonymKey(): string {
 // During a key rotation records made under the previous key are still in the log.
 const betrokkenen = inzagePseudonyms({ bsn: opts.bsn, vnummer }, inzageKeys(pseudonymKey()));
 
-const url =
-  opts.nats ?? process.env.NATS_URL ?? (await findRunningChain())?.nats ?? 'nats://127.0.0.1:4222';
-const nc = await connectNats(url, 'inzage-cli');
+const server = await operatorNats(opts.nats);
+const nc = await connectNats(server.url, 'inzage-cli');
 let disclosures: DisclosureView[];
 try {
   disclosures = await disclosuresFor(jetstream(nc), await jetstreamManager(nc), policies(), {
@@ -91,6 +91,7 @@ try {
   });
 } finally {
   await nc.drain();
+  await server.stop();
 }
 
 if (opts.json) {

@@ -24,7 +24,10 @@ export function alertSubject(kind: Alert['kind'], service: string): string {
 
 export async function raiseAlert(js: JetStreamClient, alert: Omit<Alert, 'at'>): Promise<void> {
   const full: Alert = { ...alert, at: new Date().toISOString() };
-  await js.publish(alertSubject(alert.kind, alert.service), JSON.stringify(full));
+  // One alert per cause, even when the message that raised it is handled again (retried,
+  // redelivered after a crash) within the stream's duplicate window.
+  const msgID = [alert.kind, alert.service, alert.eventId ?? full.at, alert.attempts].join(':');
+  await js.publish(alertSubject(alert.kind, alert.service), JSON.stringify(full), { msgID });
 }
 
 export interface LatestAlertsOptions {

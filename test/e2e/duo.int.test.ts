@@ -228,10 +228,13 @@ describe('meldingen to DUO', () => {
         () => kvsGot('nl.inburgering.inburgeringstermijn.gestart', idOf(bsn)).length === 1,
       ),
     ).toBe(true);
-    const state = (await (await fetch(`${chain.duoSim.url}/_sim/personen/${bsn}`)).json()) as {
-      pips?: unknown;
-    };
-    expect(JSON.stringify(state)).toContain('2026-10-15');
+    const state = JSON.stringify(
+      await (await fetch(`${chain.duoSim.url}/_sim/personen/${bsn}`)).json(),
+    );
+    expect(state).toContain('2026-10-15');
+    // What DUO's policy does not let out never reaches DUO: not the pseudonym, not the KVS's pipId.
+    expect(state).not.toContain(idOf(bsn));
+    expect(state).not.toContain('PIP-p1');
   });
 
   it('does not send a PIP that breaks a DUO rule: pip.afgewezen by the hub, naming the rule', async () => {

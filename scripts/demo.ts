@@ -186,7 +186,9 @@ try {
   // For the privacy test: what every service exposes as metrics at the end of a run.
   const metricsOut = process.env.KETENHUB_DEMO_METRICS_OUT;
   if (metricsOut && info) {
-    const texts = await Promise.all(Object.values(info.metrics).map(async (u) => (await fetch(u)).text()));
+    const texts = await Promise.all(
+      Object.values(info.metrics).map(async (u) => (await fetch(u)).text()),
+    );
     writeFileSync(metricsOut, texts.join('\n'));
   }
   await started?.stop();

@@ -25,3 +25,4 @@ export * from './local-nats-cluster.ts';
 export * from './inzage.ts';
 export * from './flow-overview.ts';
 export * from './identity-store.ts';
+export * from './iban.ts';

@@ -1,6 +1,7 @@
 import type { JsMsg } from '@nats-io/jetstream';
 import { policies, schemas } from '@ketenhub/contracts';
 import {
+  PARTNER_HEADER,
   ValidationError,
   childSpan,
   formatTraceparent,
@@ -85,6 +86,8 @@ export function createKvsDelivery(deps: KvsDeliveryDeps): (m: JsMsg) => Promise<
         { field: 'gemeente', rule: 'tenant', message: `this delivery serves ${gemeente} only` },
       ]);
     }
+    // A KVS never gets its own events back (it both sends and receives leerroute.uren).
+    if (m.headers?.get(PARTNER_HEADER) === KVS_PARTNER) return 'skipped';
     const disclosure = projector.project(event);
     if (!disclosure) return 'skipped';
     const violations = schemas().validate(deliverySchema, disclosure.event);

@@ -6,6 +6,7 @@ import {
   childSpan,
   formatTraceparent,
   mayProduce,
+  moneyViolations,
   parseTraceparent,
   requireGemeente,
   requireKind,
@@ -40,6 +41,10 @@ export function registerKvsInboundRoutes(app: FastifyInstance, deps: KvsInboundD
     const event = request.body as Event<{ gemeenteCode?: string }> & { traceparent?: unknown };
     const violations = schemas().validateEvent(event);
     if (violations.length > 0) throw new ValidationError('not a valid chain event', violations);
+    // A schema can check an IBAN's shape, not its check digits: a one-digit typo would send a
+    // payment to someone else's account (financieel ontzorgen), so it is refused here.
+    const money = moneyViolations(event.data, 'data');
+    if (money.length > 0) throw new ValidationError('invalid IBAN or amount', money);
     if (!mayProduce(KVS_PARTNER, event.type)) {
       throw new ForbiddenError(`a KVS may not send ${event.type}`, {
         field: 'type',

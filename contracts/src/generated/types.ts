@@ -26,6 +26,26 @@ export type DuoLbtResultaten = {
   datumAfname: string;
 }[];
 /**
+ * Kredietbank webhook, POST {hub}/v1/webhooks: something happened in an ontzorgtraject. `id` is fixed per occurrence and kept across the Kredietbank's retries. No BSN: the traject is named by the gemeente's referentie.
+ */
+export type KredietbankWebhook = {
+  id: string;
+  type:
+    | 'traject.gestart'
+    | 'betaling.uitgevoerd'
+    | 'betaling.mislukt'
+    | 'traject.geevalueerd'
+    | 'traject.beeindigd';
+  /**
+   * The gemeente's (KVS's) id of the ontzorgtraject; the Kredietbank refers to the traject by it.
+   */
+  referentie: string;
+  gemeentecode: string;
+  dossiernummer: string;
+  tijdstip: string;
+  gegevens: {};
+};
+/**
  * What a gemeente's klantvolgsysteem receives: one chain event as a CloudEvent in structured mode (Content-Type application/cloudevents+json), its data reduced to the fields the gemeente-kvs policy allows. The type list equals the policy's (a test checks it).
  */
 export type KvsDelivery = ChainEvent & {
@@ -45,7 +65,16 @@ export type KvsDelivery = ChainEvent & {
     | 'nl.inburgering.pip.afgewezen'
     | 'nl.inburgering.map.afgewezen'
     | 'nl.inburgering.pvt.afgewezen'
-    | 'nl.inburgering.leerroute.uren-afgewezen';
+    | 'nl.inburgering.leerroute.uren-afgewezen'
+    | 'nl.inburgering.leerroute.aangemeld'
+    | 'nl.inburgering.leerroute.voortgang'
+    | 'nl.inburgering.leerroute.verzuim'
+    | 'nl.inburgering.leerroute.uren'
+    | 'nl.inburgering.ontzorgen.gestart'
+    | 'nl.inburgering.ontzorgen.betaling-uitgevoerd'
+    | 'nl.inburgering.ontzorgen.betaling-mislukt'
+    | 'nl.inburgering.ontzorgen.geevalueerd'
+    | 'nl.inburgering.ontzorgen.beeindigd';
 };
 
 /**
@@ -81,13 +110,32 @@ export interface KetenhubContracts {
   InburgeringstermijnGestart?: InburgeringstermijnGestart;
   LeerbaarheidstoetsAangemeld?: LeerbaarheidstoetsAangemeld;
   LeerbaarheidstoetsAfgerond?: LeerbaarheidstoetsAfgerond;
+  LeerrouteAangemeld?: LeerrouteAangemeld;
   LeerrouteUren?: LeerrouteUren;
+  LeerrouteVerzuim?: LeerrouteVerzuim;
+  LeerrouteVoortgang?: LeerrouteVoortgang;
   MapAfgerond?: MapAfgerond;
+  OntzorgenCommon?: OntzorgenCommon;
+  OntzorgenAangevraagd?: OntzorgenAangevraagd;
+  OntzorgenBeeindigd?: OntzorgenBeeindigd;
+  OntzorgenBetalingMislukt?: OntzorgenBetalingMislukt;
+  OntzorgenBetalingUitgevoerd?: OntzorgenBetalingUitgevoerd;
+  OntzorgenGeevalueerd?: OntzorgenGeevalueerd;
+  OntzorgenGestart?: OntzorgenGestart;
   PipIngetrokken?: PipIngetrokken;
   PipVastgesteld?: PipVastgesteld;
   PvtOndertekend?: PvtOndertekend;
+  KredietbankAntwoord?: KredietbankAntwoord;
+  KredietbankBeeindiging?: KredietbankBeeindiging;
+  KredietbankOntzorgtraject?: KredietbankOntzorgtraject;
+  KredietbankWebhook?: KredietbankWebhook;
   KvsDelivery?: KvsDelivery;
   PartnerPolicy?: PartnerPolicy;
+  TaalaanbiederAanmelding?: TaalaanbiederAanmelding;
+  TaalaanbiederUrenCsvRow?: TaalaanbiederUrenCsvRow;
+  TaalaanbiederUren?: TaalaanbiederUren;
+  TaalaanbiederVerzuim?: TaalaanbiederVerzuim;
+  TaalaanbiederVoortgang?: TaalaanbiederVoortgang;
   Verwerkingsregister?: Verwerkingsregister;
 }
 /**
@@ -311,6 +359,7 @@ export interface HubConfig {
   partners: {
     coa: PartnerCredentialConfig1;
     duo?: PartnerCredentialConfig2;
+    kredietbank?: PartnerCredentialConfig3;
   };
   services: {
     coa: {
@@ -379,12 +428,72 @@ export interface HubConfig {
       opsPort?: number;
       tls?: EdgeTlsConfig1;
     };
+    /**
+     * The taalaanbieder adapter: one consumer per school in `taalaanbieders`, and the school-facing API (voortgang, uren, verzuim) on `port`.
+     */
+    taalaanbieder?: {
+      host?: string;
+      port: number;
+      opsPort: number;
+      concurrency?: number;
+      ackWaitMs?: number;
+      retry?: {
+        /**
+         * @minItems 1
+         */
+        delaysMs: [number, ...number[]];
+        maxAttempts: number;
+      };
+      breaker?: {
+        errorThresholdPercentage?: number;
+        resetTimeoutMs?: number;
+        volumeThreshold?: number;
+        rollingCountTimeoutMs?: number;
+      };
+      tls?: EdgeTlsConfig2;
+      /**
+       * Limit for an hours CSV (text/csv); default 50 MiB.
+       */
+      csvBodyLimitBytes?: number;
+    };
+    /**
+     * The Kredietbank adapter: its webhook API (port) and the consumer of ontzorgen.aangevraagd.
+     */
+    kredietbank?: {
+      host?: string;
+      port: number;
+      opsPort: number;
+      concurrency?: number;
+      ackWaitMs?: number;
+      retry?: {
+        /**
+         * @minItems 1
+         */
+        delaysMs: [number, ...number[]];
+        maxAttempts: number;
+      };
+      breaker?: {
+        errorThresholdPercentage?: number;
+        resetTimeoutMs?: number;
+        volumeThreshold?: number;
+        rollingCountTimeoutMs?: number;
+      };
+    };
   };
   simulators?: {
     kvs?: {
       port: number;
     };
     duo?: {
+      port: number;
+    };
+    /**
+     * The taalaanbieder simulators: one HTTP server per school, on consecutive ports from `port` (0 = free ports).
+     */
+    taalaanbieder?: {
+      port: number;
+    };
+    kredietbank?: {
       port: number;
     };
   };
@@ -422,6 +531,40 @@ export interface HubConfig {
      * How long a berichtId of DUO is remembered, so a repeat is accepted once and not processed twice.
      */
     notificatieDedupDays?: number;
+  };
+  /**
+   * The taalaanbieders (language schools) the hub registers learners at; a PIP names one by `id`.
+   */
+  taalaanbieders?: {
+    /**
+     * The school's id, as a PIP names it (pip.vastgesteld taalaanbieder).
+     */
+    id: string;
+    naam: string;
+    /**
+     * Base URL of the school's aanmelding API (POST <url>/aanmeldingen).
+     */
+    url: string;
+    /**
+     * Bearer token the hub presents to the school; empty = none.
+     */
+    token?: string;
+    timeoutMs?: number;
+    credential: PartnerCredentialConfig4;
+  }[];
+  /**
+   * The Kredietbank's REST API (budgetbeheer, financieel ontzorgen) as the hub calls it.
+   */
+  kredietbank?: {
+    /**
+     * Base path of the Kredietbank API, e.g. https://api.kredietbank.example/v1
+     */
+    baseUrl: string;
+    /**
+     * Bearer token the hub presents to the Kredietbank (from the environment); empty = none.
+     */
+    token?: string;
+    timeoutMs?: number;
   };
 }
 /**
@@ -492,6 +635,24 @@ export interface PartnerCredentialConfig2 {
   gemeenten?: string[];
 }
 /**
+ * How one partner authenticates at the hub's API for it: an API key stored hashed, a client certificate, or both (then a request needs both). At least one must be set; the service refuses to start otherwise.
+ */
+export interface PartnerCredentialConfig3 {
+  /**
+   * scrypt hash of the partner's API key, from `npm run hash-key` (scrypt:<N>:<r>:<p>:<salt>:<hash>); empty = none. Not a secret that opens the API, but keep it in the environment like the rest.
+   */
+  apiKeyHash?: string;
+  /**
+   * The API key itself, for development and tests only: refused when hub.production is true. At least 16 characters; empty = none.
+   */
+  apiKey?: string;
+  mtls?: ClientCertificateBindingConfig;
+  /**
+   * Restrict the credential to these gemeenten; absent = all served.
+   */
+  gemeenten?: string[];
+}
+/**
  * TLS for a partner-facing API: the service listens with https instead of http.
  */
 export interface EdgeTlsConfig {
@@ -532,6 +693,45 @@ export interface EdgeTlsConfig1 {
    * Ask clients for a certificate; default true when caFile is set. A client without one can still use its API key.
    */
   requestCert?: boolean;
+}
+/**
+ * TLS for a partner-facing API: the service listens with https instead of http.
+ */
+export interface EdgeTlsConfig2 {
+  /**
+   * PEM server certificate (chain).
+   */
+  certFile: string;
+  /**
+   * PEM private key of certFile.
+   */
+  keyFile: string;
+  /**
+   * PEM CA(s) whose client certificates are accepted; needed for partners.*.mtls.
+   */
+  caFile?: string;
+  /**
+   * Ask clients for a certificate; default true when caFile is set. A client without one can still use its API key.
+   */
+  requestCert?: boolean;
+}
+/**
+ * How one partner authenticates at the hub's API for it: an API key stored hashed, a client certificate, or both (then a request needs both). At least one must be set; the service refuses to start otherwise.
+ */
+export interface PartnerCredentialConfig4 {
+  /**
+   * scrypt hash of the partner's API key, from `npm run hash-key` (scrypt:<N>:<r>:<p>:<salt>:<hash>); empty = none. Not a secret that opens the API, but keep it in the environment like the rest.
+   */
+  apiKeyHash?: string;
+  /**
+   * The API key itself, for development and tests only: refused when hub.production is true. At least 16 characters; empty = none.
+   */
+  apiKey?: string;
+  mtls?: ClientCertificateBindingConfig;
+  /**
+   * Restrict the credential to these gemeenten; absent = all served.
+   */
+  gemeenten?: string[];
 }
 /**
  * DUO's answer to GET /personen/{bsn}/doelgroep (Inburgeringsplicht 1.2.2).
@@ -1017,6 +1217,31 @@ export interface LeerbaarheidstoetsAfgerond {
   }[];
 }
 /**
+ * data of nl.inburgering.leerroute.aangemeld: the hub registered the inburgeraar at the taalaanbieder named in the PIP, and the school accepted the aanmelding.
+ */
+export interface LeerrouteAangemeld {
+  /**
+   * Pseudonym of the person inside the hub: keyed HMAC of the BSN (or of the V-nummer while no BSN is known). Not reversible without the key.
+   */
+  inburgeraarId: string;
+  /**
+   * CBS gemeentecode, lower case with the gm prefix.
+   */
+  gemeenteCode: string;
+  /**
+   * Id of a taalaanbieder in the hub's config (taalaanbieders[].id).
+   */
+  taalaanbieder: string;
+  pipId: string;
+  /**
+   * The leerroute of the PIP (DUO codes B, O, Z).
+   */
+  leerroute: 'b1-route' | 'onderwijsroute' | 'z-route';
+  niveau?: 'A2' | 'B1';
+  startdatum?: string;
+  aangemeldOp: string;
+}
+/**
  * data of nl.inburgering.leerroute.uren: hours followed, as a total to date per kind (DUO replaces its total with this one).
  */
 export interface LeerrouteUren {
@@ -1032,6 +1257,76 @@ export interface LeerrouteUren {
     'participatie-als-taalles' | 'bredeintake-taalles-knm' | 'bredeintake-participatieactiviteiten';
   urenTotaal: number;
   peildatum?: string;
+}
+/**
+ * data of nl.inburgering.leerroute.verzuim: the taalaanbieder signals missed lessons (date, hours, reason code); the gemeente decides on a talk, a boete or a sanction.
+ */
+export interface LeerrouteVerzuim {
+  /**
+   * Pseudonym of the person inside the hub: keyed HMAC of the BSN (or of the V-nummer while no BSN is known). Not reversible without the key.
+   */
+  inburgeraarId: string;
+  /**
+   * CBS gemeentecode, lower case with the gm prefix.
+   */
+  gemeenteCode: string;
+  /**
+   * Id of a taalaanbieder in the hub's config (taalaanbieders[].id).
+   */
+  taalaanbieder: string;
+  datum: string;
+  /**
+   * Hours missed, in quarters of an hour.
+   */
+  urenGemist: number;
+  /**
+   * Why lessons were missed: ziek, afgemeld (excused in advance), ongeoorloofd (unexcused), overig.
+   */
+  reden: 'ziek' | 'afgemeld' | 'ongeoorloofd' | 'overig';
+}
+/**
+ * data of nl.inburgering.leerroute.voortgang: the taalaanbieder's assessment of the level per skill (lezen, luisteren, schrijven, spreken, KNM) on a date.
+ */
+export interface LeerrouteVoortgang {
+  /**
+   * Pseudonym of the person inside the hub: keyed HMAC of the BSN (or of the V-nummer while no BSN is known). Not reversible without the key.
+   */
+  inburgeraarId: string;
+  /**
+   * CBS gemeentecode, lower case with the gm prefix.
+   */
+  gemeenteCode: string;
+  /**
+   * Id of a taalaanbieder in the hub's config (taalaanbieders[].id).
+   */
+  taalaanbieder: string;
+  peildatum: string;
+  niveaus: Niveaus;
+}
+/**
+ * Level per skill; at least one skill.
+ */
+export interface Niveaus {
+  /**
+   * CEFR level as a school reports it (A0 = not yet A1).
+   */
+  lezen?: 'A0' | 'A1' | 'A2' | 'B1' | 'B2';
+  /**
+   * CEFR level as a school reports it (A0 = not yet A1).
+   */
+  luisteren?: 'A0' | 'A1' | 'A2' | 'B1' | 'B2';
+  /**
+   * CEFR level as a school reports it (A0 = not yet A1).
+   */
+  schrijven?: 'A0' | 'A1' | 'A2' | 'B1' | 'B2';
+  /**
+   * CEFR level as a school reports it (A0 = not yet A1).
+   */
+  spreken?: 'A0' | 'A1' | 'A2' | 'B1' | 'B2';
+  /**
+   * CEFR level as a school reports it (A0 = not yet A1).
+   */
+  knm?: 'A0' | 'A1' | 'A2' | 'B1' | 'B2';
 }
 /**
  * data of nl.inburgering.map.afgerond: the Module Arbeidsmarkt en Participatie (MAP, >= 40 h) as the gemeente registers it at DUO. Whole resource: a field left out withdraws what DUO held.
@@ -1052,6 +1347,257 @@ export interface MapAfgerond {
   verwijtbaar?: boolean;
 }
 /**
+ * Building blocks of the financieel-ontzorgen events (Kredietbank). IBANs are checked beyond the pattern with the ISO 13616 mod-97 check digits (kit/src/iban.ts) at every edge; amounts are whole euro cents.
+ */
+export interface OntzorgenCommon {
+  [k: string]: unknown | undefined;
+}
+/**
+ * data of nl.inburgering.ontzorgen.aangevraagd: the gemeente (KVS) asks the Kredietbank to ontzorgen a benefit recipient for six months: pay the fixed charges from the benefit. Sending it again with the same trajectId changes the traject. Goes to the Kredietbank only.
+ */
+export interface OntzorgenAangevraagd {
+  /**
+   * Pseudonym of the person inside the hub: keyed HMAC of the BSN (or of the V-nummer while no BSN is known). Not reversible without the key.
+   */
+  inburgeraarId: string;
+  /**
+   * CBS gemeentecode, lower case with the gm prefix.
+   */
+  gemeenteCode: string;
+  /**
+   * The gemeente's (KVS's) id of the ontzorgtraject; the Kredietbank refers to the traject by it.
+   */
+  trajectId: string;
+  /**
+   * The client as the Kredietbank must know them to pay on their behalf.
+   */
+  client: {
+    voornamen: string;
+    geslachtsnaam: string;
+    adres: {
+      straat: string;
+      huisnummer: number;
+      huisnummertoevoeging?: string;
+      postcode: string;
+      woonplaats: string;
+    };
+    /**
+     * IBAN (ISO 13616) in electronic form: capitals and digits, no spaces. The mod-97 check digits are checked by the hub beyond this pattern.
+     */
+    iban: string;
+  };
+  /**
+   * The monthly benefit (net) the fixed charges are paid from.
+   */
+  uitkeringBedragCent: number;
+  /**
+   * @minItems 1
+   * @maxItems 10
+   */
+  vasteLasten: [
+    {
+      /**
+       * Kind of fixed charge the Kredietbank pays from the benefit (DOMAIN.md §8).
+       */
+      soort: 'huur' | 'energie' | 'water' | 'zorgverzekering';
+      crediteur: string;
+      /**
+       * IBAN (ISO 13616) in electronic form: capitals and digits, no spaces. The mod-97 check digits are checked by the hub beyond this pattern.
+       */
+      iban: string;
+      /**
+       * An amount in euro cents: a positive integer, at most EUR 10 000 (a sane ceiling for a monthly benefit or a fixed charge).
+       */
+      bedragCent: number;
+      /**
+       * Payment reference the creditor asks for (SEPA remittance, at most 35).
+       */
+      kenmerk: string;
+    },
+    ...{
+      /**
+       * Kind of fixed charge the Kredietbank pays from the benefit (DOMAIN.md §8).
+       */
+      soort: 'huur' | 'energie' | 'water' | 'zorgverzekering';
+      crediteur: string;
+      /**
+       * IBAN (ISO 13616) in electronic form: capitals and digits, no spaces. The mod-97 check digits are checked by the hub beyond this pattern.
+       */
+      iban: string;
+      /**
+       * An amount in euro cents: a positive integer, at most EUR 10 000 (a sane ceiling for a monthly benefit or a fixed charge).
+       */
+      bedragCent: number;
+      /**
+       * Payment reference the creditor asks for (SEPA remittance, at most 35).
+       */
+      kenmerk: string;
+    }[],
+  ];
+  startdatum: string;
+  /**
+   * Six months after startdatum as a rule; an extension goes through the PIP.
+   */
+  einddatum: string;
+}
+/**
+ * data of nl.inburgering.ontzorgen.beeindigd: the Kredietbank ended the traject (normally after six months); from now on the client pays the fixed charges.
+ */
+export interface OntzorgenBeeindigd {
+  /**
+   * Pseudonym of the person inside the hub: keyed HMAC of the BSN (or of the V-nummer while no BSN is known). Not reversible without the key.
+   */
+  inburgeraarId: string;
+  /**
+   * CBS gemeentecode, lower case with the gm prefix.
+   */
+  gemeenteCode: string;
+  /**
+   * The gemeente's (KVS's) id of the ontzorgtraject; the Kredietbank refers to the traject by it.
+   */
+  trajectId: string;
+  /**
+   * The Kredietbank's own number of the traject.
+   */
+  dossiernummer: string;
+  einddatum: string;
+  reden: 'termijn-verstreken' | 'op-verzoek-gemeente' | 'overig';
+  betalingen: Betalingen;
+}
+/**
+ * Payments so far in the traject.
+ */
+export interface Betalingen {
+  uitgevoerd: number;
+  mislukt: number;
+}
+/**
+ * data of nl.inburgering.ontzorgen.betaling-mislukt: a payment of a fixed charge failed; the gemeente may have to act (e.g. rent arrears). From the Kredietbank to the KVS.
+ */
+export interface OntzorgenBetalingMislukt {
+  /**
+   * Pseudonym of the person inside the hub: keyed HMAC of the BSN (or of the V-nummer while no BSN is known). Not reversible without the key.
+   */
+  inburgeraarId: string;
+  /**
+   * CBS gemeentecode, lower case with the gm prefix.
+   */
+  gemeenteCode: string;
+  /**
+   * The gemeente's (KVS's) id of the ontzorgtraject; the Kredietbank refers to the traject by it.
+   */
+  trajectId: string;
+  /**
+   * The Kredietbank's own number of the traject.
+   */
+  dossiernummer: string;
+  betalingId: string;
+  /**
+   * Kind of fixed charge the Kredietbank pays from the benefit (DOMAIN.md §8).
+   */
+  soort: 'huur' | 'energie' | 'water' | 'zorgverzekering';
+  crediteur: string;
+  /**
+   * An amount in euro cents: a positive integer, at most EUR 10 000 (a sane ceiling for a monthly benefit or a fixed charge).
+   */
+  bedragCent: number;
+  /**
+   * The month a payment is for (YYYY-MM).
+   */
+  periode: string;
+  misluktOp: string;
+  /**
+   * Why it failed: insufficient balance on the client account, an IBAN the creditor bank refused, the creditor refusing, or other.
+   */
+  reden: 'onvoldoende-saldo' | 'iban-geweigerd' | 'crediteur-weigert' | 'overig';
+}
+/**
+ * data of nl.inburgering.ontzorgen.betaling-uitgevoerd: the Kredietbank paid one fixed charge from the benefit. From the Kredietbank to the KVS.
+ */
+export interface OntzorgenBetalingUitgevoerd {
+  /**
+   * Pseudonym of the person inside the hub: keyed HMAC of the BSN (or of the V-nummer while no BSN is known). Not reversible without the key.
+   */
+  inburgeraarId: string;
+  /**
+   * CBS gemeentecode, lower case with the gm prefix.
+   */
+  gemeenteCode: string;
+  /**
+   * The gemeente's (KVS's) id of the ontzorgtraject; the Kredietbank refers to the traject by it.
+   */
+  trajectId: string;
+  /**
+   * The Kredietbank's own number of the traject.
+   */
+  dossiernummer: string;
+  betalingId: string;
+  /**
+   * Kind of fixed charge the Kredietbank pays from the benefit (DOMAIN.md §8).
+   */
+  soort: 'huur' | 'energie' | 'water' | 'zorgverzekering';
+  crediteur: string;
+  /**
+   * An amount in euro cents: a positive integer, at most EUR 10 000 (a sane ceiling for a monthly benefit or a fixed charge).
+   */
+  bedragCent: number;
+  /**
+   * The month a payment is for (YYYY-MM).
+   */
+  periode: string;
+  uitgevoerdOp: string;
+}
+/**
+ * data of nl.inburgering.ontzorgen.geevalueerd: the Kredietbank held the review at three months. Its advice goes to the gemeente; an extension goes through the PIP.
+ */
+export interface OntzorgenGeevalueerd {
+  /**
+   * Pseudonym of the person inside the hub: keyed HMAC of the BSN (or of the V-nummer while no BSN is known). Not reversible without the key.
+   */
+  inburgeraarId: string;
+  /**
+   * CBS gemeentecode, lower case with the gm prefix.
+   */
+  gemeenteCode: string;
+  /**
+   * The gemeente's (KVS's) id of the ontzorgtraject; the Kredietbank refers to the traject by it.
+   */
+  trajectId: string;
+  /**
+   * The Kredietbank's own number of the traject.
+   */
+  dossiernummer: string;
+  evaluatiedatum: string;
+  /**
+   * continueren: as planned to the end; afbouwen: the client can take over part; verlengen-via-pip: the gemeente should consider an extension in the PIP.
+   */
+  advies: 'continueren' | 'afbouwen' | 'verlengen-via-pip';
+  betalingen: Betalingen;
+}
+/**
+ * data of nl.inburgering.ontzorgen.gestart: the Kredietbank registered the ontzorgtraject and will pay the fixed charges from startdatum to einddatum. To the KVS; termijnbewaking (review at 3, end at 6 months).
+ */
+export interface OntzorgenGestart {
+  /**
+   * Pseudonym of the person inside the hub: keyed HMAC of the BSN (or of the V-nummer while no BSN is known). Not reversible without the key.
+   */
+  inburgeraarId: string;
+  /**
+   * CBS gemeentecode, lower case with the gm prefix.
+   */
+  gemeenteCode: string;
+  /**
+   * The gemeente's (KVS's) id of the ontzorgtraject; the Kredietbank refers to the traject by it.
+   */
+  trajectId: string;
+  /**
+   * The Kredietbank's own number of the traject.
+   */
+  dossiernummer: string;
+  startdatum: string;
+  einddatum: string;
+}
+/**
  * data of nl.inburgering.pip.ingetrokken: the gemeente withdraws a PIP registered at DUO (DUO allows it only while no inburgeringstermijn and no course hours are registered).
  */
 export interface PipIngetrokken {
@@ -1066,7 +1612,7 @@ export interface PipIngetrokken {
   pipId: string;
 }
 /**
- * data of nl.inburgering.pip.vastgesteld: the gemeente (KVS) set or changed the persoonlijk plan inburgering en participatie (PIP, an Awb beschikking). Goes to DUO (registration), and later its leerroute part to the taalaanbieder and its ontzorgen part to the Kredietbank.
+ * data of nl.inburgering.pip.vastgesteld: the gemeente (KVS) set or changed the persoonlijk plan inburgering en participatie (PIP, an Awb beschikking). Goes to DUO (registration), its leerroute part (with deelnemer) to the taalaanbieder named in `taalaanbieder` and its ontzorgen part to the Kredietbank.
  */
 export interface PipVastgesteld {
   /**
@@ -1096,6 +1642,28 @@ export interface PipVastgesteld {
   geschatteIntensiteitB1Route?: number;
   magOpleidingAfmaken?: boolean;
   alfabetisering?: 'analfabeet' | 'anders-analfabeet' | 'niet-van-toepassing';
+  /**
+   * Id of a taalaanbieder in the hub's config (taalaanbieders[].id).
+   */
+  taalaanbieder?: string;
+  /**
+   * Planned start of the leerroute at the taalaanbieder.
+   */
+  startdatumLeerroute?: string;
+  /**
+   * Agreed hours of lessons per week.
+   */
+  urenPerWeek?: number;
+  deelnemer?: Deelnemer;
+}
+/**
+ * Name and contact the taalaanbieder needs to invite the learner; only sent with an aanmelding.
+ */
+export interface Deelnemer {
+  voornamen: string;
+  geslachtsnaam: string;
+  telefoon?: string;
+  email?: string;
 }
 /**
  * data of nl.inburgering.pvt.ondertekend: the Participatieverklaringstraject (PVT) as the gemeente registers it at DUO. Whole resource: a field left out withdraws what DUO held.
@@ -1111,6 +1679,102 @@ export interface PvtOndertekend {
   gemeenteCode: string;
   datumOndertekening?: string;
   verwijtbaar?: boolean;
+}
+/**
+ * Kredietbank REST API: the answer to a registration (201), change (200) or end (200) of an ontzorgtraject.
+ */
+export interface KredietbankAntwoord {
+  /**
+   * The gemeente's (KVS's) id of the ontzorgtraject; the Kredietbank refers to the traject by it.
+   */
+  referentie: string;
+  dossiernummer: string;
+  status: 'GEREGISTREERD' | 'GEWIJZIGD' | 'BEEINDIGD';
+}
+/**
+ * Kredietbank REST API: the body of POST /v1/ontzorgtrajecten/{referentie}/beeindiging, ending a traject before its einddatum at the gemeente's request.
+ */
+export interface KredietbankBeeindiging {
+  datum: string;
+  reden: 'OP_VERZOEK_GEMEENTE' | 'VERHUISD' | 'OVERIG';
+}
+/**
+ * Kredietbank REST API: the body of POST /v1/ontzorgtrajecten (register) and PUT /v1/ontzorgtrajecten/{referentie} (change). Exactly what budgetbeheer needs to pay the fixed charges from the benefit: no education, leerroute, leerbaarheid or health data can be expressed here. The hub sends the call with Idempotency-Key = the chain event id.
+ */
+export interface KredietbankOntzorgtraject {
+  /**
+   * The gemeente's (KVS's) id of the ontzorgtraject; the Kredietbank refers to the traject by it.
+   */
+  referentie: string;
+  /**
+   * CBS code, 4 digits (the gemeente that commissions the traject).
+   */
+  gemeentecode: string;
+  /**
+   * Burgerservicenummer: 9 digits passing the elfproef (checked by the hub beyond this pattern).
+   */
+  bsn: string;
+  client: {
+    voornamen: string;
+    achternaam: string;
+    adres: {
+      straat: string;
+      huisnummer: number;
+      toevoeging?: string;
+      postcode: string;
+      plaats: string;
+    };
+    /**
+     * IBAN (ISO 13616) in electronic form: capitals and digits, no spaces. The mod-97 check digits are checked by the hub beyond this pattern.
+     */
+    iban: string;
+  };
+  uitkering: {
+    /**
+     * An amount in euro cents: a positive integer, at most EUR 10 000 (a sane ceiling for a monthly benefit or a fixed charge).
+     */
+    bedrag: number;
+  };
+  /**
+   * @minItems 1
+   * @maxItems 10
+   */
+  vasteLasten: [
+    {
+      soort: 'HUUR' | 'ENERGIE' | 'WATER' | 'ZORGVERZEKERING';
+      crediteur: {
+        naam: string;
+        /**
+         * IBAN (ISO 13616) in electronic form: capitals and digits, no spaces. The mod-97 check digits are checked by the hub beyond this pattern.
+         */
+        iban: string;
+      };
+      /**
+       * An amount in euro cents: a positive integer, at most EUR 10 000 (a sane ceiling for a monthly benefit or a fixed charge).
+       */
+      bedrag: number;
+      betalingskenmerk: string;
+    },
+    ...{
+      soort: 'HUUR' | 'ENERGIE' | 'WATER' | 'ZORGVERZEKERING';
+      crediteur: {
+        naam: string;
+        /**
+         * IBAN (ISO 13616) in electronic form: capitals and digits, no spaces. The mod-97 check digits are checked by the hub beyond this pattern.
+         */
+        iban: string;
+      };
+      /**
+       * An amount in euro cents: a positive integer, at most EUR 10 000 (a sane ceiling for a monthly benefit or a fixed charge).
+       */
+      bedrag: number;
+      betalingskenmerk: string;
+    }[],
+  ];
+  periode: {
+    start: string;
+    eind: string;
+  };
 }
 /**
  * contracts/policies/<partner>.yaml: what one kind of partner may send to the hub and receive from it. Anything not listed is denied.
@@ -1139,6 +1803,99 @@ export interface PartnerPolicy {
         }
       | undefined;
   };
+}
+/**
+ * What the hub sends a taalaanbieder (POST /aanmeldingen) when a PIP names it: the traject pseudonym, name and contact, leerroute, target level, start date and hours per week. Never a BSN, V-nummer, benefit, IBAN or health data (additionalProperties false everywhere).
+ */
+export interface TaalaanbiederAanmelding {
+  /**
+   * Unique per PIP version; also the Idempotency-Key.
+   */
+  aanmeldingId: string;
+  /**
+   * Per-traject pseudonym: a keyed HMAC of the hub's person pseudonym and the school, in its own namespace, so a school's data cannot be joined with the hub's inburgeraarId or with another school's.
+   */
+  trajectId: string;
+  /**
+   * CBS gemeentecode, lower case with the gm prefix.
+   */
+  gemeenteCode: string;
+  deelnemer: Deelnemer1;
+  /**
+   * The leerroute of the PIP (DUO codes B, O, Z).
+   */
+  leerroute: 'b1-route' | 'onderwijsroute' | 'z-route';
+  /**
+   * Target level.
+   */
+  niveau?: 'A2' | 'B1';
+  startdatum?: string;
+  urenPerWeek?: number;
+  alfabetisering?: 'analfabeet' | 'anders-analfabeet' | 'niet-van-toepassing';
+}
+export interface Deelnemer1 {
+  voornamen: string;
+  geslachtsnaam: string;
+  telefoon?: string;
+  email?: string;
+}
+/**
+ * One row of a taalaanbieder's hours spreadsheet (POST /v1/uren.csv, text/csv): semicolon separated, a header row with these column names, dates dd-mm-jjjj, UTF-8 with an optional BOM. Every cell arrives as text; empty optional cells are absent.
+ */
+export interface TaalaanbiederUrenCsvRow {
+  /**
+   * Per-traject pseudonym: a keyed HMAC of the hub's person pseudonym and the school, in its own namespace, so a school's data cannot be joined with the hub's inburgeraarId or with another school's.
+   */
+  traject_id: string;
+  peildatum: string;
+  uren_totaal: string;
+  soort?:
+    'participatie-als-taalles' | 'bredeintake-taalles-knm' | 'bredeintake-participatieactiviteiten';
+}
+/**
+ * POST /v1/uren from a taalaanbieder: hours followed for one traject as a total to date (DUO replaces its total with it).
+ */
+export interface TaalaanbiederUren {
+  /**
+   * Per-traject pseudonym: a keyed HMAC of the hub's person pseudonym and the school, in its own namespace, so a school's data cannot be joined with the hub's inburgeraarId or with another school's.
+   */
+  trajectId: string;
+  peildatum: string;
+  urenTotaal: number;
+  /**
+   * Default participatie-als-taalles.
+   */
+  soort?:
+    'participatie-als-taalles' | 'bredeintake-taalles-knm' | 'bredeintake-participatieactiviteiten';
+}
+/**
+ * POST /v1/verzuim from a taalaanbieder: an absence signal for one traject.
+ */
+export interface TaalaanbiederVerzuim {
+  /**
+   * Per-traject pseudonym: a keyed HMAC of the hub's person pseudonym and the school, in its own namespace, so a school's data cannot be joined with the hub's inburgeraarId or with another school's.
+   */
+  trajectId: string;
+  datum: string;
+  /**
+   * Hours missed, in quarters of an hour.
+   */
+  urenGemist: number;
+  /**
+   * Why lessons were missed: ziek, afgemeld (excused in advance), ongeoorloofd (unexcused), overig.
+   */
+  reden: 'ziek' | 'afgemeld' | 'ongeoorloofd' | 'overig';
+}
+/**
+ * POST /v1/voortgang from a taalaanbieder: level per skill for one traject on a date.
+ */
+export interface TaalaanbiederVoortgang {
+  /**
+   * Per-traject pseudonym: a keyed HMAC of the hub's person pseudonym and the school, in its own namespace, so a school's data cannot be joined with the hub's inburgeraarId or with another school's.
+   */
+  trajectId: string;
+  peildatum: string;
+  niveaus: Niveaus;
 }
 /**
  * contracts/verwerkingsactiviteiten.yaml: the processing register (AVG art. 30) of the hub: the data categories and the processing activities.

@@ -1,0 +1,16 @@
+export {
+  TRAJECT_BESTAAT,
+  addDays,
+  addMonths,
+  startKredietbankSimulator,
+} from './kredietbank-simulator.ts';
+export type {
+  KredietbankSimStats,
+  KredietbankSimulator,
+  KredietbankSimulatorOptions,
+  PaymentFault,
+  Reden,
+  SimulatorLogger,
+  Traject,
+  WebhookRecord,
+} from './kredietbank-simulator.ts';

@@ -1,0 +1,517 @@
+/**
+ * A stand-in for a Kredietbank's budgetbeheer system: a real HTTP server with the REST API the
+ * hub calls (register, change, end an ontzorgtraject, per gemeente) and webhooks back to the
+ * hub. Time is simulated: nothing happens until the clock is advanced (`POST /_sim/clock` or
+ * `advance()`), then each traject pays its fixed charges monthly from the benefit (a charge the
+ * remaining balance cannot cover fails with ONVOLDOENDE_SALDO), is reviewed at three months and
+ * ends at its einddatum, each step sent as a webhook in order, retried with the same id.
+ *
+ * It checks what a real bank would: the contract (additionalProperties: false), IBAN check
+ * digits, amounts, the idempotency key (a repeat is answered as the first time and counted as a
+ * duplicate). Everything is in memory; `/_sim` has no authentication, hence loopback by default.
+ */
+
+import { randomUUID, timingSafeEqual, createHash } from 'node:crypto';
+import type { AddressInfo } from 'node:net';
+import Fastify, { type FastifyReply, type FastifyRequest } from 'fastify';
+import { schemas, type Violation } from '@ketenhub/contracts';
+import type {
+  KredietbankAntwoord,
+  KredietbankBeeindiging,
+  KredietbankOntzorgtraject,
+  KredietbankWebhook,
+} from '@ketenhub/contracts/generated';
+import { moneyViolations } from '@ketenhub/kit';
+
+const TRAJECT_SCHEMA = 'https://contracts.ketenhub.nl/kredietbank/ontzorgtraject.schema.json';
+const BEEINDIGING_SCHEMA = 'https://contracts.ketenhub.nl/kredietbank/beeindiging.schema.json';
+export const TRAJECT_BESTAAT = 'https://kredietbank.example/problems/traject-bestaat';
+
+/** Only `info` and `warn` are used, pino-style: `(fields, message)`. */
+export interface SimulatorLogger {
+  info(fields: Record<string, unknown>, message: string): void;
+  warn(fields: Record<string, unknown>, message: string): void;
+}
+
+export interface KredietbankSimulatorOptions {
+  host?: string;
+  port?: number;
+  /** The hub's webhook endpoint, e.g. http://127.0.0.1:4305/v1/webhooks; none = not sent. */
+  hubWebhookUrl?: string;
+  /** The key the simulator presents at the hub's webhook. */
+  hubApiKey?: string;
+  /** The bearer token the hub must present; none = not checked. */
+  token?: string;
+  /** Simulated date at the start (YYYY-MM-DD); default today. */
+  today?: string;
+  /** Delay between attempts of a failed webhook (ms). Default 200. */
+  webhookRetryDelayMs?: number;
+  /** Attempts per webhook before it is given up (recorded as failed). Default 30. */
+  webhookMaxAttempts?: number;
+  logger?: SimulatorLogger;
+}
+
+export type Reden = 'ONVOLDOENDE_SALDO' | 'IBAN_GEWEIGERD' | 'CREDITEUR_WEIGERT' | 'OVERIG';
+
+export interface Traject {
+  dossiernummer: string;
+  status: 'actief' | 'beeindigd';
+  aanvraag: KredietbankOntzorgtraject;
+  registeredOn: string;
+  /** Months (YYYY-MM) whose charges were handled. */
+  periodes: string[];
+  betalingen: { uitgevoerd: number; mislukt: number };
+  geevalueerd: boolean;
+  wijzigingen: number;
+}
+
+export interface WebhookRecord {
+  webhook: KredietbankWebhook;
+  attempts: number;
+  outcome: 'pending' | 'delivered' | 'failed' | 'skipped';
+  lastStatus?: number;
+}
+
+export interface KredietbankSimStats {
+  registraties: number;
+  wijzigingen: number;
+  beeindigingen: number;
+  /** Requests repeated with an Idempotency-Key already answered. */
+  duplicates: number;
+  /** Requests refused (401, 404, 409, 422). */
+  rejected: number;
+  /** Of which for an IBAN failing its check digits. */
+  ibanRejected: number;
+  faulted: number;
+  webhooks: { delivered: number; failed: number; pending: number };
+}
+
+export interface PaymentFault {
+  /** Only this referentie; any when absent. */
+  referentie?: string;
+  /** Fail the next N payments. Default 1. */
+  count?: number;
+  reden?: Reden;
+}
+
+export interface KredietbankSimulator {
+  url: string;
+  /** What the hub's `kredietbank.baseUrl` points at. */
+  baseUrl: string;
+  today(): string;
+  /** Moves the clock by `days`, running every due payment, review and end. */
+  advance(days: number): string;
+  trajecten(): Traject[];
+  webhooks(): WebhookRecord[];
+  stats(): KredietbankSimStats;
+  /** The next matching payments fail with `reden`. */
+  failPayments(fault: PaymentFault): void;
+  /** The next `count` API calls answer `status` (breaker tests). */
+  failRequests(status: number, count: number): void;
+  /** Resolves when every queued webhook is delivered or given up. */
+  idle(timeoutMs?: number): Promise<void>;
+  close(): Promise<void>;
+}
+
+const DAY = 24 * 60 * 60 * 1000;
+const isoDate = (d: Date) => d.toISOString().slice(0, 10);
+const parseDate = (s: string) => new Date(`${s}T00:00:00Z`);
+export const addDays = (s: string, n: number) =>
+  isoDate(new Date(parseDate(s).getTime() + n * DAY));
+/** Calendar months later, clamped to the month's last day (31 Jan + 1 = 28/29 Feb). */
+export function addMonths(s: string, n: number): string {
+  const d = parseDate(s);
+  const target = new Date(Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + n, 1));
+  const last = new Date(
+    Date.UTC(target.getUTCFullYear(), target.getUTCMonth() + 1, 0),
+  ).getUTCDate();
+  target.setUTCDate(Math.min(d.getUTCDate(), last));
+  return isoDate(target);
+}
+
+function problem(reply: FastifyReply, status: number, title: string, extra: object = {}) {
+  return reply
+    .code(status)
+    .type('application/problem+json')
+    .send({ type: `https://kredietbank.example/problems/${status}`, title, status, ...extra });
+}
+
+function sameSecret(given: string, expected: string): boolean {
+  const a = createHash('sha256').update(given).digest();
+  const b = createHash('sha256').update(expected).digest();
+  return timingSafeEqual(a, b);
+}
+
+export async function startKredietbankSimulator(
+  opts: KredietbankSimulatorOptions = {},
+): Promise<KredietbankSimulator> {
+  const log = opts.logger ?? { info: () => {}, warn: () => {} };
+  let today = opts.today ?? isoDate(new Date());
+  const trajecten = new Map<string, Traject>();
+  const replies = new Map<string, { status: number; body: unknown }>();
+  const webhooks: WebhookRecord[] = [];
+  const faults: PaymentFault[] = [];
+  let requestFault: { status: number; count: number } | undefined;
+  let seq = 0;
+  const stats: Omit<KredietbankSimStats, 'webhooks'> = {
+    registraties: 0,
+    wijzigingen: 0,
+    beeindigingen: 0,
+    duplicates: 0,
+    rejected: 0,
+    ibanRejected: 0,
+    faulted: 0,
+  };
+  const key = (gemeentecode: string, referentie: string) => `${gemeentecode}/${referentie}`;
+
+  // Webhooks go out one at a time, in order: the hub sees gestart before the first payment.
+  let sending: Promise<void> = Promise.resolve();
+  let closed = false;
+  function emit(t: Traject, type: KredietbankWebhook['type'], gegevens: object): void {
+    const record: WebhookRecord = {
+      webhook: {
+        id: randomUUID(),
+        type,
+        referentie: t.aanvraag.referentie,
+        gemeentecode: t.aanvraag.gemeentecode,
+        dossiernummer: t.dossiernummer,
+        tijdstip: new Date(`${today}T12:00:00Z`).toISOString(),
+        gegevens: gegevens as KredietbankWebhook['gegevens'],
+      },
+      attempts: 0,
+      outcome: opts.hubWebhookUrl ? 'pending' : 'skipped',
+    };
+    webhooks.push(record);
+    if (opts.hubWebhookUrl) sending = sending.then(() => deliver(record));
+  }
+  async function deliver(record: WebhookRecord): Promise<void> {
+    const max = opts.webhookMaxAttempts ?? 30;
+    while (!closed && record.attempts < max) {
+      record.attempts++;
+      try {
+        const res = await fetch(opts.hubWebhookUrl!, {
+          method: 'POST',
+          headers: {
+            'content-type': 'application/json',
+            ...(opts.hubApiKey ? { authorization: `Bearer ${opts.hubApiKey}` } : {}),
+          },
+          body: JSON.stringify(record.webhook),
+          signal: AbortSignal.timeout(5000),
+        });
+        record.lastStatus = res.status;
+        await res.arrayBuffer();
+        if (res.ok) {
+          record.outcome = 'delivered';
+          return;
+        }
+        // A 4xx other than 429 will not get better by sending it again.
+        if (res.status < 500 && res.status !== 429) break;
+      } catch (err) {
+        log.warn({ id: record.webhook.id, err: (err as Error).message }, 'webhook not delivered');
+      }
+      await new Promise((r) => setTimeout(r, opts.webhookRetryDelayMs ?? 200));
+    }
+    record.outcome = 'failed';
+    log.warn({ id: record.webhook.id, status: record.lastStatus }, 'webhook given up');
+  }
+
+  function pay(t: Traject, periode: string, date: string): void {
+    let saldo = t.aanvraag.uitkering.bedrag;
+    for (const last of t.aanvraag.vasteLasten) {
+      const betaling = {
+        betalingId: `${t.dossiernummer}-${periode}-${last.soort}`,
+        soort: last.soort,
+        crediteurNaam: last.crediteur.naam,
+        bedrag: last.bedrag,
+        periode,
+        datum: date,
+      };
+      const fault = faults.find(
+        (f) => (f.count ?? 1) > 0 && (!f.referentie || f.referentie === t.aanvraag.referentie),
+      );
+      let reden: Reden | undefined;
+      if (fault) {
+        fault.count = (fault.count ?? 1) - 1;
+        reden = fault.reden ?? 'ONVOLDOENDE_SALDO';
+      } else if (saldo < last.bedrag) reden = 'ONVOLDOENDE_SALDO';
+      if (reden) {
+        t.betalingen.mislukt++;
+        emit(t, 'betaling.mislukt', { ...betaling, reden });
+      } else {
+        saldo -= last.bedrag;
+        t.betalingen.uitgevoerd++;
+        emit(t, 'betaling.uitgevoerd', betaling);
+      }
+    }
+  }
+
+  /** Everything due on or before `date` for one traject, in date order. */
+  function run(t: Traject, date: string): void {
+    const { start, eind } = t.aanvraag.periode;
+    for (let k = 0; t.status === 'actief'; k++) {
+      const due = addMonths(start, k);
+      const review = addMonths(start, 3);
+      if (!t.geevalueerd && review <= date && review <= due && review < eind) {
+        t.geevalueerd = true;
+        emit(t, 'traject.geevalueerd', {
+          datum: review,
+          advies: t.betalingen.mislukt > 0 ? 'VERLENGING_ADVIES' : 'CONTINUEREN',
+          aantalBetalingen: t.betalingen.uitgevoerd,
+          aantalMislukt: t.betalingen.mislukt,
+        });
+      }
+      if (due >= eind || due > date) break;
+      const periode = due.slice(0, 7);
+      if (!t.periodes.includes(periode)) {
+        t.periodes.push(periode);
+        pay(t, periode, due);
+      }
+    }
+    if (t.status === 'actief' && eind <= date) {
+      t.status = 'beeindigd';
+      emit(t, 'traject.beeindigd', {
+        datum: eind,
+        reden: 'EINDDATUM_BEREIKT',
+        aantalBetalingen: t.betalingen.uitgevoerd,
+        aantalMislukt: t.betalingen.mislukt,
+      });
+    }
+  }
+
+  function advance(days: number): string {
+    for (let i = 0; i < days; i++) {
+      today = addDays(today, 1);
+      for (const t of trajecten.values()) run(t, today);
+    }
+    return today;
+  }
+
+  function check(schemaId: string, body: unknown): Violation[] {
+    const violations = schemas().validate(schemaId, body);
+    if (violations.length > 0) return violations;
+    // The schema checks the shape; a bank checks the IBAN's check digits before it pays.
+    const out = moneyViolations(body);
+    const periode = (body as { periode?: { start: string; eind: string } }).periode;
+    if (periode && periode.eind <= periode.start) {
+      out.push({ field: 'periode.eind', rule: 'after start', message: 'must be after start' });
+    }
+    return out;
+  }
+
+  const app = Fastify({ bodyLimit: 256 * 1024 });
+
+  /** Auth, injected faults and idempotent replay; answers and returns true when handled. */
+  function preflight(request: FastifyRequest, reply: FastifyReply): boolean {
+    if (opts.token) {
+      const auth = request.headers.authorization ?? '';
+      if (!auth.startsWith('Bearer ') || !sameSecret(auth.slice(7), opts.token)) {
+        stats.rejected++;
+        void problem(reply, 401, 'unknown or missing token');
+        return true;
+      }
+    }
+    if (requestFault && requestFault.count > 0) {
+      requestFault.count--;
+      stats.faulted++;
+      void problem(reply, requestFault.status, 'injected fault');
+      return true;
+    }
+    const idem = request.headers['idempotency-key'];
+    const stored = typeof idem === 'string' ? replies.get(idem) : undefined;
+    if (stored) {
+      stats.duplicates++;
+      void reply.code(stored.status).header('idempotent-replayed', 'true').send(stored.body);
+      return true;
+    }
+    return false;
+  }
+  function remember(request: FastifyRequest, status: number, body: unknown): void {
+    const idem = request.headers['idempotency-key'];
+    if (typeof idem === 'string') replies.set(idem, { status, body });
+  }
+  function refuse(reply: FastifyReply, violations: Violation[]) {
+    stats.rejected++;
+    if (violations.some((v) => v.rule === 'iban')) stats.ibanRejected++;
+    return problem(reply, 422, 'ontzorgtraject niet geldig', { errors: violations });
+  }
+
+  type Params = { gemeentecode: string; referentie?: string };
+
+  app.post<{ Params: Params }>('/v1/gemeenten/:gemeentecode/ontzorgtrajecten', (request, reply) => {
+    if (preflight(request, reply)) return reply;
+    const body = request.body as KredietbankOntzorgtraject;
+    const violations = check(TRAJECT_SCHEMA, body);
+    if (body?.gemeentecode !== request.params.gemeentecode) {
+      violations.push({
+        field: 'gemeentecode',
+        rule: 'equals path',
+        message: 'must equal the path',
+      });
+    }
+    if (violations.length > 0) return refuse(reply, violations);
+    if (trajecten.has(key(body.gemeentecode, body.referentie))) {
+      stats.rejected++;
+      return reply.code(409).type('application/problem+json').send({
+        type: TRAJECT_BESTAAT,
+        title: 'referentie already registered; change it with PUT',
+        status: 409,
+      });
+    }
+    const t: Traject = {
+      dossiernummer: `KB-${String(++seq).padStart(6, '0')}`,
+      status: 'actief',
+      aanvraag: body,
+      registeredOn: today,
+      periodes: [],
+      betalingen: { uitgevoerd: 0, mislukt: 0 },
+      geevalueerd: false,
+      wijzigingen: 0,
+    };
+    trajecten.set(key(body.gemeentecode, body.referentie), t);
+    stats.registraties++;
+    emit(t, 'traject.gestart', { start: body.periode.start, eind: body.periode.eind });
+    run(t, today);
+    const answer: KredietbankAntwoord = {
+      referentie: body.referentie,
+      dossiernummer: t.dossiernummer,
+      status: 'GEREGISTREERD',
+    };
+    remember(request, 201, answer);
+    log.info({ dossiernummer: t.dossiernummer }, 'ontzorgtraject registered');
+    return reply.code(201).send(answer);
+  });
+
+  app.put<{ Params: Params }>(
+    '/v1/gemeenten/:gemeentecode/ontzorgtrajecten/:referentie',
+    (request, reply) => {
+      if (preflight(request, reply)) return reply;
+      const body = request.body as KredietbankOntzorgtraject;
+      const violations = check(TRAJECT_SCHEMA, body);
+      if (body?.referentie !== request.params.referentie) {
+        violations.push({
+          field: 'referentie',
+          rule: 'equals path',
+          message: 'must equal the path',
+        });
+      }
+      if (violations.length > 0) return refuse(reply, violations);
+      const t = trajecten.get(key(request.params.gemeentecode, request.params.referentie!));
+      if (!t) {
+        stats.rejected++;
+        return problem(reply, 404, 'unknown traject');
+      }
+      t.aanvraag = body;
+      t.wijzigingen++;
+      stats.wijzigingen++;
+      const answer: KredietbankAntwoord = {
+        referentie: body.referentie,
+        dossiernummer: t.dossiernummer,
+        status: 'GEWIJZIGD',
+      };
+      remember(request, 200, answer);
+      return reply.code(200).send(answer);
+    },
+  );
+
+  app.post<{ Params: Params }>(
+    '/v1/gemeenten/:gemeentecode/ontzorgtrajecten/:referentie/beeindiging',
+    (request, reply) => {
+      if (preflight(request, reply)) return reply;
+      const body = request.body as KredietbankBeeindiging;
+      const violations = check(BEEINDIGING_SCHEMA, body);
+      if (violations.length > 0) return refuse(reply, violations);
+      const t = trajecten.get(key(request.params.gemeentecode, request.params.referentie!));
+      if (!t) {
+        stats.rejected++;
+        return problem(reply, 404, 'unknown traject');
+      }
+      if (t.status === 'actief') {
+        t.status = 'beeindigd';
+        stats.beeindigingen++;
+        emit(t, 'traject.beeindigd', {
+          datum: body.datum,
+          reden: 'OP_VERZOEK',
+          aantalBetalingen: t.betalingen.uitgevoerd,
+          aantalMislukt: t.betalingen.mislukt,
+        });
+      }
+      const answer: KredietbankAntwoord = {
+        referentie: t.aanvraag.referentie,
+        dossiernummer: t.dossiernummer,
+        status: 'BEEINDIGD',
+      };
+      remember(request, 200, answer);
+      return reply.code(200).send(answer);
+    },
+  );
+
+  app.get('/_sim/clock', () => ({ today }));
+  app.post('/_sim/clock', (request, reply) => {
+    const b = (request.body ?? {}) as { advanceDays?: unknown; date?: unknown };
+    let days: number;
+    if (typeof b.date === 'string' && /^\d{4}-\d{2}-\d{2}$/.test(b.date)) {
+      days = Math.round((parseDate(b.date).getTime() - parseDate(today).getTime()) / DAY);
+    } else days = Number(b.advanceDays);
+    if (!Number.isInteger(days) || days < 0 || days > 3660) {
+      return problem(
+        reply,
+        400,
+        'advanceDays must be an integer 0..3660, or date later than today',
+      );
+    }
+    return { today: advance(days) };
+  });
+  app.get('/_sim/trajecten', () => [...trajecten.values()]);
+  app.get('/_sim/webhooks', () => webhooks);
+  app.get('/_sim/stats', () => snapshot());
+  app.post('/_sim/faults', (request) => {
+    const b = (request.body ?? {}) as {
+      betaling?: PaymentFault;
+      http?: { status: number; count: number };
+    };
+    if (b.betaling) faults.push({ ...b.betaling });
+    if (b.http) requestFault = { ...b.http };
+    return { ok: true };
+  });
+
+  function snapshot(): KredietbankSimStats {
+    const count = (o: WebhookRecord['outcome']) => webhooks.filter((w) => w.outcome === o).length;
+    return {
+      ...stats,
+      webhooks: {
+        delivered: count('delivered'),
+        failed: count('failed'),
+        pending: count('pending'),
+      },
+    };
+  }
+
+  await app.listen({ host: opts.host ?? '127.0.0.1', port: opts.port ?? 0 });
+  const { port } = app.server.address() as AddressInfo;
+  const url = `http://${opts.host ?? '127.0.0.1'}:${port}`;
+  log.info({ url }, 'Kredietbank simulator listening');
+
+  return {
+    url,
+    baseUrl: `${url}/v1`,
+    today: () => today,
+    advance,
+    trajecten: () => [...trajecten.values()],
+    webhooks: () => webhooks,
+    stats: snapshot,
+    failPayments: (fault) => void faults.push({ ...fault }),
+    failRequests: (status, count) => {
+      requestFault = { status, count };
+    },
+    async idle(timeoutMs = 10_000) {
+      const until = Date.now() + timeoutMs;
+      while (webhooks.some((w) => w.outcome === 'pending') && Date.now() < until) {
+        await Promise.race([sending, new Promise((r) => setTimeout(r, 50))]);
+      }
+    },
+    async close() {
+      closed = true;
+      await app.close();
+    },
+  };
+}

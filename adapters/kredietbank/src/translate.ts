@@ -1,0 +1,187 @@
+import type {
+  KredietbankOntzorgtraject,
+  KredietbankWebhook,
+  OntzorgenAangevraagd,
+} from '@ketenhub/contracts/generated';
+import { moneyViolations, type Violation } from '@ketenhub/kit';
+
+/**
+ * Pure translations between the chain's ontzorgen events and the Kredietbank's own REST format
+ * (contracts/schemas/kredietbank/). No I/O: golden-tested in translate.test.ts.
+ */
+
+export const KREDIETBANK_TRAJECT_SCHEMA =
+  'https://contracts.ketenhub.nl/kredietbank/ontzorgtraject.schema.json';
+export const KREDIETBANK_WEBHOOK_SCHEMA =
+  'https://contracts.ketenhub.nl/kredietbank/webhook.schema.json';
+export const KREDIETBANK_BEEINDIGING_SCHEMA =
+  'https://contracts.ketenhub.nl/kredietbank/beeindiging.schema.json';
+export const KREDIETBANK_ANTWOORD_SCHEMA =
+  'https://contracts.ketenhub.nl/kredietbank/antwoord.schema.json';
+
+type Soort = OntzorgenAangevraagd['vasteLasten'][number]['soort'];
+type KbSoort = KredietbankOntzorgtraject['vasteLasten'][number]['soort'];
+
+const SOORT_NAAR_KB: Record<Soort, KbSoort> = {
+  huur: 'HUUR',
+  energie: 'ENERGIE',
+  water: 'WATER',
+  zorgverzekering: 'ZORGVERZEKERING',
+};
+const SOORT_VAN_KB = Object.fromEntries(
+  Object.entries(SOORT_NAAR_KB).map(([k, v]) => [v, k]),
+) as Record<KbSoort, Soort>;
+
+const REDEN_MISLUKT = {
+  ONVOLDOENDE_SALDO: 'onvoldoende-saldo',
+  IBAN_GEWEIGERD: 'iban-geweigerd',
+  CREDITEUR_WEIGERT: 'crediteur-weigert',
+  OVERIG: 'overig',
+} as const;
+const ADVIES = {
+  CONTINUEREN: 'continueren',
+  AFBOUWEN: 'afbouwen',
+  VERLENGING_ADVIES: 'verlengen-via-pip',
+} as const;
+const REDEN_EINDE = {
+  EINDDATUM_BEREIKT: 'termijn-verstreken',
+  OP_VERZOEK: 'op-verzoek-gemeente',
+  OVERIG: 'overig',
+} as const;
+
+/** The chain type each webhook type becomes. */
+export const WEBHOOK_TYPES: Record<KredietbankWebhook['type'], string> = {
+  'traject.gestart': 'nl.inburgering.ontzorgen.gestart',
+  'betaling.uitgevoerd': 'nl.inburgering.ontzorgen.betaling-uitgevoerd',
+  'betaling.mislukt': 'nl.inburgering.ontzorgen.betaling-mislukt',
+  'traject.geevalueerd': 'nl.inburgering.ontzorgen.geevalueerd',
+  'traject.beeindigd': 'nl.inburgering.ontzorgen.beeindigd',
+};
+
+/** `gm0797` → `0797`, the Kredietbank's (and DUO's) gemeentecode. */
+export const cbsCode = (gemeente: string) => gemeente.slice(2);
+
+/**
+ * What the schemas cannot check about an aanvraag: IBAN check digits, amounts, and that the
+ * traject ends after it starts. The fixed charges may exceed the benefit: the Kredietbank
+ * then reports failed payments, which is exactly what the gemeente needs to see.
+ */
+export function aanvraagViolations(data: OntzorgenAangevraagd, base = 'data'): Violation[] {
+  const out = moneyViolations(data, base);
+  if (data.einddatum <= data.startdatum) {
+    out.push({
+      field: `${base}.einddatum`,
+      rule: 'after startdatum',
+      message: 'the traject must end after it starts',
+    });
+  }
+  return out;
+}
+
+/** ontzorgen.aangevraagd (as the kredietbank policy projects it) + BSN → register/change body. */
+export function aanvraagToKredietbank(
+  data: OntzorgenAangevraagd,
+  bsn: string,
+): KredietbankOntzorgtraject {
+  const adres = data.client.adres;
+  return {
+    referentie: data.trajectId,
+    gemeentecode: cbsCode(data.gemeenteCode),
+    bsn,
+    client: {
+      voornamen: data.client.voornamen,
+      achternaam: data.client.geslachtsnaam,
+      adres: {
+        straat: adres.straat,
+        huisnummer: adres.huisnummer,
+        ...(adres.huisnummertoevoeging ? { toevoeging: adres.huisnummertoevoeging } : {}),
+        postcode: adres.postcode,
+        plaats: adres.woonplaats,
+      },
+      iban: data.client.iban,
+    },
+    uitkering: { bedrag: data.uitkeringBedragCent },
+    // Field by field, never spread: whatever else an item might carry stays in the hub.
+    vasteLasten: data.vasteLasten.map((l) => ({
+      soort: SOORT_NAAR_KB[l.soort],
+      crediteur: { naam: l.crediteur, iban: l.iban },
+      bedrag: l.bedragCent,
+      betalingskenmerk: l.kenmerk,
+    })) as KredietbankOntzorgtraject['vasteLasten'],
+    periode: { start: data.startdatum, eind: data.einddatum },
+  };
+}
+
+interface Betaling {
+  betalingId: string;
+  soort: KbSoort;
+  crediteurNaam: string;
+  bedrag: number;
+  periode: string;
+  datum: string;
+  reden?: keyof typeof REDEN_MISLUKT;
+}
+
+/**
+ * A webhook of the Kredietbank → the chain event's type and data. `inburgeraarId` comes from
+ * the hub's own traject store (the Kredietbank knows the person by BSN and referentie only).
+ */
+export function webhookToChain(
+  webhook: KredietbankWebhook,
+  inburgeraarId: string,
+): { type: string; gemeente: string; data: Record<string, unknown> } {
+  const gemeente = `gm${webhook.gemeentecode}`;
+  const base = {
+    inburgeraarId,
+    gemeenteCode: gemeente,
+    trajectId: webhook.referentie,
+    dossiernummer: webhook.dossiernummer,
+  };
+  const g = webhook.gegevens as Record<string, unknown>;
+  const type = WEBHOOK_TYPES[webhook.type];
+  switch (webhook.type) {
+    case 'traject.gestart':
+      return { type, gemeente, data: { ...base, startdatum: g.start, einddatum: g.eind } };
+    case 'betaling.uitgevoerd':
+    case 'betaling.mislukt': {
+      const b = g as unknown as Betaling;
+      const betaling = {
+        ...base,
+        betalingId: b.betalingId,
+        soort: SOORT_VAN_KB[b.soort],
+        crediteur: b.crediteurNaam,
+        bedragCent: b.bedrag,
+        periode: b.periode,
+      };
+      return webhook.type === 'betaling.uitgevoerd'
+        ? { type, gemeente, data: { ...betaling, uitgevoerdOp: b.datum } }
+        : {
+            type,
+            gemeente,
+            data: { ...betaling, misluktOp: b.datum, reden: REDEN_MISLUKT[b.reden ?? 'OVERIG'] },
+          };
+    }
+    case 'traject.geevalueerd':
+      return {
+        type,
+        gemeente,
+        data: {
+          ...base,
+          evaluatiedatum: g.datum,
+          advies: ADVIES[g.advies as keyof typeof ADVIES],
+          betalingen: { uitgevoerd: g.aantalBetalingen, mislukt: g.aantalMislukt },
+        },
+      };
+    case 'traject.beeindigd':
+      return {
+        type,
+        gemeente,
+        data: {
+          ...base,
+          einddatum: g.datum,
+          reden: REDEN_EINDE[g.reden as keyof typeof REDEN_EINDE],
+          betalingen: { uitgevoerd: g.aantalBetalingen, mislukt: g.aantalMislukt },
+        },
+      };
+  }
+}

@@ -1,0 +1,130 @@
+import type { JsMsg } from '@nats-io/jetstream';
+import { schemas } from '@ketenhub/contracts';
+import type { PipVastgesteld } from '@ketenhub/contracts/generated';
+import {
+  ValidationError,
+  childSpan,
+  formatTraceparent,
+  parseTraceparent,
+  type DeadLetterContext,
+  type Event,
+  type Logger,
+  type Outcome,
+  type PartnerClient,
+  type ProcessingLog,
+  type Projector,
+} from '@ketenhub/kit';
+import type { TrajectPseudonymizer, TrajectStore } from './traject.ts';
+import {
+  PIP_VASTGESTELD,
+  SCHEMA,
+  TAALAANBIEDER_PARTNER,
+  aangemeldEvent,
+  aanmeldingIdFor,
+  pipToAanmelding,
+  type InboundContext,
+} from './translate.ts';
+
+export interface AanmeldingDeps {
+  /** The school this consumer serves (taalaanbieders[].id). */
+  taalaanbieder: string;
+  client: PartnerClient;
+  projector: Projector;
+  processingLog: ProcessingLog;
+  pseudonyms: TrajectPseudonymizer;
+  trajecten: TrajectStore;
+  publish(event: Event<unknown>, traceparent: string): Promise<void>;
+  ctx: InboundContext;
+  logger: Logger;
+}
+
+function parse(m: JsMsg): Event<PipVastgesteld> {
+  let event: unknown;
+  try {
+    event = m.json();
+  } catch {
+    throw new ValidationError('message is not JSON', [
+      { field: '(body)', rule: 'json', message: 'not JSON' },
+    ]);
+  }
+  const violations = schemas().validateEvent(event);
+  if (violations.length > 0)
+    throw new ValidationError('message is not a valid chain event', violations);
+  return event as Event<PipVastgesteld>;
+}
+
+/** What a dead letter records about a message, without personal data. */
+export function describeMessage(m: JsMsg): DeadLetterContext {
+  const event = m.json<Partial<Event<unknown>>>();
+  return {
+    ...(event.gemeente ? { gemeente: event.gemeente } : {}),
+    ...(event.id ? { eventId: event.id } : {}),
+    ...(event.type ? { eventType: event.type } : {}),
+    schemaId: SCHEMA.aanmelding,
+  };
+}
+
+/**
+ * A PIP naming this school → the aanmelding: only PIPs that name it (every school's consumer
+ * sees every PIP and skips the others'), projected by the taalaanbieder policy, the person
+ * replaced by a traject pseudonym that is remembered first so the school's reports can be
+ * mapped back, the disclosure logged (fail closed), then POSTed through the breaker with the
+ * aanmelding id as idempotency key. Accepted → `leerroute.aangemeld` to the KVS.
+ */
+export function createAanmeldingHandler(deps: AanmeldingDeps): (m: JsMsg) => Promise<Outcome> {
+  const { taalaanbieder, client, projector, processingLog, logger } = deps;
+  return async (m) => {
+    const event = parse(m);
+    if (event.type !== PIP_VASTGESTELD || event.data.taalaanbieder !== taalaanbieder) {
+      return 'skipped';
+    }
+    const disclosure = projector.project(event);
+    if (!disclosure) return 'skipped';
+    const trajectId = deps.pseudonyms.trajectId(event.data.inburgeraarId, taalaanbieder);
+    const aanmelding = pipToAanmelding(disclosure.event.data, {
+      trajectId,
+      aanmeldingId: aanmeldingIdFor(event.id, taalaanbieder),
+    });
+    await deps.trajecten.put(trajectId, {
+      inburgeraarId: event.data.inburgeraarId,
+      gemeente: event.gemeente,
+      taalaanbieder,
+    });
+
+    const parent = parseTraceparent(m.headers?.get('traceparent'));
+    const span = childSpan(parent);
+    const traceparent = formatTraceparent(span);
+    const record = {
+      traceId: span.traceId,
+      spanId: span.spanId,
+      ...(parent ? { parentSpanId: parent.spanId } : {}),
+      activiteit: disclosure.activity,
+      ontvanger: { partner: TAALAANBIEDER_PARTNER, endpoint: taalaanbieder },
+      betrokkene: event.data.inburgeraarId,
+      // The traject pseudonym is disclosed too, though not a field of the PIP.
+      categorieen: [...new Set([...disclosure.categories, 'pseudoniem'])].sort(),
+      gemeente: event.gemeente,
+      eventId: event.id,
+      eventType: event.type,
+    };
+    await processingLog.record({ ...record, status: 'gestart' });
+    try {
+      await client.request({
+        method: 'POST',
+        url: '/aanmeldingen',
+        data: aanmelding,
+        headers: { traceparent },
+        idempotencyKey: aanmelding.aanmeldingId,
+      });
+    } catch (err) {
+      const status = (err as { retryable?: boolean }).retryable ? 'mislukt' : 'geweigerd';
+      await processingLog.record({ ...record, status }).catch(() => undefined);
+      throw err;
+    }
+    await processingLog.record({ ...record, status: 'verstrekt' }).catch((err: Error) => {
+      logger.warn({ eventId: event.id, err: err.message }, 'outcome record not written');
+    });
+    await deps.publish(aangemeldEvent(event, taalaanbieder, deps.ctx), traceparent);
+    return 'delivered';
+  };
+}

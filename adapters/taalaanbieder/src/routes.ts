@@ -1,0 +1,165 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { schemas } from '@ketenhub/contracts';
+import type {
+  TaalaanbiederUren,
+  TaalaanbiederVerzuim,
+  TaalaanbiederVoortgang,
+} from '@ketenhub/contracts/generated';
+import {
+  ForbiddenError,
+  ValidationError,
+  childSpan,
+  formatTraceparent,
+  mayProduce,
+  parseTraceparent,
+  requireKind,
+  type Event,
+  type Logger,
+} from '@ketenhub/kit';
+import type { Traject, TrajectStore } from './traject.ts';
+import {
+  SCHEMA,
+  TAALAANBIEDER_PARTNER,
+  UREN,
+  VERZUIM,
+  VOORTGANG,
+  urenToEvent,
+  verzuimToEvent,
+  voortgangToEvent,
+  type InboundContext,
+} from './translate.ts';
+import { parseUrenCsv, type RejectedRow } from './uren-csv.ts';
+
+export interface TaalaanbiederRouteDeps {
+  ctx: InboundContext;
+  trajecten: TrajectStore;
+  /** Publishes to JetStream and resolves when the stream has stored the event. */
+  publish: (event: Event<unknown>, traceparent: string) => Promise<void>;
+  logger: Logger;
+}
+
+function traceFor(request: FastifyRequest): string {
+  const header = request.headers.traceparent;
+  return formatTraceparent(childSpan(parseTraceparent(Array.isArray(header) ? header[0] : header)));
+}
+
+/** The school a request comes from: its credential's id is the school id (bound in the config). */
+function schoolOf(request: FastifyRequest, type: string): string {
+  const principal = requireKind(request, TAALAANBIEDER_PARTNER);
+  if (!mayProduce(principal.kind, type)) {
+    throw new ForbiddenError(`credential ${principal.id} may not deliver ${type}`, {
+      field: 'type',
+      rule: 'policy levert',
+    });
+  }
+  return principal.id;
+}
+
+function validate(schemaId: string, body: unknown, what: string): void {
+  const violations = schemas().validate(schemaId, body);
+  if (violations.length > 0) throw new ValidationError(`not a valid ${what}`, violations);
+}
+
+/**
+ * The traject of a school's message, only when that school registered it: an unknown traject
+ * and another school's traject get the same answer, so a key cannot probe other schools.
+ */
+async function trajectOf(
+  deps: TaalaanbiederRouteDeps,
+  trajectId: string,
+  school: string,
+): Promise<Traject | undefined> {
+  const traject = await deps.trajecten.get(trajectId);
+  return traject && traject.taalaanbieder === school ? traject : undefined;
+}
+
+const UNKNOWN_TRAJECT = {
+  field: 'trajectId',
+  rule: 'known traject',
+  message: 'no aanmelding with this trajectId was sent to this taalaanbieder',
+};
+
+async function single<M extends { trajectId: string }>(
+  deps: TaalaanbiederRouteDeps,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  type: string,
+  schemaId: string,
+  toEvent: (msg: M, traject: Traject, ctx: InboundContext) => Event<unknown>,
+) {
+  const school = schoolOf(request, type);
+  const msg = request.body as M;
+  validate(schemaId, msg, type);
+  const traject = await trajectOf(deps, msg.trajectId, school);
+  if (!traject) throw new ValidationError('unknown traject', [UNKNOWN_TRAJECT]);
+  const event = toEvent(msg, traject, deps.ctx);
+  await deps.publish(event, traceFor(request));
+  return reply.code(202).send({ eventId: event.id, type: event.type });
+}
+
+/**
+ * The school-facing API (adapters/taalaanbieder/README.md): progress, hours (JSON or a CSV
+ * spreadsheet) and absence, each about a traject the hub registered at that school. 202 means
+ * the chain event is stored in JetStream and will reach the gemeente (and DUO for hours).
+ */
+export function registerTaalaanbiederRoutes(
+  app: FastifyInstance,
+  deps: TaalaanbiederRouteDeps,
+): void {
+  app.post('/v1/voortgang', (request, reply) =>
+    single<TaalaanbiederVoortgang>(
+      deps,
+      request,
+      reply,
+      VOORTGANG,
+      SCHEMA.voortgang,
+      voortgangToEvent,
+    ),
+  );
+  app.post('/v1/uren', (request, reply) =>
+    single<TaalaanbiederUren>(deps, request, reply, UREN, SCHEMA.uren, urenToEvent),
+  );
+  app.post('/v1/verzuim', (request, reply) =>
+    single<TaalaanbiederVerzuim>(deps, request, reply, VERZUIM, SCHEMA.verzuim, verzuimToEvent),
+  );
+
+  app.post('/v1/uren.csv', async (request, reply) => {
+    const school = schoolOf(request, UREN);
+    if (typeof request.body !== 'string') {
+      return reply.code(415).type('application/problem+json').send({
+        type: 'https://ketenhub.nl/problems/unsupported-media-type',
+        title: 'Unsupported media type',
+        status: 415,
+        detail: 'send the hours spreadsheet as text/csv',
+      });
+    }
+    const parsed = parseUrenCsv(request.body);
+    const traceparent = traceFor(request);
+    const rejected: RejectedRow[] = [...parsed.rejected];
+    const accepted: { row: number; trajectId: string; eventId: string }[] = [];
+    const events: { row: number; trajectId: string; event: Event<unknown> }[] = [];
+    for (const { row, uren } of parsed.accepted) {
+      const traject = await trajectOf(deps, uren.trajectId, school);
+      if (!traject) {
+        rejected.push({
+          row,
+          field: 'traject_id',
+          rule: UNKNOWN_TRAJECT.rule,
+          reason: UNKNOWN_TRAJECT.message,
+        });
+        continue;
+      }
+      events.push({ row, trajectId: uren.trajectId, event: urenToEvent(uren, traject, deps.ctx) });
+    }
+    // Every accepted row is stored before we answer: a 200 means none of them can be lost.
+    await Promise.all(events.map((e) => deps.publish(e.event, traceparent)));
+    for (const e of events)
+      accepted.push({ row: e.row, trajectId: e.trajectId, eventId: e.event.id });
+    rejected.sort((a, b) => a.row - b.row);
+    deps.logger.info(
+      { school, rows: parsed.rows, accepted: accepted.length, rejected: rejected.length },
+      'hours CSV',
+    );
+    return reply.code(200).send({ rows: parsed.rows, accepted, rejected });
+  });
+}

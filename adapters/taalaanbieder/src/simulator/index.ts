@@ -1,0 +1,9 @@
+export { startTaalaanbiederSimulator } from './taalaanbieder-simulator.ts';
+export type {
+  TaalaanbiederSimulator,
+  TaalaanbiederSimulatorOptions,
+  TickOptions,
+  TickReport,
+} from './taalaanbieder-simulator.ts';
+export { runTaalaanbiederFlows } from './demo-flows.ts';
+export type { DemoLearner, FlowCount } from './demo-flows.ts';

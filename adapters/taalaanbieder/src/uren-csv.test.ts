@@ -1,0 +1,44 @@
+import { describe, expect, it } from 'vitest';
+import { parseUrenCsv } from './uren-csv.ts';
+
+const T1 = `tr-${'1'.repeat(32)}`;
+const T2 = `tr-${'2'.repeat(32)}`;
+
+describe('hours CSV', () => {
+  it('reads good rows and reports each bad row with its row, column and reason', () => {
+    const csv = [
+      '\uFEFFtraject_id;peildatum;uren_totaal',
+      `${T1};01-12-2026;48`,
+      `${T2};31-02-2026;12`,
+      `${T2};01-12-2026;veel`,
+      `${T2};01-12-2026;36;extra`,
+      `${T2};08-12-2026;40`,
+    ].join('\r\n');
+    const r = parseUrenCsv(csv);
+    expect(r.rows).toBe(5);
+    expect(r.accepted).toEqual([
+      { row: 2, uren: { trajectId: T1, peildatum: '2026-12-01', urenTotaal: 48 } },
+      { row: 6, uren: { trajectId: T2, peildatum: '2026-12-08', urenTotaal: 40 } },
+    ]);
+    expect(r.rejected.map((x) => [x.row, x.field, x.rule])).toEqual([
+      [3, 'peildatum', 'date'],
+      [4, 'uren_totaal', 'pattern ^[0-9]{1,4}$'],
+      [5, '(row)', 'column count'],
+    ]);
+    expect(r.rejected.every((x) => x.reason.length > 0)).toBe(true);
+  });
+
+  it('reports a missing cell and a traject id that is not one', () => {
+    const r = parseUrenCsv(`traject_id;peildatum;uren_totaal\n${T1};;4\nih-123;01-12-2026;4\n`);
+    expect(r.accepted).toEqual([]);
+    expect(r.rejected.map((x) => [x.row, x.field])).toEqual([
+      [2, 'peildatum'],
+      [3, 'traject_id'],
+    ]);
+  });
+
+  it('refuses a file whose header is not the hours export', () => {
+    expect(() => parseUrenCsv('leerling;uren\nx;1\n')).toThrow(/header/);
+    expect(() => parseUrenCsv('')).toThrow(/empty/);
+  });
+});

@@ -1,0 +1,184 @@
+import { jetstream } from '@nats-io/jetstream';
+import { createIdentityHandler } from '@ketenhub/adapter-duo';
+import {
+  KREDIETBANK_PARTNER,
+  createAanvraagHandler,
+  createKredietbankClient,
+  openTrajectStore,
+  registerWebhookRoutes,
+} from '@ketenhub/adapter-kredietbank';
+import {
+  DEFAULT_BACKOFF,
+  PARTNER_HEADER,
+  STREAMS,
+  ConfigError,
+  connectNats,
+  createHttpEdge,
+  createLogger,
+  createMetrics,
+  createProcessingLog,
+  createProjector,
+  credentialFromConfig,
+  flowName,
+  natsAuth,
+  openIdentityStore,
+  provisionStreams,
+  publishEvent,
+  runService,
+  servedGemeenten,
+  sourceUrn,
+  startOpsServer,
+  streamLimits,
+  type HubConfig,
+  type Logger,
+  type RunningService,
+} from '@ketenhub/kit';
+
+export interface KredietbankService {
+  /** The webhook API (POST /v1/webhooks). */
+  url: string;
+  opsUrl: string;
+  stop(): Promise<void>;
+}
+
+/** Same horizon as the DUO adapter's: the identity store is shared. */
+const IDENTITY_TTL_DAYS = 5 * 366;
+/** A traject runs 6 months, extensions through the PIP; webhooks may come a while after. */
+const TRAJECT_TTL_DAYS = 2 * 366;
+
+/**
+ * The Kredietbank adapter (financieel ontzorgen): ontzorgen.aangevraagd from the KVS →
+ * register or change the traject at the Kredietbank (held while its breaker is open); the
+ * Kredietbank's webhooks → ontzorgen.* chain events to the gemeente's KVS.
+ */
+export async function startKredietbankService(
+  config: HubConfig,
+  opts: { logger?: Logger; port?: number; opsPort?: number } = {},
+): Promise<KredietbankService> {
+  const service = 'kredietbank';
+  const logger = opts.logger ?? createLogger(service);
+  const metrics = createMetrics(service);
+  const settings = config.services.kredietbank;
+  const kbConfig = config.kredietbank;
+  if (!settings || !kbConfig) {
+    throw new ConfigError(
+      'the Kredietbank service needs `kredietbank` and `services.kredietbank` in the config',
+      { field: 'kredietbank', rule: 'required' },
+    );
+  }
+  const credentials = [credentialFromConfig(config, 'kredietbank')];
+  const nc = await connectNats(config.nats.url, service, natsAuth(config));
+  await provisionStreams(nc, streamLimits(config));
+  const js = jetstream(nc);
+  const replicas = config.streams?.replicas ?? 1;
+  const identities = await openIdentityStore(nc, { ttlDays: IDENTITY_TTL_DAYS, replicas });
+  const trajecten = await openTrajectStore(nc, { ttlDays: TRAJECT_TTL_DAYS, replicas });
+  const source = sourceUrn(config.hub.oin, KREDIETBANK_PARTNER);
+  const kredietbank = createKredietbankClient({
+    baseUrl: kbConfig.baseUrl,
+    ...(kbConfig.token ? { token: kbConfig.token } : {}),
+    ...(kbConfig.timeoutMs ? { timeoutMs: kbConfig.timeoutMs } : {}),
+    ...(settings.breaker ? { breaker: settings.breaker } : {}),
+    logger,
+    metrics,
+  });
+
+  // Kredietbank-facing: the webhooks.
+  const edge = createHttpEdge({ service, logger, metrics, credentials });
+  registerWebhookRoutes(edge, {
+    gemeenten: servedGemeenten(config),
+    trajecten,
+    publish: async (event, traceparent) => {
+      await publishEvent(js, event, JSON.stringify(event), {
+        traceparent,
+        partner: KREDIETBANK_PARTNER,
+      });
+    },
+    source,
+    logger,
+  });
+  const url = await edge.listen({
+    host: settings.host ?? '127.0.0.1',
+    port: opts.port ?? settings.port,
+  });
+
+  const backoff = settings.retry ?? DEFAULT_BACKOFF;
+  const consumers = [
+    {
+      // The same identity feed as the DUO adapter's (koppeling, vestiging → BSN), so the
+      // Kredietbank adapter does not depend on the DUO adapter running.
+      durable: 'kredietbank-identiteiten',
+      filter: 'keten.*.inburgeraar.>',
+      handler: createIdentityHandler(identities),
+      flow: (m: import('@nats-io/jetstream').JsMsg) =>
+        flowName(m.headers?.get(PARTNER_HEADER), KREDIETBANK_PARTNER),
+    },
+    {
+      durable: 'kredietbank-aanvragen',
+      filter: 'keten.*.ontzorgen.aangevraagd',
+      handler: createAanvraagHandler({
+        kredietbank,
+        identities,
+        trajecten,
+        projector: createProjector(KREDIETBANK_PARTNER),
+        processingLog: createProcessingLog(js),
+        logger,
+      }),
+      flow: 'kvs>kredietbank',
+      // While the Kredietbank's breaker is open, aanvragen wait in the stream.
+      gate: kredietbank.client.gate,
+    },
+  ];
+  const running: RunningService[] = [];
+  for (const c of consumers) {
+    running.push(
+      await runService({
+        service,
+        partner: KREDIETBANK_PARTNER,
+        flow: c.flow,
+        nc,
+        consumer: {
+          stream: STREAMS.keten,
+          durable: c.durable,
+          filterSubject: c.filter,
+          ackWaitMs: settings.ackWaitMs ?? 60_000,
+        },
+        backoff,
+        handler: c.handler,
+        describe: (m) => {
+          const e = m.json<{ id?: string; type?: string; gemeente?: string }>();
+          return {
+            ...(e.id ? { eventId: e.id } : {}),
+            ...(e.type ? { eventType: e.type } : {}),
+            ...(e.gemeente ? { gemeente: e.gemeente } : {}),
+          };
+        },
+        ...('gate' in c && c.gate ? { gate: c.gate } : {}),
+        logger: logger.child({ consumer: c.durable }),
+        metrics,
+        concurrency: settings.concurrency ?? 8,
+      }),
+    );
+  }
+
+  const ops = await startOpsServer({
+    service,
+    ...(settings.host ? { host: settings.host } : {}),
+    port: opts.opsPort ?? settings.opsPort,
+    registry: metrics.registry,
+    checks: { nats: () => !nc.isClosed() },
+    logger,
+  });
+  logger.info({ url, ops: ops.url }, 'Kredietbank adapter running');
+  return {
+    url,
+    opsUrl: ops.url,
+    async stop() {
+      await edge.close();
+      await Promise.all(running.map((r) => r.stop()));
+      kredietbank.shutdown();
+      await ops.close();
+      await nc.drain();
+    },
+  };
+}

@@ -1,0 +1,119 @@
+import { jetstreamManager } from '@nats-io/jetstream';
+import {
+  startTaalaanbiederSimulator,
+  type TaalaanbiederSimulator,
+} from '@ketenhub/adapter-taalaanbieder/simulator';
+import {
+  STREAMS,
+  connectNats,
+  createLogger,
+  generateApiKey,
+  hashApiKey,
+  type HubConfig,
+  type Logger,
+} from '@ketenhub/kit';
+import {
+  startTaalaanbiederService,
+  type TaalaanbiederService,
+} from '../../services/taalaanbieder/service.ts';
+import { startTestChain, type TestChain } from './chain.ts';
+
+export const TEST_SCHOOLS = ['taalschool-noord', 'taalschool-zuid'] as const;
+
+export interface TaalaanbiederTestChain extends TestChain {
+  schools: Map<string, TaalaanbiederSimulator>;
+  schoolKeys: Map<string, string>;
+  taalaanbieder: TaalaanbiederService;
+  /** Calls the hub's school API as `school` (undefined: without a key). */
+  schoolPost(
+    school: string | undefined,
+    path: string,
+    body: unknown,
+    contentType?: string,
+  ): Promise<Response>;
+  /** The data of the last event stored on `subject` in the KETEN stream, if any. */
+  lastOnSubject(subject: string): Promise<unknown>;
+  /** The last processing-log record on `subject` (stream VERWERKINGEN), if any. */
+  lastRecord(subject: string): Promise<Record<string, unknown> | undefined>;
+}
+
+/** The test chain plus two taalaanbieder simulators and the hub's taalaanbieder adapter. */
+export async function startTaalaanbiederTestChain(
+  opts: { logger?: Logger } = {},
+): Promise<TaalaanbiederTestChain> {
+  const logger = opts.logger ?? createLogger('test', { level: process.env.LOG_LEVEL ?? 'error' });
+  const chain = await startTestChain({ logger });
+  const schools = new Map<string, TaalaanbiederSimulator>();
+  const schoolKeys = new Map<string, string>();
+  const taalaanbieders: NonNullable<HubConfig['taalaanbieders']> = [];
+  for (const id of TEST_SCHOOLS) {
+    const token = generateApiKey();
+    const sim = await startTaalaanbiederSimulator({ id, token });
+    const key = generateApiKey();
+    schools.set(id, sim);
+    schoolKeys.set(id, key);
+    taalaanbieders.push({
+      id,
+      naam: id,
+      url: sim.url,
+      token,
+      timeoutMs: 3000,
+      credential: { apiKeyHash: hashApiKey(key) },
+    });
+  }
+  const config: HubConfig = {
+    ...chain.config,
+    taalaanbieders,
+    services: {
+      ...chain.config.services,
+      taalaanbieder: {
+        port: 0,
+        opsPort: 0,
+        concurrency: 8,
+        ackWaitMs: 10_000,
+        retry: { delaysMs: [100, 200, 400], maxAttempts: 30 },
+        breaker: { resetTimeoutMs: 500, volumeThreshold: 5, errorThresholdPercentage: 50 },
+      },
+    },
+  };
+  const taalaanbieder = await startTaalaanbiederService(config, { logger });
+  for (const [id, sim] of schools) sim.setHub(taalaanbieder.url, schoolKeys.get(id)!);
+  const nc = await connectNats(chain.nats.url, 'test-taalaanbieder-observer');
+  const jsm = await jetstreamManager(nc);
+  return {
+    ...chain,
+    config,
+    schools,
+    schoolKeys,
+    taalaanbieder,
+    schoolPost(school, path, body, contentType = 'application/json') {
+      const key = school ? schoolKeys.get(school) : undefined;
+      return fetch(`${taalaanbieder.url}${path}`, {
+        method: 'POST',
+        headers: {
+          'content-type': contentType,
+          ...(key ? { authorization: `Bearer ${key}` } : {}),
+        },
+        body: typeof body === 'string' ? body : JSON.stringify(body),
+      });
+    },
+    async lastOnSubject(subject) {
+      const m = await jsm.streams
+        .getMessage(STREAMS.keten, { last_by_subj: subject })
+        .catch(() => null);
+      return m ? (m.json<{ data: unknown }>().data as unknown) : undefined;
+    },
+    async lastRecord(subject) {
+      const m = await jsm.streams
+        .getMessage(STREAMS.processingLog, { last_by_subj: subject })
+        .catch(() => null);
+      return m ? m.json<Record<string, unknown>>() : undefined;
+    },
+    async stop() {
+      await taalaanbieder.stop();
+      await nc.drain();
+      for (const sim of schools.values()) await sim.close();
+      await chain.stop();
+    },
+  };
+}

@@ -35,6 +35,19 @@ async function publishWithRetry(subject: string, body: string, msgID: string): P
   }
 }
 
+/** JetStream API calls may time out while a new leader is elected; retry them for a while. */
+async function retrying<T>(fn: () => Promise<T>, ms = 30_000): Promise<T> {
+  const until = Date.now() + ms;
+  for (;;) {
+    try {
+      return await fn();
+    } catch (err) {
+      if (Date.now() > until) throw err;
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  }
+}
+
 describe('startLocalNatsCluster', () => {
   it('starts 3 nodes on loopback, each reachable, sharing one meta group', async () => {
     expect(cluster.nodes).toHaveLength(3);
@@ -66,7 +79,7 @@ describe('startLocalNatsCluster', () => {
 
     for (let i = 50; i < 100; i++) await publishWithRetry('r3.a', `m${i}`, `id-${i}`);
 
-    const consumer = await jetstream(nc).consumers.get('R3', 'reader');
+    const consumer = await retrying(() => jetstream(nc).consumers.get('R3', 'reader'));
     const seen = new Set<string>();
     const until = Date.now() + 30_000;
     while (seen.size < 100 && Date.now() < until) {
@@ -82,7 +95,7 @@ describe('startLocalNatsCluster', () => {
     }
     expect(seen.size).toBe(100);
 
-    const after = await jsm.streams.info('R3');
+    const after = await retrying(() => jsm.streams.info('R3'));
     expect(after.cluster?.leader).not.toBe(leader!.name);
     expect(after.state.messages).toBe(100);
 
@@ -91,9 +104,9 @@ describe('startLocalNatsCluster', () => {
     await leader!.restart();
     expect(leader!.running).toBe(true);
     expect(leader!.pid).not.toBe(oldPid);
-    const caughtUp = Date.now() + 20_000;
+    const caughtUp = Date.now() + 60_000;
     for (;;) {
-      const info = await jsm.streams.info('R3');
+      const info = await retrying(() => jsm.streams.info('R3'));
       const peers = info.cluster?.replicas ?? [];
       if (peers.length === 2 && peers.every((p) => p.current && !p.offline)) break;
       if (Date.now() > caughtUp) throw new Error(`replicas not current: ${JSON.stringify(peers)}`);

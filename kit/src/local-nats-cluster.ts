@@ -30,7 +30,7 @@ export interface LocalNatsClusterNode {
   /** Sends a signal to the node's process, e.g. SIGKILL for a crash. */
   kill(signal?: NodeJS.Signals): void;
   /** Stops the node if it still runs, starts it again on the same ports and store, and
-   * resolves when it is back in the cluster with JetStream healthy. */
+   * resolves when it accepts connections (catching up with the others may take longer). */
   restart(): Promise<void>;
 }
 
@@ -87,27 +87,6 @@ function nodeConfig(p: {
     '}',
     '',
   ].join('\n');
-}
-
-/**
- * /healthz answers 200 once the node's JetStream is up, it knows the meta leader and its
- * streams have caught up; that is when a restarted node is really back.
- */
-async function waitHealthy(monitorPort: number, deadline: number): Promise<void> {
-  let last = 'no answer';
-  while (Date.now() < deadline) {
-    try {
-      const res = await fetch(`http://${HOST}:${monitorPort}/healthz`, {
-        signal: AbortSignal.timeout(1_000),
-      });
-      if (res.ok) return;
-      last = `HTTP ${res.status}: ${(await res.text()).slice(0, 200)}`;
-    } catch (err) {
-      last = (err as Error).message;
-    }
-    await delay(200);
-  }
-  throw new Error(`nats node on monitor port ${monitorPort} not healthy in time (${last})`);
 }
 
 /**
@@ -245,9 +224,10 @@ export async function startLocalNatsCluster(
           servers.delete(spec.name);
           // Reaps a killed process too; the store dir is ours, so stop() leaves it.
           await old?.stop();
-          const until = Date.now() + readyTimeoutMs;
-          await startNode(spec, until);
-          await waitHealthy(spec.monitorPort, until);
+          // Up and routed, not necessarily caught up: /healthz also waits for every consumer
+          // to be current, which on a loaded machine can take longer than any fixed limit. A
+          // caller that needs the replicas current checks the stream's cluster info itself.
+          await startNode(spec, Date.now() + readyTimeoutMs);
         },
       };
     });

@@ -26,3 +26,4 @@ export * from './inzage.ts';
 export * from './flow-overview.ts';
 export * from './identity-store.ts';
 export * from './iban.ts';
+export * from './openapi-routes.ts';

@@ -50,6 +50,12 @@ export interface ChainInfo {
   /** The hub's Notificatie API for DUO, and the DUO simulator (with its /_sim control API). */
   duo: string;
   duoSimulator: string;
+  /** Where the Kredietbank's webhooks arrive, and its simulator (/_sim: clock, faults, trajecten). */
+  kredietbankWebhooks: string;
+  kredietbankSimulator: string;
+  /** The hub's API for the language schools, and each school's simulator (/_sim: tick, ontvangen). */
+  taalaanbiederApi: string;
+  taalaanbiederSimulators: Record<string, string>;
   health: Record<string, string>;
   metrics: Record<string, string>;
   logs: string;
@@ -69,17 +75,23 @@ export interface Chain {
  * simulators (it goes to .tmp/chain.json); the services get only its scrypt hash in
  * `KETENHUB_<WHO>_API_KEY_HASH`, as a deployment configures them. Setting a key yourself uses
  * that key; set its hash only together with it, or the demo presents a key the hash does not
- * match.
+ * match. Bearer tokens the hub presents to a partner (`KETENHUB_<WHO>_TOKEN`) are shared secrets
+ * both sides need in plaintext: the service and the partner's simulator get the same one.
  */
 function devSecrets(
   env: NodeJS.ProcessEnv,
   who: string[],
+  tokensFor: string[] = [],
 ): { env: NodeJS.ProcessEnv; keys: Record<string, string> } {
   mkdirSync(TMP, { recursive: true });
   let stored: Record<string, string> = {};
   if (existsSync(SECRETS_FILE))
     stored = JSON.parse(readFileSync(SECRETS_FILE, 'utf8')) as Record<string, string>;
-  const wanted = ['KETENHUB_PSEUDONYM_KEY', ...who.map((w) => `KETENHUB_${w}_API_KEY`)];
+  const wanted = [
+    'KETENHUB_PSEUDONYM_KEY',
+    ...who.map((w) => `KETENHUB_${w}_API_KEY`),
+    ...tokensFor.map((w) => `KETENHUB_${w}_TOKEN`),
+  ];
   let changed = false;
   for (const name of wanted) {
     if (!stored[name]) {
@@ -100,6 +112,10 @@ function devSecrets(
     // A fresh salt per start is fine: the hash is not kept, only the key is.
     out[`${name}_HASH`] ||= hashApiKey(keys[w]);
     delete out[name];
+  }
+  for (const w of tokensFor) {
+    const name = `KETENHUB_${w}_TOKEN`;
+    out[name] ||= stored[name];
   }
   return { env: out, keys };
 }
@@ -131,13 +147,18 @@ export async function startChain(
 ): Promise<Chain> {
   const log = opts.log ?? (() => undefined);
   const base = opts.env ?? process.env;
-  // The gemeenten (whose KVSs get keys) are in the config; secrets are not needed to read them.
-  const gemeenten = loadHubConfig(undefined, {
-    KETENHUB_PSEUDONYM_KEY: 'x'.repeat(32),
-    ...base,
-  }).gemeenten;
+  // The gemeenten (whose KVSs get keys) and the language schools (each with a key at the hub and
+  // a token) are in the config; secrets are not needed to read them.
+  const preliminary = loadHubConfig(undefined, { KETENHUB_PSEUDONYM_KEY: 'x'.repeat(32), ...base });
+  const gemeenten = preliminary.gemeenten;
   const kvsWho = gemeenten.map((g) => `KVS_${g.code.toUpperCase()}`);
-  const { env, keys } = devSecrets(base, ['COA', 'ADMIN', 'DUO', ...kvsWho]);
+  const schoolIds = (preliminary.taalaanbieders ?? []).map((t) => t.id);
+  const schoolWho = schoolIds.map((id) => `TAALAANBIEDER_${id.toUpperCase().replace(/-/g, '_')}`);
+  const { env, keys } = devSecrets(
+    base,
+    ['COA', 'ADMIN', 'DUO', 'KREDIETBANK', ...kvsWho, ...schoolWho],
+    ['KREDIETBANK', ...schoolWho],
+  );
   const config = loadHubConfig(undefined, env);
   const coaApiKey = keys.COA!;
   const adminApiKey = keys.ADMIN!;
@@ -248,6 +269,71 @@ export async function startChain(
     const duo = launch('duo', 'services/duo/main.ts');
     await waitForHealth(`${duoOps}/health`, duo, 'duo');
 
+    // Financieel ontzorgen: the Kredietbank simulator first (the service calls it), then the
+    // service (whose webhook the simulator calls back; it retries until the service is up).
+    const kbSettings = config.services.kredietbank;
+    if (!kbSettings) throw new Error('config: set services.kredietbank');
+    const kbHost = kbSettings.host ?? '127.0.0.1';
+    const kbSimPort = config.simulators?.kredietbank?.port ?? 4340;
+    const kbSim = launch(
+      'kredietbank-simulator',
+      'adapters/kredietbank/src/simulator/main.ts',
+      [
+        '--port',
+        String(kbSimPort),
+        '--hub-url',
+        `http://${kbHost}:${kbSettings.port}/v1/webhooks`,
+        '--hub-api-key-env',
+        'KETENHUB_KREDIETBANK_SIM_HUB_KEY',
+        '--token-env',
+        'KETENHUB_KREDIETBANK_TOKEN',
+      ],
+      { KETENHUB_KREDIETBANK_SIM_HUB_KEY: keys.KREDIETBANK! },
+    );
+    const kredietbankSimulator = `http://127.0.0.1:${kbSimPort}`;
+    await waitForHealth(`${kredietbankSimulator}/_sim/stats`, kbSim, 'kredietbank-simulator');
+    const kbOps = `http://${kbHost}:${kbSettings.opsPort}`;
+    const kb = launch('kredietbank', 'services/kredietbank/main.ts');
+    await waitForHealth(`${kbOps}/health`, kb, 'kredietbank');
+
+    // One simulator per language school, on consecutive ports, each with its own key at the
+    // hub's school API and the token the hub presents to it.
+    const taSettings = config.services.taalaanbieder;
+    if (!taSettings) throw new Error('config: set services.taalaanbieder');
+    const taHost = taSettings.host ?? '127.0.0.1';
+    const taFirstPort = config.simulators?.taalaanbieder?.port ?? 4331;
+    const taalaanbiederSimulators: Record<string, string> = {};
+    for (const [i, id] of schoolIds.entries()) {
+      const who = schoolWho[i]!;
+      const port = taFirstPort + i;
+      const child = launch(
+        `taalaanbieder-simulator-${id}`,
+        'adapters/taalaanbieder/src/simulator/main.ts',
+        [
+          '--id',
+          id,
+          '--port',
+          String(port),
+          '--hub-url',
+          `http://${taHost}:${taSettings.port}`,
+          '--hub-api-key-env',
+          'KETENHUB_TAALAANBIEDER_SIM_HUB_KEY',
+          '--token-env',
+          `KETENHUB_${who}_TOKEN`,
+        ],
+        { KETENHUB_TAALAANBIEDER_SIM_HUB_KEY: keys[who]! },
+      );
+      taalaanbiederSimulators[id] = `http://127.0.0.1:${port}`;
+      await waitForHealth(
+        `${taalaanbiederSimulators[id]}/_sim/stats`,
+        child,
+        `taalaanbieder-simulator-${id}`,
+      );
+    }
+    const taOps = `http://${taHost}:${taSettings.opsPort}`;
+    const ta = launch('taalaanbieder', 'services/taalaanbieder/main.ts');
+    await waitForHealth(`${taOps}/health`, ta, 'taalaanbieder');
+
     const adminSettings = config.services.admin;
     // npm start health-checks every service, so the admin API needs a fixed ops port here.
     if (!adminSettings?.opsPort) throw new Error('config: set services.admin.port and opsPort');
@@ -270,6 +356,10 @@ export async function startChain(
       ),
       duo: duoUrl,
       duoSimulator,
+      kredietbankWebhooks: `http://${kbHost}:${kbSettings.port}/v1/webhooks`,
+      kredietbankSimulator,
+      taalaanbiederApi: `http://${taHost}:${taSettings.port}`,
+      taalaanbiederSimulators,
       health: {
         coa: `${coaOps}/health`,
         'gemeente-kvs': `${kvsOps}/health`,
@@ -277,12 +367,23 @@ export async function startChain(
         duo: `${duoOps}/health`,
         'kvs-simulator': `${kvsSimulator}/health`,
         'duo-simulator': `${duoSimulator}/_sim/stats`,
+        kredietbank: `${kbOps}/health`,
+        'kredietbank-simulator': `${kredietbankSimulator}/_sim/stats`,
+        taalaanbieder: `${taOps}/health`,
+        ...Object.fromEntries(
+          Object.entries(taalaanbiederSimulators).map(([id, url]) => [
+            `taalaanbieder-simulator-${id}`,
+            `${url}/_sim/stats`,
+          ]),
+        ),
       },
       metrics: {
         coa: `${coaOps}/metrics`,
         'gemeente-kvs': `${kvsOps}/metrics`,
         admin: `${adminOps}/metrics`,
         duo: `${duoOps}/metrics`,
+        kredietbank: `${kbOps}/metrics`,
+        taalaanbieder: `${taOps}/metrics`,
       },
       logs,
       gemeenten: config.gemeenten.map((g) => ({ code: g.code, naam: g.naam })),

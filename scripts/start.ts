@@ -10,7 +10,13 @@ Ketenhub Inburgering is running.
   Admin API                ${info.admin}/api/… (key: adminApiKey in .tmp/chain.json)
   KVS inbound (partner)    ${info.kvsInbound}/v1/events
   DUO Notificatie API      ${info.duo}/notificaties
+  Kredietbank webhooks     ${info.kredietbankWebhooks}
+  School API (partner)     ${info.taalaanbiederApi}/v1/voortgang | /v1/uren | /v1/uren.csv | /v1/verzuim
   DUO simulator            ${info.duoSimulator}/_sim/stats
+  Kredietbank simulator    ${info.kredietbankSimulator}/_sim/stats | /_sim/clock | /_sim/trajecten
+  School simulators        ${Object.entries(info.taalaanbiederSimulators)
+    .map(([id, url]) => `${id} ${url}/_sim/stats | /_sim/tick`)
+    .join('\n                           ')}
   KVS simulator            ${info.kvsSimulator}/_sim/stats
   NATS                     ${info.nats}
   health                   ${Object.entries(info.health)

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import {
   MAX_BEDRAG_CENT,
   bedragCentProblem,
+  ibanFor,
   ibanProblem,
   isValidIban,
   moneyViolations,
@@ -52,6 +53,24 @@ describe('ibanProblem (ISO 13616 mod-97)', () => {
           const d = (Number(iban[pos]) + delta) % 10;
           const typo = iban.slice(0, pos) + String(d) + iban.slice(pos + 1);
           expect(isValidIban(typo)).toBe(false);
+        },
+      ),
+    );
+  });
+});
+
+describe('ibanFor', () => {
+  it.each(VALID)('computes the published check digits of %s', (iban) => {
+    expect(ibanFor(iban.slice(0, 2), iban.slice(4))).toBe(iban);
+  });
+
+  it('makes a valid IBAN of any NL bank code and account number (property)', () => {
+    fc.assert(
+      fc.property(
+        fc.stringMatching(/^[A-Z]{4}$/),
+        fc.stringMatching(/^[0-9]{10}$/),
+        (bank, account) => {
+          expect(ibanProblem(ibanFor('NL', `${bank}${account}`))).toBeUndefined();
         },
       ),
     );

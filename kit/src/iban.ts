@@ -65,6 +65,16 @@ export function ibanProblem(value: unknown): string | undefined {
   return undefined;
 }
 
+/**
+ * The IBAN with the right check digits for a country and BBAN, e.g. `ibanFor('NL', 'ABNA',
+ * '0417164300')` → `NL91ABNA0417164300`. For simulators and demos that need many valid
+ * accounts; never for "repairing" an IBAN someone typed.
+ */
+export function ibanFor(country: string, bban: string): string {
+  const check = 98 - mod97(`${country}00${bban}`);
+  return `${country}${String(check).padStart(2, '0')}${bban}`;
+}
+
 export function isValidIban(value: unknown): boolean {
   return ibanProblem(value) === undefined;
 }

@@ -3,7 +3,9 @@ import { createIdentityHandler } from '@ketenhub/adapter-duo';
 import {
   KREDIETBANK_PARTNER,
   createAanvraagHandler,
+  createBeeindigingHandler,
   createKredietbankClient,
+  createPipHandler,
   openTrajectStore,
   registerWebhookRoutes,
 } from '@ketenhub/adapter-kredietbank';
@@ -48,8 +50,10 @@ const TRAJECT_TTL_DAYS = 2 * 366;
 
 /**
  * The Kredietbank adapter (financieel ontzorgen): ontzorgen.aangevraagd from the KVS →
- * register or change the traject at the Kredietbank (held while its breaker is open); the
- * Kredietbank's webhooks → ontzorgen.* chain events to the gemeente's KVS.
+ * register or change the traject at the Kredietbank; ontzorgen.beeindiging-aangevraagd → end
+ * it early; a pip.vastgesteld with ontzorgen → move its end (all three held while the
+ * Kredietbank's breaker is open); the Kredietbank's webhooks → ontzorgen.* chain events to the
+ * gemeente's KVS.
  */
 export async function startKredietbankService(
   config: HubConfig,
@@ -103,6 +107,15 @@ export async function startKredietbankService(
   });
 
   const backoff = settings.retry ?? DEFAULT_BACKOFF;
+  const outbound = {
+    kredietbank,
+    trajecten,
+    projector: createProjector(KREDIETBANK_PARTNER),
+    processingLog: createProcessingLog(js),
+    logger,
+  };
+  // One consumer per event type: nats-server 2.9 allows one filter subject per consumer. Each
+  // waits in the stream while the Kredietbank's breaker is open.
   const consumers = [
     {
       // The same identity feed as the DUO adapter's (koppeling, vestiging → BSN), so the
@@ -116,16 +129,23 @@ export async function startKredietbankService(
     {
       durable: 'kredietbank-aanvragen',
       filter: 'keten.*.ontzorgen.aangevraagd',
-      handler: createAanvraagHandler({
-        kredietbank,
-        identities,
-        trajecten,
-        projector: createProjector(KREDIETBANK_PARTNER),
-        processingLog: createProcessingLog(js),
-        logger,
-      }),
+      handler: createAanvraagHandler({ ...outbound, identities }),
       flow: 'kvs>kredietbank',
-      // While the Kredietbank's breaker is open, aanvragen wait in the stream.
+      gate: kredietbank.client.gate,
+    },
+    {
+      durable: 'kredietbank-beeindigingen',
+      filter: 'keten.*.ontzorgen.beeindiging-aangevraagd',
+      handler: createBeeindigingHandler(outbound),
+      flow: 'kvs>kredietbank',
+      gate: kredietbank.client.gate,
+    },
+    {
+      // Every PIP passes here; only one that contains ontzorgen reaches the Kredietbank.
+      durable: 'kredietbank-pips',
+      filter: 'keten.*.pip.vastgesteld',
+      handler: createPipHandler(outbound),
+      flow: 'kvs>kredietbank',
       gate: kredietbank.client.gate,
     },
   ];

@@ -1,9 +1,16 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { OntzorgenAangevraagd } from '@ketenhub/contracts/generated';
+import { jetstream, jetstreamManager } from '@nats-io/jetstream';
+import type {
+  OntzorgenAangevraagd,
+  OntzorgenBeeindigingAangevraagd,
+  PipVastgesteld,
+} from '@ketenhub/contracts/generated';
 import {
+  STREAMS,
   buildEvent,
   connectNats,
   createPseudonymizer,
+  listDeadLetters,
   nameBasedUuid,
   openIdentityStore,
   type Event,
@@ -52,7 +59,11 @@ function kvsEvent<D>(type: string, data: D, n: string): Event<D> {
   });
 }
 
-function aanvraag(inburgeraarId: string, trajectId: string): OntzorgenAangevraagd {
+function aanvraag(
+  inburgeraarId: string,
+  trajectId: string,
+  periode = { startdatum: START, einddatum: '2027-06-01' },
+): OntzorgenAangevraagd {
   return {
     inburgeraarId,
     gemeenteCode: GEMEENTE,
@@ -99,8 +110,7 @@ function aanvraag(inburgeraarId: string, trajectId: string): OntzorgenAangevraag
         kenmerk: 'POLIS 123456',
       },
     ],
-    startdatum: START,
-    einddatum: '2027-06-01',
+    ...periode,
   };
 }
 
@@ -276,5 +286,259 @@ describe('ontzorgen: KVS → hub → Kredietbank', () => {
     const unknown = await post(chain.kbApiKey);
     expect(unknown.status).toBe(400);
     expect(JSON.stringify(await unknown.json())).toContain('referentie');
+  });
+});
+
+/** Registers a traject for a new person and waits until the Kredietbank has it. */
+async function registered(n: number, trajectId: string, startdatum: string, einddatum: string) {
+  const bsn = testBsn(n);
+  await vestig(bsn);
+  const id = idOf(bsn);
+  const res = await chain.kvsPost(
+    GEMEENTE,
+    kvsEvent(
+      'nl.inburgering.ontzorgen.aangevraagd',
+      aanvraag(id, trajectId, { startdatum, einddatum }),
+      `a${n}`,
+    ),
+  );
+  expect(res.status).toBe(202);
+  expect(
+    await eventually(() =>
+      chain.kbSim.trajecten().some((t) => t.aanvraag.referentie === trajectId),
+    ),
+  ).toBe(true);
+  return { bsn, id };
+}
+
+const simTraject = (referentie: string) =>
+  chain.kbSim.trajecten().find((t) => t.aanvraag.referentie === referentie)!;
+
+/** Moves the simulator's clock to `date` (never back) and waits for its webhooks. */
+async function clockTo(date: string) {
+  const res = await fetch(`${chain.kbSim.url}/_sim/clock`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ date }),
+  });
+  expect(res.status).toBe(200);
+  await chain.kbSim.idle();
+}
+
+function pip(inburgeraarId: string, pipId: string, ontzorgen?: PipVastgesteld['ontzorgen']) {
+  const data: PipVastgesteld = {
+    inburgeraarId,
+    gemeenteCode: GEMEENTE,
+    pipId,
+    dagtekening: '2027-08-20',
+    leerroute: 'b1-route',
+    niveau: 'B1',
+    ...(ontzorgen ? { ontzorgen } : {}),
+  };
+  return kvsEvent('nl.inburgering.pip.vastgesteld', data, pipId);
+}
+
+/** Everything the Kredietbank was asked to do, as counted by the simulator. */
+const kbCalls = () => {
+  const s = chain.kbSim.stats();
+  return {
+    registraties: s.registraties,
+    wijzigingen: s.wijzigingen,
+    looptijdWijzigingen: s.looptijdWijzigingen,
+    beeindigingen: s.beeindigingen,
+    rejected: s.rejected,
+    duplicates: s.duplicates,
+  };
+};
+
+async function consumerIdle(durable: string, delivered: number) {
+  const nc = await connectNats(chain.nats.url, 'kb-test-consumer');
+  const jsm = await jetstreamManager(nc);
+  try {
+    return await eventually(async () => {
+      const info = await jsm.consumers.info(STREAMS.keten, durable);
+      return (
+        info.delivered.consumer_seq >= delivered &&
+        info.num_pending === 0 &&
+        info.num_ack_pending === 0
+      );
+    });
+  } finally {
+    await nc.drain();
+  }
+}
+
+async function consumerDelivered(durable: string): Promise<number> {
+  const nc = await connectNats(chain.nats.url, 'kb-test-consumer');
+  try {
+    return (await (await jetstreamManager(nc)).consumers.info(STREAMS.keten, durable)).delivered
+      .consumer_seq;
+  } finally {
+    await nc.drain();
+  }
+}
+
+/**
+ * The gemeente's own decisions about a running traject: an early end (ontzorgen.beeindiging-
+ * aangevraagd) and an extension through the PIP (pip.vastgesteld with ontzorgen). The
+ * simulator's clock only moves forward: these tests run after the ones above, each on its own
+ * traject with dates after the clock.
+ */
+describe('ontzorgen: the gemeente ends or extends a traject', () => {
+  it('an early end from the KVS ends the traject at the Kredietbank; ontzorgen.beeindigd reaches that KVS only', async () => {
+    const { id } = await registered(505, 'OZ-505', '2027-07-01', '2028-01-01');
+    await clockTo('2027-08-10');
+    expect(simTraject('OZ-505').status).toBe('actief');
+    const before = chain.kbSim.stats().beeindigingen;
+
+    const data: OntzorgenBeeindigingAangevraagd = {
+      inburgeraarId: id,
+      gemeenteCode: GEMEENTE,
+      trajectId: 'OZ-505',
+      datum: '2027-08-15',
+      reden: 'op-verzoek-gemeente',
+    };
+    const event = kvsEvent('nl.inburgering.ontzorgen.beeindiging-aangevraagd', data, 'b505');
+    expect((await chain.kvsPost(GEMEENTE, event)).status).toBe(202);
+    // Another gemeente's KVS may not end this gemeente's traject.
+    expect((await chain.kvsPost('gm0797', event)).status).toBe(403);
+
+    expect(await eventually(() => simTraject('OZ-505').status === 'beeindigd')).toBe(true);
+    expect(simTraject('OZ-505').beeindiging).toEqual({
+      datum: '2027-08-15',
+      reden: 'OP_VERZOEK_GEMEENTE',
+    });
+    expect(chain.kbSim.stats().beeindigingen).toBe(before + 1);
+
+    const beeindigd = () => kvsGot(GEMEENTE, id, 'nl.inburgering.ontzorgen.beeindigd');
+    expect(await eventually(() => beeindigd().length === 1)).toBe(true);
+    expect(beeindigd()[0]!.data).toMatchObject({
+      trajectId: 'OZ-505',
+      einddatum: '2027-08-15',
+      reden: 'op-verzoek-gemeente',
+      // July and August, four charges each, before the end.
+      betalingen: { uitgevoerd: 8, mislukt: 0 },
+    });
+    for (const other of ['gm0797', 'gm0865']) expect(kvsGot(other, id)).toEqual([]);
+
+    // Ended means ended: the clock brings no more payments and no second end.
+    await clockTo('2027-10-05');
+    expect(simTraject('OZ-505').periodes).toEqual(['2027-07', '2027-08']);
+    expect(beeindigd()).toHaveLength(1);
+  });
+
+  it('a PIP with ontzorgen extends a registered traject: it pays on past the old end and ends at the new one', async () => {
+    const { id } = await registered(506, 'OZ-506', '2027-11-01', '2028-05-01');
+    const before = chain.kbSim.stats().looptijdWijzigingen;
+    const res = await chain.kvsPost(
+      GEMEENTE,
+      pip(id, 'PIP-506-2', { trajectId: 'OZ-506', einddatum: '2028-08-01' }),
+    );
+    expect(res.status).toBe(202);
+    expect(
+      await eventually(() => simTraject('OZ-506').aanvraag.periode.eind === '2028-08-01'),
+    ).toBe(true);
+    expect(simTraject('OZ-506').aanvraag.periode.start).toBe('2027-11-01');
+    expect(simTraject('OZ-506').looptijd?.grondslag).toEqual({
+      pip: 'PIP-506-2',
+      dagtekening: '2027-08-20',
+    });
+    expect(chain.kbSim.stats().looptijdWijzigingen).toBe(before + 1);
+
+    const beeindigd = () => kvsGot(GEMEENTE, id, 'nl.inburgering.ontzorgen.beeindigd');
+    // Past the old end: still running, and May's charges were paid.
+    await clockTo('2028-05-10');
+    expect(simTraject('OZ-506').status).toBe('actief');
+    expect(simTraject('OZ-506').periodes).toContain('2028-05');
+    expect(
+      chain.kbSim
+        .webhooks()
+        .filter((w) => w.webhook.referentie === 'OZ-506' && w.webhook.type === 'traject.beeindigd'),
+    ).toEqual([]);
+    // Past the new end: ended on it.
+    await clockTo('2028-08-05');
+    expect(simTraject('OZ-506').status).toBe('beeindigd');
+    expect(await eventually(() => beeindigd().length === 1)).toBe(true);
+    expect(beeindigd()[0]!.data).toMatchObject({
+      trajectId: 'OZ-506',
+      einddatum: '2028-08-01',
+      reden: 'termijn-verstreken',
+      // November to July: 9 months × 4 charges.
+      betalingen: { uitgevoerd: 36, mislukt: 0 },
+    });
+  });
+
+  it('a PIP without ontzorgen, and one for a traject the hub does not know, send nothing to the Kredietbank', async () => {
+    const bsn = testBsn(507);
+    const id = idOf(bsn);
+    const nc = await connectNats(chain.nats.url, 'kb-test-log');
+    const jsm = await jetstreamManager(nc);
+    const logCount = async () =>
+      (
+        await jsm.streams.info(STREAMS.processingLog, {
+          subjects_filter: `verwerking.${GEMEENTE}.kredietbank`,
+        })
+      ).state.messages;
+    const logBefore = await logCount();
+    const dlqBefore = await chain.streamCount(STREAMS.deadLetters);
+    const callsBefore = kbCalls();
+    const delivered = await consumerDelivered('kredietbank-pips');
+
+    expect((await chain.kvsPost(GEMEENTE, pip(id, 'PIP-507-1'))).status).toBe(202);
+    expect(
+      (
+        await chain.kvsPost(
+          GEMEENTE,
+          pip(id, 'PIP-507-2', { trajectId: 'OZ-ONBEKEND-507', einddatum: '2028-12-01' }),
+        )
+      ).status,
+    ).toBe(202);
+    // Both handled (acked) by the Kredietbank's PIP consumer...
+    expect(await consumerIdle('kredietbank-pips', delivered + 2)).toBe(true);
+    // ...and skipped: no call, no processing-log record, no dead letter.
+    expect(kbCalls()).toEqual(callsBefore);
+    expect(await logCount()).toBe(logBefore);
+    expect(await chain.streamCount(STREAMS.deadLetters)).toBe(dlqBefore);
+    await nc.drain();
+  });
+
+  it('a beeindiging for a traject the hub does not know is dead-lettered with rule traject known', async () => {
+    const bsn = testBsn(508);
+    const id = idOf(bsn);
+    const callsBefore = kbCalls();
+    const event = kvsEvent(
+      'nl.inburgering.ontzorgen.beeindiging-aangevraagd',
+      {
+        inburgeraarId: id,
+        gemeenteCode: GEMEENTE,
+        trajectId: 'OZ-ONBEKEND-508',
+        datum: '2028-09-01',
+        reden: 'overig',
+      } satisfies OntzorgenBeeindigingAangevraagd,
+      'b508',
+    );
+    expect((await chain.kvsPost(GEMEENTE, event)).status).toBe(202);
+
+    const nc = await connectNats(chain.nats.url, 'kb-test-dlq');
+    const js = jetstream(nc);
+    const jsm = await jetstreamManager(nc);
+    const letter = async () =>
+      (await listDeadLetters(js, jsm, { service: 'kredietbank', gemeente: GEMEENTE })).find(
+        (l) => l.eventId === event.id,
+      );
+    expect(await eventually(async () => (await letter()) !== undefined)).toBe(true);
+    const found = (await letter())!;
+    expect(found).toMatchObject({
+      partner: 'kredietbank',
+      errorName: 'ValidationError',
+      eventType: 'nl.inburgering.ontzorgen.beeindiging-aangevraagd',
+      gemeente: GEMEENTE,
+      attempts: 1,
+    });
+    expect(found.reason).toContain('traject known');
+    expect(found.original.subject).toBe(`keten.${GEMEENTE}.ontzorgen.beeindiging-aangevraagd`);
+    await nc.drain();
+    // Never sent.
+    expect(kbCalls()).toEqual(callsBefore);
   });
 });

@@ -1,10 +1,16 @@
 import type { JsMsg } from '@nats-io/jetstream';
 import { schemas } from '@ketenhub/contracts';
-import type { OntzorgenAangevraagd } from '@ketenhub/contracts/generated';
+import type {
+  OntzorgenAangevraagd,
+  OntzorgenBeeindigingAangevraagd,
+  PipVastgesteld,
+} from '@ketenhub/contracts/generated';
 import {
+  PartnerUnavailableError,
   ValidationError,
   childSpan,
   parseTraceparent,
+  type Disclosure,
   type Event,
   type IdentityStore,
   type Logger,
@@ -13,11 +19,15 @@ import {
   type Projector,
 } from '@ketenhub/kit';
 import type { KredietbankClient } from './kredietbank-client.ts';
-import type { TrajectStore } from './trajecten.ts';
+import type { TrajectLink, TrajectStore } from './trajecten.ts';
 import {
+  KREDIETBANK_BEEINDIGING_SCHEMA,
+  KREDIETBANK_LOOPTIJD_SCHEMA,
   KREDIETBANK_TRAJECT_SCHEMA,
   aanvraagToKredietbank,
   aanvraagViolations,
+  beeindigingToKredietbank,
+  pipToLooptijd,
 } from './translate.ts';
 
 export const KREDIETBANK_PARTNER = 'kredietbank';
@@ -31,13 +41,119 @@ export interface KredietbankDeps {
   logger: Logger;
 }
 
-type Incoming = Event<OntzorgenAangevraagd> & { gemeente: string };
+/** What the beeindiging and PIP handlers use: no identity store, they send no BSN. */
+export type KredietbankTrajectDeps = Omit<KredietbankDeps, 'identities'>;
 
-function parse(m: JsMsg): Incoming {
-  const event = m.json<Incoming>();
+type Incoming<D> = Event<D> & { gemeente: string };
+
+function parse<D>(m: JsMsg): Incoming<D> {
+  const event = m.json<Incoming<D>>();
   const violations = schemas().validateEvent(event);
   if (violations.length > 0) throw new ValidationError('not a valid chain event', violations);
   return event;
+}
+
+/**
+ * The gemeente is what tenant isolation hangs on: the subject, the event's `gemeente` and
+ * `data.gemeenteCode` must name the same one before a traject of that gemeente is touched.
+ */
+function checkTenant(m: JsMsg, event: Incoming<{ gemeenteCode: string }>): void {
+  const subjectGemeente = m.subject.split('.')[1];
+  if (event.data.gemeenteCode !== event.gemeente || subjectGemeente !== event.gemeente) {
+    throw new ValidationError(
+      'gemeente of subject, event and data differ: data.gemeenteCode (equals gemeente)',
+      [
+        {
+          field: 'data.gemeenteCode',
+          rule: 'equals gemeente',
+          message: 'must equal the gemeente extension and the subject',
+        },
+      ],
+    );
+  }
+}
+
+/**
+ * The traject the KVS names must be one the hub registered for this gemeente (the traject store
+ * is written by the aanvraag handler), and of this inburgeraar.
+ */
+async function knownTraject(
+  deps: KredietbankTrajectDeps,
+  gemeente: string,
+  trajectId: string,
+  inburgeraarId: string,
+  field: string,
+): Promise<TrajectLink | undefined> {
+  const link = await deps.trajecten.get(gemeente, trajectId);
+  if (link && link.inburgeraarId !== inburgeraarId) {
+    throw new ValidationError(`traject of another inburgeraar: ${field} (traject of inburgeraar)`, [
+      {
+        field,
+        rule: 'traject of inburgeraar',
+        message: 'the hub registered this traject for another inburgeraar',
+      },
+    ]);
+  }
+  return link;
+}
+
+/**
+ * A 404 from the Kredietbank for a traject the hub's traject store knows: the store is written
+ * just before the registration call, so the registration is still in flight (being retried, or
+ * held by the breaker). Retried rather than dead-lettered; should the registration never
+ * succeed, the retries run out and the message is dead-lettered with an alert.
+ */
+function registrationInFlight(err: unknown): unknown {
+  const e = err as { name?: unknown; partnerStatus?: unknown } | null;
+  if (e?.name === 'PartnerRejectedError' && e.partnerStatus === 404) {
+    return new PartnerUnavailableError(
+      'kredietbank/ontzorgtrajecten: traject not (yet) registered at the Kredietbank; its registration is still in flight',
+      { cause: err, partnerStatus: 404, rule: 'traject registered' },
+    );
+  }
+  return err;
+}
+
+/**
+ * Discloses through `call` with the processing log around it: `gestart` must be stored before
+ * the call (fail closed: no record, no disclosure, the message is retried), the outcome after
+ * it is best effort (`verstrekt`, or `mislukt`/`geweigerd` by whether the failure is retried).
+ */
+async function withProcessingLog<T>(
+  deps: KredietbankTrajectDeps,
+  m: JsMsg,
+  event: Incoming<unknown>,
+  disclosure: Pick<Disclosure<unknown>, 'activity' | 'categories'>,
+  betrokkene: string,
+  call: () => Promise<T>,
+): Promise<T> {
+  const parent = parseTraceparent(m.headers?.get('traceparent'));
+  const span = childSpan(parent);
+  const record = {
+    traceId: span.traceId,
+    spanId: span.spanId,
+    ...(parent ? { parentSpanId: parent.spanId } : {}),
+    activiteit: disclosure.activity,
+    ontvanger: { partner: KREDIETBANK_PARTNER, endpoint: 'ontzorgtrajecten' },
+    betrokkene,
+    categorieen: disclosure.categories,
+    gemeente: event.gemeente,
+    eventId: event.id,
+    eventType: event.type,
+  };
+  await deps.processingLog.record({ ...record, status: 'gestart' });
+  let result: T;
+  try {
+    result = await call();
+  } catch (err) {
+    const status = (err as { retryable?: boolean }).retryable ? 'mislukt' : 'geweigerd';
+    await deps.processingLog.record({ ...record, status }).catch(() => undefined);
+    throw err;
+  }
+  await deps.processingLog.record({ ...record, status: 'verstrekt' }).catch((err: Error) => {
+    deps.logger.warn({ eventId: event.id, err: err.message }, 'outcome record not written');
+  });
+  return result;
 }
 
 /**
@@ -50,7 +166,7 @@ function parse(m: JsMsg): Incoming {
  */
 export function createAanvraagHandler(deps: KredietbankDeps): (m: JsMsg) => Promise<Outcome> {
   return async (m) => {
-    const event = parse(m);
+    const event = parse<OntzorgenAangevraagd>(m);
     const disclosure = deps.projector.project(event);
     if (!disclosure) return 'skipped';
     const data = disclosure.event.data as OntzorgenAangevraagd;
@@ -80,36 +196,122 @@ export function createAanvraagHandler(deps: KredietbankDeps): (m: JsMsg) => Prom
       gemeente: event.gemeente,
     });
 
-    const parent = parseTraceparent(m.headers?.get('traceparent'));
-    const span = childSpan(parent);
-    const record = {
-      traceId: span.traceId,
-      spanId: span.spanId,
-      ...(parent ? { parentSpanId: parent.spanId } : {}),
-      activiteit: disclosure.activity,
-      ontvanger: { partner: KREDIETBANK_PARTNER, endpoint: 'ontzorgtrajecten' },
-      betrokkene: data.inburgeraarId,
-      // The BSN is disclosed as well, though it is not a field of the event.
-      categorieen: [...new Set([...disclosure.categories, 'identificatie'])].sort(),
-      gemeente: event.gemeente,
-      eventId: event.id,
-      eventType: event.type,
-    };
-    await deps.processingLog.record({ ...record, status: 'gestart' });
-    let gewijzigd: boolean;
-    try {
-      ({ gewijzigd } = await deps.kredietbank.registerOrChange(body, event.id));
-    } catch (err) {
-      const status = (err as { retryable?: boolean }).retryable ? 'mislukt' : 'geweigerd';
-      await deps.processingLog.record({ ...record, status }).catch(() => undefined);
-      throw err;
-    }
-    await deps.processingLog.record({ ...record, status: 'verstrekt' }).catch((err: Error) => {
-      deps.logger.warn({ eventId: event.id, err: err.message }, 'outcome record not written');
-    });
+    const { gewijzigd } = await withProcessingLog(
+      deps,
+      m,
+      event,
+      {
+        activity: disclosure.activity,
+        // The BSN is disclosed as well, though it is not a field of the event.
+        categories: [...new Set([...disclosure.categories, 'identificatie'])].sort(),
+      },
+      data.inburgeraarId,
+      () => deps.kredietbank.registerOrChange(body, event.id),
+    );
     deps.logger.info(
       { eventId: event.id, gemeente: event.gemeente, gewijzigd },
       gewijzigd ? 'ontzorgtraject changed' : 'ontzorgtraject registered',
+    );
+    return 'delivered';
+  };
+}
+
+/**
+ * ontzorgen.beeindiging-aangevraagd → the Kredietbank ends the traject early. The traject must
+ * be one the hub registered for this gemeente (else dead letter, rule `traject known`,
+ * replayable once the aanvraag has been handled); the call carries only the traject's
+ * referentie, the date and the reason, with the event id as idempotency key. The Kredietbank
+ * confirms with its `traject.beeindigd` webhook, which becomes ontzorgen.beeindigd to the KVS.
+ */
+export function createBeeindigingHandler(
+  deps: KredietbankTrajectDeps,
+): (m: JsMsg) => Promise<Outcome> {
+  return async (m) => {
+    const event = parse<OntzorgenBeeindigingAangevraagd>(m);
+    const disclosure = deps.projector.project(event);
+    if (!disclosure) return 'skipped';
+    const data = disclosure.event.data as OntzorgenBeeindigingAangevraagd;
+    checkTenant(m, { ...event, data });
+    const link = await knownTraject(
+      deps,
+      event.gemeente,
+      data.trajectId,
+      data.inburgeraarId,
+      'data.trajectId',
+    );
+    if (!link) {
+      throw new ValidationError('unknown traject: data.trajectId (traject known)', [
+        {
+          field: 'data.trajectId',
+          rule: 'traject known',
+          message:
+            'the hub registered no such ontzorgtraject for this gemeente; replay after its ontzorgen.aangevraagd',
+        },
+      ]);
+    }
+    const call = beeindigingToKredietbank(data);
+    const violations = schemas().validate(KREDIETBANK_BEEINDIGING_SCHEMA, call.body);
+    if (violations.length > 0) {
+      throw new ValidationError('beeindiging breaks the Kredietbank contract', violations);
+    }
+    await withProcessingLog(deps, m, event, disclosure, data.inburgeraarId, () =>
+      deps.kredietbank
+        .end(call.gemeentecode, call.referentie, call.body, event.id)
+        .catch((err: unknown) => {
+          throw registrationInFlight(err);
+        }),
+    );
+    deps.logger.info({ eventId: event.id, gemeente: event.gemeente }, 'ontzorgtraject ended');
+    return 'delivered';
+  };
+}
+
+/**
+ * pip.vastgesteld → the Kredietbank, only when the PIP contains ontzorgen: the PIP decides
+ * ontzorgen and its extension, and the Kredietbank gets only the new end date of the traject
+ * with the PIP's id and dagtekening. A PIP without ontzorgen is skipped before anything is
+ * disclosed or logged. A PIP naming a traject the hub has not registered (yet) is skipped too,
+ * with an info log: the ontzorgen.aangevraagd that registers the traject carries its own
+ * einddatum, which the KVS sets from the same PIP. A traject the hub knows gets its end moved
+ * (PUT …/looptijd, idempotency key = event id); the Kredietbank then pays on to the new end.
+ */
+export function createPipHandler(deps: KredietbankTrajectDeps): (m: JsMsg) => Promise<Outcome> {
+  return async (m) => {
+    const event = parse<PipVastgesteld>(m);
+    const disclosure = deps.projector.project(event);
+    if (!disclosure) return 'skipped';
+    const data = disclosure.event.data as PipVastgesteld;
+    const call = pipToLooptijd(data);
+    if (!data.ontzorgen || !call) return 'skipped';
+    checkTenant(m, { ...event, data });
+    const link = await knownTraject(
+      deps,
+      event.gemeente,
+      data.ontzorgen.trajectId,
+      data.inburgeraarId,
+      'data.ontzorgen.trajectId',
+    );
+    if (!link) {
+      deps.logger.info(
+        { eventId: event.id, gemeente: event.gemeente },
+        'PIP with ontzorgen for a traject the hub has not registered: skipped (its aanvraag carries the einddatum)',
+      );
+      return 'skipped';
+    }
+    const violations = schemas().validate(KREDIETBANK_LOOPTIJD_SCHEMA, call.body);
+    if (violations.length > 0) {
+      throw new ValidationError('looptijd breaks the Kredietbank contract', violations);
+    }
+    await withProcessingLog(deps, m, event, disclosure, data.inburgeraarId, () =>
+      deps.kredietbank
+        .changeLooptijd(call.gemeentecode, call.referentie, call.body, event.id)
+        .catch((err: unknown) => {
+          throw registrationInFlight(err);
+        }),
+    );
+    deps.logger.info(
+      { eventId: event.id, gemeente: event.gemeente },
+      'ontzorgtraject end moved by PIP',
     );
     return 'delivered';
   };

@@ -8,6 +8,7 @@ import {
 import type {
   KredietbankAntwoord,
   KredietbankBeeindiging,
+  KredietbankLooptijd,
   KredietbankOntzorgtraject,
 } from '@ketenhub/contracts/generated';
 
@@ -33,13 +34,24 @@ export interface KredietbankClient {
     body: KredietbankOntzorgtraject,
     idempotencyKey: string,
   ): Promise<KredietbankAntwoord & { gewijzigd: boolean }>;
+  /** Ends the traject early (POST …/beeindiging); `idempotencyKey` is the chain event id. */
   end(
     gemeentecode: string,
     referentie: string,
     body: KredietbankBeeindiging,
     idempotencyKey: string,
   ): Promise<KredietbankAntwoord>;
-  /** Its breaker gates the consumer: while open, aanvragen wait in the stream. */
+  /**
+   * Moves the end of a running traject (PUT …/looptijd), as a PIP decided; `idempotencyKey`
+   * is the chain event id of that PIP.
+   */
+  changeLooptijd(
+    gemeentecode: string,
+    referentie: string,
+    body: KredietbankLooptijd,
+    idempotencyKey: string,
+  ): Promise<KredietbankAntwoord>;
+  /** Its breaker gates the consumers: while open, their messages wait in the stream. */
   client: PartnerClient;
   shutdown(): void;
 }
@@ -87,6 +99,15 @@ export function createKredietbankClient(opts: KredietbankClientOptions): Krediet
       const res = await client.request<KredietbankAntwoord>({
         method: 'POST',
         url: `${path(gemeentecode, referentie)}/beeindiging`,
+        data: body,
+        idempotencyKey,
+      });
+      return res.data;
+    },
+    async changeLooptijd(gemeentecode, referentie, body, idempotencyKey) {
+      const res = await client.request<KredietbankAntwoord>({
+        method: 'PUT',
+        url: `${path(gemeentecode, referentie)}/looptijd`,
         data: body,
         idempotencyKey,
       });

@@ -1,14 +1,23 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { schemas } from '@ketenhub/contracts';
-import type { KredietbankWebhook, OntzorgenAangevraagd } from '@ketenhub/contracts/generated';
+import { policies, schemas } from '@ketenhub/contracts';
+import type {
+  KredietbankWebhook,
+  OntzorgenAangevraagd,
+  OntzorgenBeeindigingAangevraagd,
+  PipVastgesteld,
+} from '@ketenhub/contracts/generated';
 import { buildEvent, createProjector } from '@ketenhub/kit';
 import {
+  KREDIETBANK_BEEINDIGING_SCHEMA,
+  KREDIETBANK_LOOPTIJD_SCHEMA,
   KREDIETBANK_TRAJECT_SCHEMA,
   KREDIETBANK_WEBHOOK_SCHEMA,
   WEBHOOK_TYPES,
   aanvraagToKredietbank,
   aanvraagViolations,
+  beeindigingToKredietbank,
+  pipToLooptijd,
   webhookToChain,
 } from './translate.ts';
 
@@ -59,6 +68,116 @@ describe('aanvraag → Kredietbank (golden)', () => {
       'data.vasteLasten[0].bedragCent bedrag-cent',
       'data.einddatum after startdatum',
     ]);
+  });
+});
+
+const kvsEvent = (type: string, data: unknown) =>
+  buildEvent({
+    id: '5d2c8a0e-1f3b-4e6a-9c7d-2b4e6f8a0c13',
+    type,
+    source: 'urn:nld:oin:00000001000797000000:systeem:suite4sd',
+    gemeente: 'gm0797',
+    data,
+  });
+
+describe('beeindiging → Kredietbank (golden)', () => {
+  const BEEINDIGING = golden('beeindiging.event.json') as OntzorgenBeeindigingAangevraagd;
+  const event = kvsEvent('nl.inburgering.ontzorgen.beeindiging-aangevraagd', BEEINDIGING);
+
+  it('the golden beeindiging is a valid chain event and projects to itself for the Kredietbank', () => {
+    expect(schemas().validateEvent(event)).toEqual([]);
+    const disclosure = createProjector('kredietbank').project(event)!;
+    expect(disclosure.event.data).toEqual(BEEINDIGING);
+    expect(disclosure.activity).toBe('va-010');
+    expect(disclosure.categories).toEqual(['gemeente', 'ontzorgen', 'pseudoniem']);
+  });
+
+  it('translates to exactly the golden call, whose body the Kredietbank contract accepts', () => {
+    const call = beeindigingToKredietbank(BEEINDIGING);
+    expect(call).toEqual(golden('beeindiging.kredietbank.json'));
+    expect(schemas().validate(KREDIETBANK_BEEINDIGING_SCHEMA, call.body)).toEqual([]);
+  });
+
+  it.each([
+    ['op-verzoek-gemeente', 'OP_VERZOEK_GEMEENTE'],
+    ['verhuisd', 'VERHUISD'],
+    ['overig', 'OVERIG'],
+  ] as const)('maps reden %s to %s', (reden, kb) => {
+    expect(beeindigingToKredietbank({ ...BEEINDIGING, reden }).body.reden).toBe(kb);
+  });
+
+  it('the chain contract refuses an unknown reden and extra fields', () => {
+    const bad = kvsEvent('nl.inburgering.ontzorgen.beeindiging-aangevraagd', {
+      ...BEEINDIGING,
+      reden: 'ziek',
+      bsn: '999990019',
+    });
+    expect(
+      schemas()
+        .validateEvent(bad)
+        .map((v) => v.field),
+    ).toEqual(expect.arrayContaining(['data.reden', 'data.bsn']));
+  });
+
+  it('a KVS may send it and only the Kredietbank receives it', () => {
+    expect(policies().policy('gemeente-kvs').levert).toContain(event.type);
+    const receivers = [...policies().policies.values()].filter((p) => p.ontvangt[event.type]);
+    expect(receivers.map((p) => p.partner)).toEqual(['kredietbank']);
+  });
+});
+
+describe('the ontzorgen part of a PIP → Kredietbank (golden)', () => {
+  const PIP = golden('pip-ontzorgen.event.json') as PipVastgesteld;
+  const event = kvsEvent('nl.inburgering.pip.vastgesteld', PIP);
+
+  it('the Kredietbank gets only the ontzorgen part and what identifies the PIP', () => {
+    expect(schemas().validateEvent(event)).toEqual([]);
+    const disclosure = createProjector('kredietbank').project(event)!;
+    expect(disclosure.event.data).toEqual({
+      inburgeraarId: PIP.inburgeraarId,
+      gemeenteCode: 'gm0797',
+      pipId: 'PIP-2027-0042-2',
+      dagtekening: '2027-04-15',
+      ontzorgen: { trajectId: 'OZ-2026-0042', einddatum: '2027-12-01' },
+    });
+    expect(disclosure.activity).toBe('va-010');
+    expect(disclosure.categories).toEqual(['gemeente', 'ontzorgen', 'pseudoniem']);
+  });
+
+  it('translates to exactly the golden call, whose body the Kredietbank contract accepts', () => {
+    const data = createProjector('kredietbank').project(event)!.event.data as PipVastgesteld;
+    const call = pipToLooptijd(data)!;
+    expect(call).toEqual(golden('pip-ontzorgen.kredietbank.json'));
+    expect(schemas().validate(KREDIETBANK_LOOPTIJD_SCHEMA, call.body)).toEqual([]);
+  });
+
+  it('a PIP without ontzorgen has nothing for the Kredietbank', () => {
+    const { ontzorgen: _o, ...zonder } = PIP;
+    expect(pipToLooptijd(zonder)).toBeUndefined();
+  });
+
+  it('DUO and the taalaanbieder never get the ontzorgen part', () => {
+    for (const partner of ['duo', 'taalaanbieder']) {
+      const velden = Object.keys(policies().policy(partner).ontvangt[event.type]!.velden);
+      expect(
+        velden.filter((v) => v.split('.')[0] === 'ontzorgen'),
+        partner,
+      ).toEqual([]);
+      const data = createProjector(partner).project(event)!.event.data as Record<string, unknown>;
+      expect(data, partner).not.toHaveProperty('ontzorgen');
+      expect(JSON.stringify(data), partner).not.toContain('OZ-2026-0042');
+    }
+  });
+
+  it('the chain contract refuses an ontzorgen part without einddatum or with extra fields', () => {
+    const bad = (ontzorgen: object) =>
+      schemas()
+        .validateEvent(kvsEvent('nl.inburgering.pip.vastgesteld', { ...PIP, ontzorgen }))
+        .map((v) => `${v.field} ${v.rule}`);
+    expect(bad({ trajectId: 'OZ-1' })).toContain('data.ontzorgen.einddatum required');
+    expect(bad({ trajectId: 'OZ-1', einddatum: '2027-12-01', iban: 'x' })).toContain(
+      'data.ontzorgen.iban additionalProperties',
+    );
   });
 });
 

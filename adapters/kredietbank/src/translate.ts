@@ -1,7 +1,11 @@
 import type {
+  KredietbankBeeindiging,
+  KredietbankLooptijd,
   KredietbankOntzorgtraject,
   KredietbankWebhook,
   OntzorgenAangevraagd,
+  OntzorgenBeeindigingAangevraagd,
+  PipVastgesteld,
 } from '@ketenhub/contracts/generated';
 import { moneyViolations, type Violation } from '@ketenhub/kit';
 
@@ -18,6 +22,8 @@ export const KREDIETBANK_BEEINDIGING_SCHEMA =
   'https://contracts.ketenhub.nl/kredietbank/beeindiging.schema.json';
 export const KREDIETBANK_ANTWOORD_SCHEMA =
   'https://contracts.ketenhub.nl/kredietbank/antwoord.schema.json';
+export const KREDIETBANK_LOOPTIJD_SCHEMA =
+  'https://contracts.ketenhub.nl/kredietbank/looptijd.schema.json';
 
 type Soort = OntzorgenAangevraagd['vasteLasten'][number]['soort'];
 type KbSoort = KredietbankOntzorgtraject['vasteLasten'][number]['soort'];
@@ -48,6 +54,15 @@ const REDEN_EINDE = {
   OP_VERZOEK: 'op-verzoek-gemeente',
   OVERIG: 'overig',
 } as const;
+
+const REDEN_BEEINDIGING: Record<
+  OntzorgenBeeindigingAangevraagd['reden'],
+  KredietbankBeeindiging['reden']
+> = {
+  'op-verzoek-gemeente': 'OP_VERZOEK_GEMEENTE',
+  verhuisd: 'VERHUISD',
+  overig: 'OVERIG',
+};
 
 /** The chain type each webhook type becomes. */
 export const WEBHOOK_TYPES: Record<KredietbankWebhook['type'], string> = {
@@ -109,6 +124,44 @@ export function aanvraagToKredietbank(
       betalingskenmerk: l.kenmerk,
     })) as KredietbankOntzorgtraject['vasteLasten'],
     periode: { start: data.startdatum, eind: data.einddatum },
+  };
+}
+
+/** A call about one traject: the path parts that name it at the Kredietbank and the body. */
+export interface TrajectCall<B> {
+  gemeentecode: string;
+  referentie: string;
+  body: B;
+}
+
+/** ontzorgen.beeindiging-aangevraagd → the Kredietbank's beeindiging of that traject. */
+export function beeindigingToKredietbank(
+  data: OntzorgenBeeindigingAangevraagd,
+): TrajectCall<KredietbankBeeindiging> {
+  return {
+    gemeentecode: cbsCode(data.gemeenteCode),
+    referentie: data.trajectId,
+    body: { datum: data.datum, reden: REDEN_BEEINDIGING[data.reden] },
+  };
+}
+
+/** What of a PIP the kredietbank policy lets through. */
+export type PipOntzorgen = Pick<PipVastgesteld, 'gemeenteCode' | 'pipId' | 'dagtekening'> &
+  Partial<Pick<PipVastgesteld, 'ontzorgen'>>;
+
+/**
+ * The ontzorgen part of a PIP → a new end date of the traject at the Kredietbank, resting on
+ * that PIP (its id and dagtekening); undefined when the PIP says nothing about ontzorgen.
+ */
+export function pipToLooptijd(pip: PipOntzorgen): TrajectCall<KredietbankLooptijd> | undefined {
+  if (!pip.ontzorgen) return undefined;
+  return {
+    gemeentecode: cbsCode(pip.gemeenteCode),
+    referentie: pip.ontzorgen.trajectId,
+    body: {
+      eind: pip.ontzorgen.einddatum,
+      grondslag: { pip: pip.pipId, dagtekening: pip.dagtekening },
+    },
   };
 }
 

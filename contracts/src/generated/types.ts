@@ -118,6 +118,7 @@ export interface KetenhubContracts {
   OntzorgenCommon?: OntzorgenCommon;
   OntzorgenAangevraagd?: OntzorgenAangevraagd;
   OntzorgenBeeindigd?: OntzorgenBeeindigd;
+  OntzorgenBeeindigingAangevraagd?: OntzorgenBeeindigingAangevraagd;
   OntzorgenBetalingMislukt?: OntzorgenBetalingMislukt;
   OntzorgenBetalingUitgevoerd?: OntzorgenBetalingUitgevoerd;
   OntzorgenGeevalueerd?: OntzorgenGeevalueerd;
@@ -127,6 +128,7 @@ export interface KetenhubContracts {
   PvtOndertekend?: PvtOndertekend;
   KredietbankAntwoord?: KredietbankAntwoord;
   KredietbankBeeindiging?: KredietbankBeeindiging;
+  KredietbankLooptijd?: KredietbankLooptijd;
   KredietbankOntzorgtraject?: KredietbankOntzorgtraject;
   KredietbankWebhook?: KredietbankWebhook;
   KvsDelivery?: KvsDelivery;
@@ -1472,6 +1474,31 @@ export interface Betalingen {
   mislukt: number;
 }
 /**
+ * data of nl.inburgering.ontzorgen.beeindiging-aangevraagd: the gemeente (KVS) asks the Kredietbank to end an ontzorgtraject before its einddatum (the gemeente stops it, the client moved away, another reason). Goes to the Kredietbank only, which confirms with nl.inburgering.ontzorgen.beeindigd to the KVS. The traject must have been asked for with ontzorgen.aangevraagd for the same gemeente.
+ */
+export interface OntzorgenBeeindigingAangevraagd {
+  /**
+   * Pseudonym of the person inside the hub: keyed HMAC of the BSN (or of the V-nummer while no BSN is known). Not reversible without the key.
+   */
+  inburgeraarId: string;
+  /**
+   * CBS gemeentecode, lower case with the gm prefix.
+   */
+  gemeenteCode: string;
+  /**
+   * The gemeente's (KVS's) id of the ontzorgtraject; the Kredietbank refers to the traject by it.
+   */
+  trajectId: string;
+  /**
+   * The day the traject ends: the Kredietbank makes no payment due after it.
+   */
+  datum: string;
+  /**
+   * Why the gemeente ends the traject early.
+   */
+  reden: 'op-verzoek-gemeente' | 'verhuisd' | 'overig';
+}
+/**
  * data of nl.inburgering.ontzorgen.betaling-mislukt: a payment of a fixed charge failed; the gemeente may have to act (e.g. rent arrears). From the Kredietbank to the KVS.
  */
 export interface OntzorgenBetalingMislukt {
@@ -1612,7 +1639,7 @@ export interface PipIngetrokken {
   pipId: string;
 }
 /**
- * data of nl.inburgering.pip.vastgesteld: the gemeente (KVS) set or changed the persoonlijk plan inburgering en participatie (PIP, an Awb beschikking). Goes to DUO (registration), its leerroute part (with deelnemer) to the taalaanbieder named in `taalaanbieder` and its ontzorgen part to the Kredietbank.
+ * data of nl.inburgering.pip.vastgesteld: the gemeente (KVS) set or changed the persoonlijk plan inburgering en participatie (PIP, an Awb beschikking). Goes to DUO (registration), its leerroute part (with deelnemer) to the taalaanbieder named in `taalaanbieder` and, only when it contains `ontzorgen`, its ontzorgen part to the Kredietbank.
  */
 export interface PipVastgesteld {
   /**
@@ -1655,6 +1682,19 @@ export interface PipVastgesteld {
    */
   urenPerWeek?: number;
   deelnemer?: Deelnemer;
+  /**
+   * Financieel ontzorgen in this PIP: the PIP decides ontzorgen and its extension beyond the usual six months. The Kredietbank gets only this part (with the PIP's id and dagtekening as the grondslag), to move the end of a traject it already runs; a traject is registered with nl.inburgering.ontzorgen.aangevraagd. Absent = the PIP says nothing about ontzorgen.
+   */
+  ontzorgen?: {
+    /**
+     * The gemeente's (KVS's) id of the ontzorgtraject; the Kredietbank refers to the traject by it.
+     */
+    trajectId: string;
+    /**
+     * The (new) end date of the ontzorgtraject, as einddatum in ontzorgen.aangevraagd.
+     */
+    einddatum: string;
+  };
 }
 /**
  * Name and contact the taalaanbieder needs to invite the learner; only sent with an aanmelding.
@@ -1697,6 +1737,22 @@ export interface KredietbankAntwoord {
 export interface KredietbankBeeindiging {
   datum: string;
   reden: 'OP_VERZOEK_GEMEENTE' | 'VERHUISD' | 'OVERIG';
+}
+/**
+ * Kredietbank REST API: the body of PUT /v1/gemeenten/{gemeentecode}/ontzorgtrajecten/{referentie}/looptijd, a new end date of a running traject (an extension) as the gemeente decided it in a PIP. Only the date and the decision it rests on; answered 200 with an antwoord (GEWIJZIGD). The hub sends it with Idempotency-Key = the chain event id.
+ */
+export interface KredietbankLooptijd {
+  /**
+   * The new end date of the traject (replaces periode.eind of the registration); must be after its start.
+   */
+  eind: string;
+  /**
+   * The gemeente's decision the new end rests on: the PIP (the KVS's kenmerk of that PIP version) and its dagtekening.
+   */
+  grondslag: {
+    pip: string;
+    dagtekening: string;
+  };
 }
 /**
  * Kredietbank REST API: the body of POST /v1/ontzorgtrajecten (register) and PUT /v1/ontzorgtrajecten/{referentie} (change). Exactly what budgetbeheer needs to pay the fixed charges from the benefit: no education, leerroute, leerbaarheid or health data can be expressed here. The hub sends the call with Idempotency-Key = the chain event id.

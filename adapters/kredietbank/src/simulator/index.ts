@@ -1,4 +1,5 @@
 export {
+  TRAJECT_BEEINDIGD,
   TRAJECT_BESTAAT,
   addDays,
   addMonths,

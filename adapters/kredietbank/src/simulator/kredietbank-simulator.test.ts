@@ -3,7 +3,12 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { KredietbankOntzorgtraject, KredietbankWebhook } from '@ketenhub/contracts/generated';
-import { addMonths, startKredietbankSimulator, type KredietbankSimulator } from './index.ts';
+import {
+  TRAJECT_BEEINDIGD,
+  addMonths,
+  startKredietbankSimulator,
+  type KredietbankSimulator,
+} from './index.ts';
 
 const BODY = JSON.parse(
   readFileSync(new URL('../../fixtures/golden/aanvraag.kredietbank.json', import.meta.url), 'utf8'),
@@ -108,5 +113,122 @@ describe('Kredietbank simulator', () => {
     expect(sim.stats().webhooks).toEqual({ delivered: 15, failed: 0, pending: 0 });
     // The two 503s were answered by sending the same webhook again.
     expect(sim.webhooks().reduce((n, w) => n + w.attempts, 0)).toBe(15 + 2);
+  });
+});
+
+describe('Kredietbank simulator: the looptijd of a traject (extension through the PIP)', () => {
+  let kb: KredietbankSimulator;
+  beforeAll(async () => {
+    kb = await startKredietbankSimulator({ token: TOKEN, today: '2026-11-23' });
+  });
+  afterAll(async () => {
+    await kb?.close();
+  });
+
+  const call = (method: string, path: string, body: unknown, key: string, token = TOKEN) =>
+    fetch(`${kb.baseUrl}/gemeenten/0797/ontzorgtrajecten${path}`, {
+      method,
+      headers: {
+        'content-type': 'application/json',
+        authorization: `Bearer ${token}`,
+        'idempotency-key': key,
+      },
+      body: JSON.stringify(body),
+    });
+  const register = async (referentie: string, periode = BODY.periode) => {
+    const res = await call('POST', '', { ...BODY, referentie, periode }, `reg-${referentie}`);
+    expect(res.status).toBe(201);
+  };
+  const looptijd = (referentie: string, eind: string, key: string, extra: object = {}) =>
+    call(
+      'PUT',
+      `/${referentie}/looptijd`,
+      { eind, grondslag: { pip: 'PIP-2027-0042-2', dagtekening: '2027-04-15' }, ...extra },
+      key,
+    );
+  const traject = (referentie: string) =>
+    kb.trajecten().find((t) => t.aanvraag.referentie === referentie)!;
+  const hooks = (referentie: string, type: string) =>
+    kb.webhooks().filter((w) => w.webhook.referentie === referentie && w.webhook.type === type);
+
+  it('moves the end: payments go on monthly to the new end, the traject ends then and not before', async () => {
+    await register('OZ-L1');
+    const res = await looptijd('OZ-L1', '2027-09-01', 'l1');
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({
+      referentie: 'OZ-L1',
+      dossiernummer: traject('OZ-L1').dossiernummer,
+      status: 'GEWIJZIGD',
+    });
+    expect(traject('OZ-L1').aanvraag.periode).toEqual({ start: '2026-12-01', eind: '2027-09-01' });
+    expect(traject('OZ-L1').looptijd?.grondslag).toEqual({
+      pip: 'PIP-2027-0042-2',
+      dagtekening: '2027-04-15',
+    });
+    expect(kb.stats().looptijdWijzigingen).toBe(1);
+
+    // Past the old end (2027-06-01): still running, still paying.
+    kb.advance(200); // → 2027-06-11
+    expect(traject('OZ-L1').status).toBe('actief');
+    expect(hooks('OZ-L1', 'traject.beeindigd')).toEqual([]);
+    // Past the new end: ended on it, after 9 months × 2 charges.
+    kb.advance(90); // → 2027-09-09
+    expect(traject('OZ-L1').status).toBe('beeindigd');
+    const einde = hooks('OZ-L1', 'traject.beeindigd');
+    expect(einde).toHaveLength(1);
+    expect(einde[0]!.webhook.gegevens).toMatchObject({
+      datum: '2027-09-01',
+      reden: 'EINDDATUM_BEREIKT',
+      aantalBetalingen: 18,
+    });
+    expect(traject('OZ-L1').periodes.at(-1)).toBe('2027-08');
+  });
+
+  it('answers a repeated Idempotency-Key as the first time, without changing again', async () => {
+    const before = kb.stats();
+    const again = await looptijd('OZ-L1', '2027-09-01', 'l1');
+    expect(again.status).toBe(200);
+    expect(again.headers.get('idempotent-replayed')).toBe('true');
+    expect(kb.stats().looptijdWijzigingen).toBe(before.looptijdWijzigingen);
+    expect(kb.stats().duplicates).toBe(before.duplicates + 1);
+  });
+
+  it('refuses a traject that has ended (409), an unknown one (404), a wrong token (401)', async () => {
+    const ended = await looptijd('OZ-L1', '2027-12-01', 'l2');
+    expect(ended.status).toBe(409);
+    expect(((await ended.json()) as { type: string }).type).toBe(TRAJECT_BEEINDIGD);
+    expect(traject('OZ-L1').aanvraag.periode.eind).toBe('2027-09-01');
+    expect((await looptijd('ONBEKEND', '2027-12-01', 'l3')).status).toBe(404);
+    const wrongToken = await call(
+      'PUT',
+      '/OZ-L1/looptijd',
+      { eind: '2027-12-01', grondslag: { pip: 'P-1', dagtekening: '2027-04-15' } },
+      'l4',
+      'wrong-token-0123456789',
+    );
+    expect(wrongToken.status).toBe(401);
+    expect(kb.stats().looptijdWijzigingen).toBe(1);
+  });
+
+  it('checks the contract and that the new end is after the start (422 naming the field)', async () => {
+    // The clock is at 2027-09-09 now: a traject that has not started yet.
+    const periode = { start: '2027-10-01', eind: '2028-04-01' };
+    await register('OZ-L2', periode);
+    const fields = async (res: Response) => {
+      expect(res.status).toBe(422);
+      return ((await res.json()) as { errors: { field: string; rule: string }[] }).errors.map(
+        (e) => `${e.field} ${e.rule}`,
+      );
+    };
+    expect(await fields(await looptijd('OZ-L2', '2027-10-01', 'l5'))).toEqual(['eind after start']);
+    expect(await fields(await looptijd('OZ-L2', '2028-01-01', 'l6', { bsn: '999990019' }))).toEqual(
+      ['bsn additionalProperties'],
+    );
+    expect(
+      await fields(await call('PUT', '/OZ-L2/looptijd', { eind: '2028-01-01' }, 'l7')),
+    ).toEqual(['grondslag required']);
+    expect(traject('OZ-L2').aanvraag.periode).toEqual(periode);
+    expect(traject('OZ-L2').status).toBe('actief');
+    expect(kb.stats().looptijdWijzigingen).toBe(1);
   });
 });

@@ -1,7 +1,7 @@
 /**
  * A stand-in for a Kredietbank's budgetbeheer system: a real HTTP server with the REST API the
- * hub calls (register, change, end an ontzorgtraject, per gemeente) and webhooks back to the
- * hub. Time is simulated: nothing happens until the clock is advanced (`POST /_sim/clock` or
+ * hub calls (register, change, extend, end an ontzorgtraject, per gemeente) and webhooks back to
+ * the hub. Time is simulated: nothing happens until the clock is advanced (`POST /_sim/clock` or
  * `advance()`), then each traject pays its fixed charges monthly from the benefit (a charge the
  * remaining balance cannot cover fails with ONVOLDOENDE_SALDO), is reviewed at three months and
  * ends at its einddatum, each step sent as a webhook in order, retried with the same id.
@@ -18,6 +18,7 @@ import { schemas, type Violation } from '@ketenhub/contracts';
 import type {
   KredietbankAntwoord,
   KredietbankBeeindiging,
+  KredietbankLooptijd,
   KredietbankOntzorgtraject,
   KredietbankWebhook,
 } from '@ketenhub/contracts/generated';
@@ -25,7 +26,10 @@ import { moneyViolations } from '@ketenhub/kit';
 
 const TRAJECT_SCHEMA = 'https://contracts.ketenhub.nl/kredietbank/ontzorgtraject.schema.json';
 const BEEINDIGING_SCHEMA = 'https://contracts.ketenhub.nl/kredietbank/beeindiging.schema.json';
+const LOOPTIJD_SCHEMA = 'https://contracts.ketenhub.nl/kredietbank/looptijd.schema.json';
 export const TRAJECT_BESTAAT = 'https://kredietbank.example/problems/traject-bestaat';
+/** 409 to a change of the looptijd of a traject that has already ended. */
+export const TRAJECT_BEEINDIGD = 'https://kredietbank.example/problems/traject-beeindigd';
 
 /** Only `info` and `warn` are used, pino-style: `(fields, message)`. */
 export interface SimulatorLogger {
@@ -63,6 +67,10 @@ export interface Traject {
   betalingen: { uitgevoerd: number; mislukt: number };
   geevalueerd: boolean;
   wijzigingen: number;
+  /** The last change of the end date (PUT …/looptijd), with the PIP it rests on. */
+  looptijd?: KredietbankLooptijd;
+  /** The gemeente's request that ended it early (POST …/beeindiging). */
+  beeindiging?: KredietbankBeeindiging;
 }
 
 export interface WebhookRecord {
@@ -75,6 +83,8 @@ export interface WebhookRecord {
 export interface KredietbankSimStats {
   registraties: number;
   wijzigingen: number;
+  /** Changes of a traject's end date (PUT …/looptijd). */
+  looptijdWijzigingen: number;
   beeindigingen: number;
   /** Requests repeated with an Idempotency-Key already answered. */
   duplicates: number;
@@ -156,6 +166,7 @@ export async function startKredietbankSimulator(
   const stats: Omit<KredietbankSimStats, 'webhooks'> = {
     registraties: 0,
     wijzigingen: 0,
+    looptijdWijzigingen: 0,
     beeindigingen: 0,
     duplicates: 0,
     rejected: 0,
@@ -413,6 +424,48 @@ export async function startKredietbankSimulator(
     },
   );
 
+  // A new end date (an extension through the PIP): payments go on monthly until the new end,
+  // and the traject ends then. An end that is already due ends the traject now.
+  app.put<{ Params: Params }>(
+    '/v1/gemeenten/:gemeentecode/ontzorgtrajecten/:referentie/looptijd',
+    (request, reply) => {
+      if (preflight(request, reply)) return reply;
+      const body = request.body as KredietbankLooptijd;
+      const violations = check(LOOPTIJD_SCHEMA, body);
+      if (violations.length > 0) return refuse(reply, violations);
+      const t = trajecten.get(key(request.params.gemeentecode, request.params.referentie!));
+      if (!t) {
+        stats.rejected++;
+        return problem(reply, 404, 'unknown traject');
+      }
+      if (t.status !== 'actief') {
+        stats.rejected++;
+        return reply.code(409).type('application/problem+json').send({
+          type: TRAJECT_BEEINDIGD,
+          title: 'the traject has ended; register a new one',
+          status: 409,
+        });
+      }
+      if (body.eind <= t.aanvraag.periode.start) {
+        return refuse(reply, [
+          { field: 'eind', rule: 'after start', message: 'must be after the start of the traject' },
+        ]);
+      }
+      t.aanvraag = { ...t.aanvraag, periode: { ...t.aanvraag.periode, eind: body.eind } };
+      t.looptijd = body;
+      stats.looptijdWijzigingen++;
+      run(t, today);
+      const answer: KredietbankAntwoord = {
+        referentie: t.aanvraag.referentie,
+        dossiernummer: t.dossiernummer,
+        status: 'GEWIJZIGD',
+      };
+      remember(request, 200, answer);
+      log.info({ dossiernummer: t.dossiernummer, eind: body.eind }, 'ontzorgtraject end moved');
+      return reply.code(200).send(answer);
+    },
+  );
+
   app.post<{ Params: Params }>(
     '/v1/gemeenten/:gemeentecode/ontzorgtrajecten/:referentie/beeindiging',
     (request, reply) => {
@@ -427,6 +480,7 @@ export async function startKredietbankSimulator(
       }
       if (t.status === 'actief') {
         t.status = 'beeindigd';
+        t.beeindiging = body;
         stats.beeindigingen++;
         emit(t, 'traject.beeindigd', {
           datum: body.datum,

@@ -1,0 +1,270 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import type { JsMsg } from '@nats-io/jetstream';
+import type {
+  KredietbankAntwoord,
+  OntzorgenBeeindigingAangevraagd,
+  PipVastgesteld,
+} from '@ketenhub/contracts/generated';
+import {
+  InfrastructureError,
+  PartnerRejectedError,
+  buildEvent,
+  createLogger,
+  createProjector,
+  type ProcessingRecord,
+} from '@ketenhub/kit';
+import {
+  createBeeindigingHandler,
+  createPipHandler,
+  type KredietbankTrajectDeps,
+} from './handlers.ts';
+import type { KredietbankClient } from './kredietbank-client.ts';
+import type { TrajectLink } from './trajecten.ts';
+
+/**
+ * The beeindiging and PIP handlers with in-memory stand-ins for the Kredietbank client, the
+ * traject store and the processing log: what is sent, what is logged, and which failures are
+ * retried (nak) or dead-lettered. The real thing runs in test/e2e/kredietbank.int.test.ts.
+ */
+
+const golden = (name: string) =>
+  JSON.parse(
+    readFileSync(new URL(`../fixtures/golden/${name}`, import.meta.url), 'utf8'),
+  ) as unknown;
+const BEEINDIGING = golden('beeindiging.event.json') as OntzorgenBeeindigingAangevraagd;
+const PIP = golden('pip-ontzorgen.event.json') as PipVastgesteld;
+const ID = BEEINDIGING.inburgeraarId;
+const EVENT_ID = '6e1f2a3b-4c5d-4e6f-8a9b-0c1d2e3f4a5b';
+
+function msg(type: string, data: unknown, gemeente = 'gm0797', subjectGemeente = gemeente): JsMsg {
+  const event = buildEvent({
+    id: EVENT_ID,
+    type,
+    source: 'urn:nld:oin:00000001000797000000:systeem:suite4sd',
+    gemeente,
+    data,
+  });
+  return {
+    subject: `keten.${subjectGemeente}.${type.replace('nl.inburgering.', '')}`,
+    headers: undefined,
+    json: () => structuredClone(event),
+  } as unknown as JsMsg;
+}
+
+type Call = { op: 'end' | 'looptijd'; args: unknown[] };
+
+function setup(
+  opts: {
+    trajecten?: (TrajectLink & { trajectId: string })[];
+    fail?: Error;
+    logDown?: boolean;
+  } = {},
+) {
+  const calls: Call[] = [];
+  const records: Omit<ProcessingRecord, 'tijdstip'>[] = [];
+  const lookups: string[] = [];
+  const links = opts.trajecten ?? [
+    { trajectId: 'OZ-2026-0042', inburgeraarId: ID, gemeente: 'gm0797' },
+  ];
+  const answer =
+    (status: KredietbankAntwoord['status']) =>
+    async (...args: unknown[]) => {
+      calls.push({ op: status === 'BEEINDIGD' ? 'end' : 'looptijd', args });
+      if (opts.fail) throw opts.fail;
+      return { referentie: args[1] as string, dossiernummer: 'KB-000001', status };
+    };
+  const deps: KredietbankTrajectDeps = {
+    kredietbank: {
+      end: answer('BEEINDIGD'),
+      changeLooptijd: answer('GEWIJZIGD'),
+    } as unknown as KredietbankClient,
+    trajecten: {
+      async get(gemeente, trajectId) {
+        lookups.push(`${gemeente}.${trajectId}`);
+        const l = links.find((x) => x.gemeente === gemeente && x.trajectId === trajectId);
+        return l ? { inburgeraarId: l.inburgeraarId, gemeente: l.gemeente } : undefined;
+      },
+      async put() {},
+    },
+    projector: createProjector('kredietbank'),
+    processingLog: {
+      async record(rec) {
+        if (opts.logDown) throw new InfrastructureError('processing log unavailable');
+        records.push(rec);
+      },
+    },
+    logger: createLogger('test', { level: 'silent' }),
+  };
+  return { deps, calls, records, lookups };
+}
+
+const BEEINDIGING_TYPE = 'nl.inburgering.ontzorgen.beeindiging-aangevraagd';
+const PIP_TYPE = 'nl.inburgering.pip.vastgesteld';
+const rejected = (status: number) =>
+  new PartnerRejectedError(`kredietbank/ontzorgtrajecten refused: HTTP ${status}`, status);
+
+describe('createBeeindigingHandler', () => {
+  it('ends a known traject with the event id as idempotency key, logged before and after', async () => {
+    const { deps, calls, records } = setup();
+    expect(await createBeeindigingHandler(deps)(msg(BEEINDIGING_TYPE, BEEINDIGING))).toBe(
+      'delivered',
+    );
+    expect(calls).toEqual([
+      {
+        op: 'end',
+        args: ['0797', 'OZ-2026-0042', { datum: '2027-02-15', reden: 'VERHUISD' }, EVENT_ID],
+      },
+    ]);
+    expect(records.map((r) => r.status)).toEqual(['gestart', 'verstrekt']);
+    expect(records[0]).toMatchObject({
+      activiteit: 'va-010',
+      ontvanger: { partner: 'kredietbank', endpoint: 'ontzorgtrajecten' },
+      betrokkene: ID,
+      categorieen: ['gemeente', 'ontzorgen', 'pseudoniem'],
+      gemeente: 'gm0797',
+      eventId: EVENT_ID,
+      eventType: BEEINDIGING_TYPE,
+    });
+  });
+
+  it.each([
+    ['unknown anywhere', []],
+    [
+      'known only for another gemeente',
+      [{ trajectId: 'OZ-2026-0042', inburgeraarId: ID, gemeente: 'gm0796' }],
+    ],
+  ])(
+    'dead-letters a traject %s (rule traject known), sending and logging nothing',
+    async (_c, links) => {
+      const { deps, calls, records } = setup({ trajecten: links });
+      const err = await createBeeindigingHandler(deps)(msg(BEEINDIGING_TYPE, BEEINDIGING)).catch(
+        (e: unknown) => e as { name: string; retryable: boolean; rule: string; message: string },
+      );
+      expect(err).toMatchObject({
+        name: 'ValidationError',
+        retryable: false,
+        rule: 'traject known',
+      });
+      // The dead letter keeps only the message: it must name the rule.
+      expect((err as Error).message).toContain('traject known');
+      expect(calls).toEqual([]);
+      expect(records).toEqual([]);
+    },
+  );
+
+  it('dead-letters a traject the hub registered for another inburgeraar', async () => {
+    const other = 'ih-ffffffffffffffffffffffffffffffff';
+    const { deps, calls } = setup({
+      trajecten: [{ trajectId: 'OZ-2026-0042', inburgeraarId: other, gemeente: 'gm0797' }],
+    });
+    await expect(
+      createBeeindigingHandler(deps)(msg(BEEINDIGING_TYPE, BEEINDIGING)),
+    ).rejects.toMatchObject({ retryable: false, rule: 'traject of inburgeraar' });
+    expect(calls).toEqual([]);
+  });
+
+  it('dead-letters an event whose data names another gemeente than its envelope or subject', async () => {
+    const { deps, calls } = setup();
+    await expect(
+      createBeeindigingHandler(deps)(
+        msg(BEEINDIGING_TYPE, { ...BEEINDIGING, gemeenteCode: 'gm0796' }),
+      ),
+    ).rejects.toMatchObject({ retryable: false, rule: 'equals gemeente' });
+    await expect(
+      createBeeindigingHandler(deps)(msg(BEEINDIGING_TYPE, BEEINDIGING, 'gm0797', 'gm0796')),
+    ).rejects.toMatchObject({ retryable: false, rule: 'equals gemeente' });
+    expect(calls).toEqual([]);
+  });
+
+  it('retries a Kredietbank 404 for a traject the hub knows (its registration is in flight)', async () => {
+    const { deps, records } = setup({ fail: rejected(404) });
+    await expect(
+      createBeeindigingHandler(deps)(msg(BEEINDIGING_TYPE, BEEINDIGING)),
+    ).rejects.toMatchObject({
+      name: 'PartnerUnavailableError',
+      retryable: true,
+      partnerStatus: 404,
+      rule: 'traject registered',
+    });
+    expect(records.map((r) => r.status)).toEqual(['gestart', 'mislukt']);
+  });
+
+  it('dead-letters any other refusal of the Kredietbank', async () => {
+    const { deps, records } = setup({ fail: rejected(422) });
+    await expect(
+      createBeeindigingHandler(deps)(msg(BEEINDIGING_TYPE, BEEINDIGING)),
+    ).rejects.toMatchObject({ name: 'PartnerRejectedError', retryable: false });
+    expect(records.map((r) => r.status)).toEqual(['gestart', 'geweigerd']);
+  });
+
+  it('does not call the Kredietbank when the processing log cannot be written (fail closed)', async () => {
+    const { deps, calls } = setup({ logDown: true });
+    await expect(
+      createBeeindigingHandler(deps)(msg(BEEINDIGING_TYPE, BEEINDIGING)),
+    ).rejects.toMatchObject({ name: 'InfrastructureError', retryable: true });
+    expect(calls).toEqual([]);
+  });
+
+  it('dead-letters an event off the chain contract', async () => {
+    const { deps, calls } = setup();
+    await expect(
+      createBeeindigingHandler(deps)(msg(BEEINDIGING_TYPE, { ...BEEINDIGING, reden: 'ziek' })),
+    ).rejects.toMatchObject({ name: 'ValidationError', field: 'data.reden' });
+    expect(calls).toEqual([]);
+  });
+});
+
+describe('createPipHandler', () => {
+  it('skips a PIP without ontzorgen: no look-up, no call, no processing-log record', async () => {
+    const { deps, calls, records, lookups } = setup();
+    const { ontzorgen: _o, ...zonder } = PIP;
+    expect(await createPipHandler(deps)(msg(PIP_TYPE, zonder))).toBe('skipped');
+    expect({ calls, records, lookups }).toEqual({ calls: [], records: [], lookups: [] });
+  });
+
+  it('skips a PIP for a traject the hub has not registered (its aanvraag carries the einddatum)', async () => {
+    const { deps, calls, records, lookups } = setup({ trajecten: [] });
+    expect(await createPipHandler(deps)(msg(PIP_TYPE, PIP))).toBe('skipped');
+    expect(lookups).toEqual(['gm0797.OZ-2026-0042']);
+    expect({ calls, records }).toEqual({ calls: [], records: [] });
+  });
+
+  it('moves the end of a known traject: only the new end and the PIP it rests on', async () => {
+    const { deps, calls, records } = setup();
+    expect(await createPipHandler(deps)(msg(PIP_TYPE, PIP))).toBe('delivered');
+    expect(calls).toEqual([
+      {
+        op: 'looptijd',
+        args: [
+          '0797',
+          'OZ-2026-0042',
+          { eind: '2027-12-01', grondslag: { pip: 'PIP-2027-0042-2', dagtekening: '2027-04-15' } },
+          EVENT_ID,
+        ],
+      },
+    ]);
+    expect(records.map((r) => r.status)).toEqual(['gestart', 'verstrekt']);
+    expect(records[0]).toMatchObject({
+      activiteit: 'va-010',
+      categorieen: ['gemeente', 'ontzorgen', 'pseudoniem'],
+      eventType: PIP_TYPE,
+    });
+    // Nothing of the leerroute or the deelnemer went into the call.
+    expect(JSON.stringify(calls)).not.toMatch(/b1-route|taalschool|Haddad|example\.org/);
+  });
+
+  it('retries a 404 for a known traject, dead-letters a 409 (traject ended)', async () => {
+    const notYet = setup({ fail: rejected(404) });
+    await expect(createPipHandler(notYet.deps)(msg(PIP_TYPE, PIP))).rejects.toMatchObject({
+      retryable: true,
+      rule: 'traject registered',
+    });
+    const ended = setup({ fail: rejected(409) });
+    await expect(createPipHandler(ended.deps)(msg(PIP_TYPE, PIP))).rejects.toMatchObject({
+      name: 'PartnerRejectedError',
+      retryable: false,
+    });
+    expect(ended.records.map((r) => r.status)).toEqual(['gestart', 'geweigerd']);
+  });
+});

@@ -15,6 +15,17 @@ export interface DuoPerson {
   vNummer: string;
   gemeente: string;
   inburgeraarId: string;
+  /** Name for the taalaanbieder's aanmelding. */
+  voornamen: string;
+  geslachtsnaam: string;
+}
+
+/** A PIP that named a taalaanbieder: the school must get exactly one aanmelding for it. */
+export interface PipWithSchool {
+  inburgeraarId: string;
+  gemeente: string;
+  taalaanbieder: string;
+  pipEventId: string;
 }
 
 export interface FlowResult {
@@ -75,11 +86,18 @@ function pipFor(i: number): { leerroute: string; niveau?: string; breaks?: strin
 export async function runDuoFlows(
   info: ChainInfo,
   people: DuoPerson[],
-  opts: { runTag: string; timeoutMs: number; say: (line: string) => void },
+  opts: {
+    runTag: string;
+    timeoutMs: number;
+    say: (line: string) => void;
+    /** The taalaanbieder a sound PIP with this leerroute names (none: no aanmelding). */
+    schoolFor?: (leerroute: string) => string | undefined;
+  },
 ): Promise<{
   flows: FlowResult[];
   rejections: Record<string, number>;
   expectedRejections: Record<string, number>;
+  pipsWithSchool: PipWithSchool[];
 }> {
   const kvsEvent = <D>(gemeente: string, type: string, data: D, n: string): Event<D> =>
     buildEvent({
@@ -153,24 +171,41 @@ export async function runDuoFlows(
     );
   }
   await new Promise((r) => setTimeout(r, 500));
+  const pipsWithSchool: PipWithSchool[] = [];
   for (const [i, p] of people.entries()) {
     const plan = pipFor(i);
     const { breaks, ...pip } = plan;
-    await sendAsKvs(
+    // A sound PIP names the school of its leerroute, with what the school needs to invite.
+    const school = breaks ? undefined : opts.schoolFor?.(pip.leerroute);
+    const event = kvsEvent(
       p.gemeente,
-      kvsEvent(
-        p.gemeente,
-        'pip.vastgesteld',
-        {
-          inburgeraarId: p.inburgeraarId,
-          gemeenteCode: p.gemeente,
-          pipId: `PIP-${opts.runTag}-${i}`,
-          dagtekening: '2026-08-01',
-          ...pip,
-        },
-        p.bsn,
-      ),
+      'pip.vastgesteld',
+      {
+        inburgeraarId: p.inburgeraarId,
+        gemeenteCode: p.gemeente,
+        pipId: `PIP-${opts.runTag}-${i}`,
+        dagtekening: '2026-08-01',
+        ...pip,
+        ...(school
+          ? {
+              taalaanbieder: school,
+              startdatumLeerroute: '2026-09-07',
+              urenPerWeek: pip.leerroute === 'z-route' ? 6 : 12,
+              deelnemer: { voornamen: p.voornamen, geslachtsnaam: p.geslachtsnaam },
+            }
+          : {}),
+      },
+      p.bsn,
     );
+    await sendAsKvs(p.gemeente, event);
+    if (school) {
+      pipsWithSchool.push({
+        inburgeraarId: p.inburgeraarId,
+        gemeente: p.gemeente,
+        taalaanbieder: school,
+        pipEventId: event.id,
+      });
+    }
     if (breaks) {
       expectedRejections[breaks] = (expectedRejections[breaks] ?? 0) + 1;
       exp(p, 'pip.afgewezen');
@@ -285,5 +320,6 @@ export async function runDuoFlows(
     expectedRejections: Object.fromEntries(
       Object.entries(expectedRejections).map(([k, v]) => [`hub:${k}`, v]),
     ),
+    pipsWithSchool,
   };
 }

@@ -1,16 +1,22 @@
 /**
  * `npm run demo -- --inburgeraars 50 [--json] [--seed N] [--timeout 90]`: sends a cohort from
  * the COA simulator (JSON pushes and one TVS CSV export) into the hub, waits until every event
- * has reached the KVS of its gemeente or the timeout passes, and reports per flow what was sent,
- * delivered, lost and duplicated. Exit 0 only when nothing is lost, doubled or misrouted.
+ * has reached the KVS of its gemeente or the timeout passes; then takes the adults with a BSN
+ * through DUO (plicht, leerbaarheidstoets, PIP, PVT, hours: demo-duo.ts), the taalaanbieders
+ * named in their PIPs (aanmelding, a week of progress, hours and absence, the hours on to DUO)
+ * and, for a third of them, financieel ontzorgen at the Kredietbank (demo-kredietbank.ts). It
+ * reports per flow what was sent, delivered, lost and duplicated. Exit 0 only when nothing is
+ * lost, doubled or misrouted and every refusal was the one the demo provoked.
  * Uses the chain of a running `npm start`, or starts one for the run.
  */
 import { randomInt } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { generateCohort, sendCohort } from '@ketenhub/adapter-coa/simulator';
+import { runTaalaanbiederFlows } from '@ketenhub/adapter-taalaanbieder/simulator';
 import { findRunningChain, startChain, type Chain, type ChainInfo } from './chain.ts';
 import { runDuoFlows, type DuoPerson } from './demo-duo.ts';
+import { runKredietbankFlows } from './demo-kredietbank.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -131,55 +137,107 @@ try {
       idByKoppeling.set(e.event.data.koppelingId, e.event.data.inburgeraarId);
   }
   const duoPeople: DuoPerson[] = cohort.persons
+    .map((p, i) => ({ p, persoon: cohort.koppelingen[i]!.persoon }))
     .filter(
-      (p) =>
+      ({ p }) =>
         p.adult &&
         p.bsn &&
         deliveredKoppelingen.has(p.koppelingId) &&
         idByKoppeling.has(p.koppelingId),
     )
-    .map((p) => ({
+    .map(({ p, persoon }) => ({
       bsn: p.bsn!,
       vNummer: p.vNummer,
       gemeente: `gm${p.gemeenteCode}`,
       inburgeraarId: idByKoppeling.get(p.koppelingId)!,
+      voornamen: persoon.voornamen,
+      geslachtsnaam: persoon.achternaam,
     }));
-  const duo = await runDuoFlows(info, duoPeople, { runTag: idPrefix, timeoutMs, say });
+  // A sound PIP names a school: the first of the config for the B1-route, the second for the
+  // onderwijsroute and the Z-route (as the shipped config's schools are set up).
+  const schools = Object.keys(info.taalaanbiederSimulators);
+  const duo = await runDuoFlows(info, duoPeople, {
+    runTag: idPrefix,
+    timeoutMs,
+    say,
+    schoolFor: (leerroute) => (leerroute === 'b1-route' ? schools[0] : (schools[1] ?? schools[0])),
+  });
   const sortedJson = (o: Record<string, number>) => JSON.stringify(Object.entries(o).sort());
   const rejectionsAsExpected = sortedJson(duo.rejections) === sortedJson(duo.expectedRejections);
+
+  // After the DUO count: the schools' hours also go to DUO and come back registered.
+  const CSV_BAD_ROWS = 2;
+  const leerroute = await runTaalaanbiederFlows({
+    kvsSimulator: info.kvsSimulator,
+    schools: info.taalaanbiederSimulators,
+    learners: duo.pipsWithSchool,
+    timeoutMs,
+    ...(schools[0] ? { csvSchool: schools[0] } : {}),
+    hoursToDuo: true,
+    say,
+  });
+  const csvAsExpected = !schools[0] || leerroute.csvRejected === CSV_BAD_ROWS;
+
+  // Financieel ontzorgen for every third of the adults the DUO part settled.
+  const ontzorgen = await runKredietbankFlows(
+    info,
+    duoPeople.filter((_, i) => i % 3 === 0),
+    { runTag: idPrefix, timeoutMs, say },
+  );
 
   const result = {
     inburgeraars: cohort.persons.length,
     ...(sampleBsn ? { sampleBsn } : {}),
     seed,
-    flows: [{ flow: 'coa>kvs', sent, delivered, lost, duplicates }, ...duo.flows],
+    flows: [
+      { flow: 'coa>kvs', sent, delivered, lost, duplicates },
+      ...duo.flows,
+      ...leerroute.flows,
+      ...ontzorgen.flows,
+    ],
     duo: {
       inburgeraars: duoPeople.length,
       rejections: duo.rejections,
       expectedRejections: duo.expectedRejections,
     },
-    misrouted,
+    taalaanbieders: {
+      learners: duo.pipsWithSchool.length,
+      csvRowsRejected: leerroute.csvRejected,
+    },
+    kredietbank: { webhooks: ontzorgen.ontzorgen },
+    misrouted: misrouted + ontzorgen.misrouted,
     rejectedByHub: report.rejected.length,
     seconds: Math.round((Date.now() - startedAt) / 100) / 10,
   };
   if (!args.json) {
     say('');
-    say('flow       sent  delivered  lost  duplicates');
+    say('flow                 sent  delivered  lost  duplicates');
     for (const f of result.flows) {
       say(
-        `${f.flow.padEnd(9)} ${String(f.sent).padStart(5)} ${String(f.delivered).padStart(10)} ${String(f.lost).padStart(5)} ${String(f.duplicates).padStart(11)}`,
+        `${f.flow.padEnd(19)} ${String(f.sent).padStart(5)} ${String(f.delivered).padStart(10)} ${String(f.lost).padStart(5)} ${String(f.duplicates).padStart(11)}`,
       );
     }
+    const rules = (o: Record<string, number>) =>
+      Object.entries(o)
+        .map(([k, v]) => `${k} ${v}`)
+        .join(', ') || 'none';
     say(
-      `misrouted ${misrouted}, rejected by the hub ${report.rejected.length}, ${result.seconds} s`,
+      `PIPs refused by DUO's rules: ${rules(duo.rejections)} (expected ${rules(duo.expectedRejections)})`,
+    );
+    say(
+      `bad CSV rows reported back to the school: ${leerroute.csvRejected} (expected ${CSV_BAD_ROWS})`,
+    );
+    say(
+      `misrouted ${result.misrouted}, rejected by the hub ${report.rejected.length}, ${result.seconds} s`,
     );
   }
   console.log(JSON.stringify(result));
   process.exitCode =
     result.flows.every((f) => f.lost === 0 && f.duplicates === 0) &&
-    misrouted === 0 &&
+    result.misrouted === 0 &&
     report.rejected.length === 0 &&
-    rejectionsAsExpected
+    rejectionsAsExpected &&
+    csvAsExpected
       ? 0
       : 1;
 } finally {

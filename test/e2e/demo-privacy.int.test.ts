@@ -1,5 +1,6 @@
 import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -12,11 +13,24 @@ import { getFreePort } from '@ketenhub/kit';
 import { startTestNats, type TestNats } from '../harness/index.ts';
 
 /**
- * The privacy scan of a whole demo run (issues "DUO" and "AVG"): the demo cohort goes through
- * every flow, as real processes, and not one BSN, V-nummer or name of the cohort appears in a
- * log line, a metric, a NATS subject or a NATS header.
+ * The privacy scan of a whole demo run (issues "DUO", "AVG", "Kredietbank and taalaanbieder"):
+ * the demo cohort goes through every flow, as real processes, and not one BSN, V-nummer or name
+ * of the cohort, nor an IBAN, appears in a log line, a metric, a NATS subject or a NATS header.
  */
 const run = promisify(execFile);
+
+/** Whether `count` ports from `first` on can all be listened on now. */
+async function consecutiveFree(first: number, count: number): Promise<boolean> {
+  for (let p = first; p < first + count; p++) {
+    const free = await new Promise<boolean>((resolve) => {
+      const server = createServer();
+      server.once('error', () => resolve(false));
+      server.listen(p, '127.0.0.1', () => server.close(() => resolve(true)));
+    });
+    if (!free) return false;
+  }
+  return true;
+}
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const SEED = 11;
 const SIZE = 30;
@@ -41,12 +55,18 @@ describe('a demo run leaks no personal data', () => {
       any
     >;
     const port = () => getFreePort();
-    for (const s of ['coa', 'gemeente-kvs', 'duo', 'admin']) {
+    for (const s of ['coa', 'gemeente-kvs', 'duo', 'admin', 'kredietbank', 'taalaanbieder']) {
       config.services[s].port = await port();
       config.services[s].opsPort = await port();
     }
     config.simulators.kvs.port = await port();
     config.simulators.duo.port = await port();
+    config.simulators.kredietbank.port = await port();
+    // The school simulators take consecutive ports from here.
+    const schools = config.taalaanbieders as { id: string }[];
+    let first = await port();
+    while (!(await consecutiveFree(first, schools.length))) first = await port();
+    config.simulators.taalaanbieder.port = first;
     config.nats.storeDir = join(state, 'nats');
     const configFile = join(state, 'ketenhub.yaml');
     writeFileSync(configFile, stringify(config));
@@ -57,8 +77,13 @@ describe('a demo run leaks no personal data', () => {
       KETENHUB_DEMO_METRICS_OUT: join(state, 'metrics.txt'),
       NATS_URL: nats.url,
       DUO_BASE_URL: `http://127.0.0.1:${config.simulators.duo.port}/v1`,
+      KREDIETBANK_BASE_URL: `http://127.0.0.1:${config.simulators.kredietbank.port}/v1`,
       LOG_LEVEL: 'debug',
     };
+    for (const [i, t] of schools.entries()) {
+      env[`TAALAANBIEDER_${t.id.toUpperCase().replace(/-/g, '_')}_URL`] =
+        `http://127.0.0.1:${first + i}`;
+    }
     for (const g of config.gemeenten as { code: string }[]) {
       env[`KVS_URL_${g.code.toUpperCase()}`] =
         `http://127.0.0.1:${config.simulators.kvs.port}/gemeenten/${g.code}/events`;
@@ -92,9 +117,16 @@ describe('a demo run leaks no personal data', () => {
       flows: { flow: string; lost: number; duplicates: number }[];
       sampleBsn?: string;
     };
-    expect(result.flows.map((f) => f.flow)).toEqual(
-      expect.arrayContaining(['coa>kvs', 'duo>kvs', 'kvs>duo']),
-    );
+    expect(result.flows.map((f) => f.flow)).toEqual([
+      'coa>kvs',
+      'duo>kvs',
+      'kvs>duo',
+      'kvs>taalaanbieder',
+      'taalaanbieder>kvs',
+      'taalaanbieder>duo',
+      'kvs>kredietbank',
+      'kredietbank>kvs',
+    ]);
     for (const f of result.flows) expect(f, f.flow).toMatchObject({ lost: 0, duplicates: 0 });
 
     const cohort = generateCohort({
@@ -128,6 +160,8 @@ describe('a demo run leaks no personal data', () => {
         [...personal].filter((p) => text.includes(p)),
         where,
       ).toEqual([]);
+      // The clients' (and creditors') account numbers of the ontzorgen part.
+      expect(text.match(/NL[0-9]{2}[A-Z]{4}[0-9]{10}/g) ?? [], where).toEqual([]);
     }
   }, 180_000);
 });

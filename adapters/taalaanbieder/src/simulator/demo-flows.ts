@@ -3,11 +3,13 @@ import type { TickReport } from './taalaanbieder-simulator.ts';
 
 /**
  * What a demo reports for the taalaanbieders, in the shape of the other flows: `kvs>taalaanbieder`
- * (each PIP naming a school became one aanmelding at that school) and `taalaanbieder>kvs` (per
- * learner: aangemeld, voortgang, uren and verzuim reached the KVS of its gemeente). The caller
- * has already sent the PIPs (through the KVS inbound API); this waits for the aanmeldingen,
- * lets every school report one week, and counts. Matching is exact: the aanmelding id follows
- * from the PIP's event id and the school.
+ * (each PIP naming a school became one aanmelding at that school), `taalaanbieder>kvs` (per
+ * learner: aangemeld, voortgang, uren and verzuim reached the KVS of its gemeente) and
+ * `taalaanbieder>duo` (each school's hours reached DUO: the KVS got the DUO adapter's
+ * leerroute.uren-geregistreerd naming the hours' event as `bronEventId`). The caller has already
+ * sent the PIPs (through the KVS inbound API); this waits for the aanmeldingen, lets every school
+ * report one week, and counts. Matching is exact: the aanmelding id follows from the PIP's event
+ * id and the school.
  */
 export interface DemoLearner {
   inburgeraarId: string;
@@ -28,6 +30,9 @@ export interface FlowCount {
 const TYPES = ['aangemeld', 'voortgang', 'uren', 'verzuim'].map(
   (t) => `nl.inburgering.leerroute.${t}`,
 );
+const UREN = 'nl.inburgering.leerroute.uren';
+const UREN_GEREGISTREERD = 'nl.inburgering.leerroute.uren-geregistreerd';
+const UREN_AFGEWEZEN = 'nl.inburgering.leerroute.uren-afgewezen';
 
 async function json<T>(url: string, init?: RequestInit): Promise<T> {
   const res = await fetch(url, init);
@@ -44,6 +49,8 @@ export async function runTaalaanbiederFlows(opts: {
   timeoutMs: number;
   /** This school sends its hours as a CSV with two bad rows (reported back per row). */
   csvSchool?: string;
+  /** The chain runs the DUO adapter: count `taalaanbieder>duo` as well. */
+  hoursToDuo?: boolean;
   say?: (line: string) => void;
 }): Promise<{ flows: FlowCount[]; csvRejected: number; ticks: Record<string, TickReport> }> {
   const say = opts.say ?? (() => undefined);
@@ -94,7 +101,12 @@ export async function runTaalaanbiederFlows(opts: {
       (opts.csvSchool ? ` (${opts.csvSchool} as CSV, ${csvRejected} bad rows reported)` : ''),
   );
 
-  type KvsEvent = { type: string; deliveries: number; event: { data: { inburgeraarId?: string } } };
+  type KvsEvent = {
+    id: string;
+    type: string;
+    deliveries: number;
+    event: { data: { inburgeraarId?: string; bronEventId?: string } };
+  };
   const expected = opts.learners
     .filter((l) => got.has(expectedId(l)))
     .flatMap((l) => TYPES.map((type) => ({ type, ...l })));
@@ -123,6 +135,42 @@ export async function runTaalaanbiederFlows(opts: {
     if (list.length > 0) schoolToKvsDelivered++;
     duplicates += Math.max(0, list.length - 1) + list.reduce((a, e) => a + e.deliveries - 1, 0);
   }
+
+  // The schools' hours at the KVS, and DUO's answer to each (registered or refused by a rule).
+  const learnerIds = new Set(opts.learners.map((l) => l.inburgeraarId));
+  const urenIds = !opts.hoursToDuo
+    ? []
+    : [...s.entries()]
+        .filter(([k]) => k.startsWith(`${UREN}|`) && learnerIds.has(k.slice(UREN.length + 1)))
+        .flatMap(([, list]) => list.map((e) => e.id));
+  const answers = async () => {
+    const byBron = new Map<string, KvsEvent[]>();
+    for (const g of new Set(opts.learners.map((l) => l.gemeente))) {
+      for (const type of [UREN_GEREGISTREERD, UREN_AFGEWEZEN]) {
+        const { events } = await json<{ events: KvsEvent[] }>(
+          `${opts.kvsSimulator}/_sim/gemeenten/${g}/events?type=${type}`,
+        );
+        for (const e of events) {
+          const bron = e.event.data.bronEventId;
+          if (bron) byBron.set(bron, [...(byBron.get(bron) ?? []), e]);
+        }
+      }
+    }
+    return byBron;
+  };
+  let duo = await answers();
+  while (Date.now() < until && !urenIds.every((id) => duo.has(id))) {
+    await new Promise((r) => setTimeout(r, 200));
+    duo = await answers();
+  }
+  const registered = urenIds.filter((id) =>
+    duo.get(id)?.some((e) => e.type === UREN_GEREGISTREERD),
+  ).length;
+  const duoDuplicates = urenIds.reduce((a, id) => {
+    const list = duo.get(id) ?? [];
+    return a + Math.max(0, list.length - 1) + list.reduce((b, e) => b + e.deliveries - 1, 0);
+  }, 0);
+
   return {
     flows: [
       kvsToSchool,
@@ -133,6 +181,17 @@ export async function runTaalaanbiederFlows(opts: {
         lost: expected.length - schoolToKvsDelivered,
         duplicates,
       },
+      ...(opts.hoursToDuo
+        ? [
+            {
+              flow: 'taalaanbieder>duo',
+              sent: urenIds.length,
+              delivered: registered,
+              lost: urenIds.length - registered,
+              duplicates: duoDuplicates,
+            },
+          ]
+        : []),
     ],
     csvRejected,
     ticks,

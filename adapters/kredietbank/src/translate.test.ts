@@ -248,6 +248,33 @@ describe('webhooks → chain events', () => {
     expect(webhookToChain(HOOKS[4]!, ID).data).toMatchObject({ reden: 'termijn-verstreken' });
   });
 
+  it.each([
+    ['OP_VERZOEK', 'op-verzoek-gemeente'],
+    ['VERHUISD', 'verhuisd'],
+    ['OVERIG', 'overig'],
+  ])('an early end for reason %s reaches the KVS as %s', (bank, chain) => {
+    const h = hook('traject.beeindigd', {
+      datum: '2027-02-15',
+      reden: bank,
+      aantalBetalingen: 8,
+      aantalMislukt: 0,
+    });
+    expect(schemas().validate(KREDIETBANK_WEBHOOK_SCHEMA, h)).toEqual([]);
+    const data = webhookToChain(h, ID).data;
+    expect(data).toMatchObject({ reden: chain, einddatum: '2027-02-15' });
+    expect(
+      schemas().validateEvent(
+        buildEvent({
+          id: '7c0d1c7e-65b5-4c43-a0f5-5d1f61a4f0b3',
+          type: 'nl.inburgering.ontzorgen.beeindigd',
+          source: 'urn:nld:oin:00000001234567890000:systeem:kredietbank',
+          gemeente: 'gm0797',
+          data,
+        }),
+      ),
+    ).toEqual([]);
+  });
+
   it('refuses a mislukt webhook without its reden', () => {
     const violations = schemas().validate(
       KREDIETBANK_WEBHOOK_SCHEMA,

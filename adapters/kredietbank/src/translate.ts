@@ -52,6 +52,7 @@ const ADVIES = {
 const REDEN_EINDE = {
   EINDDATUM_BEREIKT: 'termijn-verstreken',
   OP_VERZOEK: 'op-verzoek-gemeente',
+  VERHUISD: 'verhuisd',
   OVERIG: 'overig',
 } as const;
 

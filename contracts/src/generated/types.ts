@@ -1463,7 +1463,10 @@ export interface OntzorgenBeeindigd {
    */
   dossiernummer: string;
   einddatum: string;
-  reden: 'termijn-verstreken' | 'op-verzoek-gemeente' | 'overig';
+  /**
+   * termijn-verstreken: the einddatum was reached; the others: ended early at the gemeente's request (ontzorgen.beeindiging-aangevraagd), with the reason it gave.
+   */
+  reden: 'termijn-verstreken' | 'op-verzoek-gemeente' | 'verhuisd' | 'overig';
   betalingen: Betalingen;
 }
 /**

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { schemas } from '@ketenhub/contracts';
 import type { KredietbankOntzorgtraject, KredietbankWebhook } from '@ketenhub/contracts/generated';
 import {
   TRAJECT_BEEINDIGD,
@@ -14,6 +15,7 @@ const BODY = JSON.parse(
   readFileSync(new URL('../../fixtures/golden/aanvraag.kredietbank.json', import.meta.url), 'utf8'),
 ) as KredietbankOntzorgtraject;
 const TOKEN = 'test-token-0123456789';
+const WEBHOOK_SCHEMA = 'https://contracts.ketenhub.nl/kredietbank/webhook.schema.json';
 
 let sim: KredietbankSimulator;
 let hub: Server;
@@ -231,4 +233,44 @@ describe('Kredietbank simulator: the looptijd of a traject (extension through th
     expect(traject('OZ-L2').status).toBe('actief');
     expect(kb.stats().looptijdWijzigingen).toBe(1);
   });
+});
+
+describe('Kredietbank simulator: ending a traject early', () => {
+  it.each([
+    ['OP_VERZOEK_GEMEENTE', 'OP_VERZOEK'],
+    ['VERHUISD', 'VERHUISD'],
+    ['OVERIG', 'OVERIG'],
+  ])(
+    'ends on request (%s): one traject.beeindigd with reason %s, no payments after',
+    async (reden, inWebhook) => {
+      // Its own clock per case: the traject starts 2026-12-01, ended before its first payment.
+      const kb = await startKredietbankSimulator({ token: TOKEN, today: '2026-11-23' });
+      try {
+        const call = (path: string, body: unknown, key: string) =>
+          fetch(`${kb.baseUrl}/gemeenten/0797/ontzorgtrajecten${path}`, {
+            method: 'POST',
+            headers: {
+              'content-type': 'application/json',
+              authorization: `Bearer ${TOKEN}`,
+              'idempotency-key': key,
+            },
+            body: JSON.stringify(body),
+          });
+        const referentie = 'OZ-E-1';
+        expect((await call('', { ...BODY, referentie }, 'reg')).status).toBe(201);
+        const res = await call(`/${referentie}/beeindiging`, { datum: '2026-11-30', reden }, 'end');
+        expect(res.status).toBe(200);
+        expect(((await res.json()) as { status: string }).status).toBe('BEEINDIGD');
+        kb.advance(60);
+        const hooks = kb.webhooks().map((w) => w.webhook);
+        const ends = hooks.filter((w) => w.type === 'traject.beeindigd');
+        expect(ends).toHaveLength(1);
+        expect(ends[0]!.gegevens).toMatchObject({ datum: '2026-11-30', reden: inWebhook });
+        expect(schemas().validate(WEBHOOK_SCHEMA, ends[0])).toEqual([]);
+        expect(hooks.filter((w) => w.type.startsWith('betaling.'))).toEqual([]);
+      } finally {
+        await kb.close();
+      }
+    },
+  );
 });

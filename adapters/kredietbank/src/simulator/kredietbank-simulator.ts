@@ -484,7 +484,10 @@ export async function startKredietbankSimulator(
         stats.beeindigingen++;
         emit(t, 'traject.beeindigd', {
           datum: body.datum,
-          reden: 'OP_VERZOEK',
+          // The reason the gemeente gave, in the bank's own words.
+          reden: (
+            { OP_VERZOEK_GEMEENTE: 'OP_VERZOEK', VERHUISD: 'VERHUISD', OVERIG: 'OVERIG' } as const
+          )[body.reden],
           aantalBetalingen: t.betalingen.uitgevoerd,
           aantalMislukt: t.betalingen.mislukt,
         });

@@ -100,6 +100,17 @@ export class InfrastructureError extends HubError {
   readonly status = 503;
 }
 
+/**
+ * The message needs one that has not been processed yet (a vestiging before the koppeling that
+ * introduced the person). Retried with backoff; dead-lettered with an alert when the retries
+ * run out, because then the earlier message is not coming.
+ */
+export class OutOfOrderError extends HubError {
+  override readonly name = 'OutOfOrderError';
+  readonly retryable = true;
+  readonly status = 409;
+}
+
 /** Configuration is invalid; the process must not start. */
 export class ConfigError extends HubError {
   override readonly name = 'ConfigError';

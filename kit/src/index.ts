@@ -25,5 +25,6 @@ export * from './local-nats-cluster.ts';
 export * from './inzage.ts';
 export * from './flow-overview.ts';
 export * from './identity-store.ts';
+export * from './identity-handler.ts';
 export * from './iban.ts';
 export * from './openapi-routes.ts';

@@ -3,7 +3,6 @@ import { Kvm } from '@nats-io/kv';
 import {
   DUO_PARTNER,
   createDuoClient,
-  createIdentityHandler,
   createMapHandler,
   createNotificationHandler,
   createPipHandler,
@@ -24,6 +23,7 @@ import {
   createMetrics,
   createProcessingLog,
   createProjector,
+  createIdentityHandler,
   createPseudonymizer,
   credentialFromConfig,
   flowName,
@@ -111,12 +111,14 @@ export async function startDuoService(
     metrics,
   });
 
+  const pseudonymizer = createPseudonymizer(config.hub.pseudonymKey);
+
   // DUO-facing: the Notificatie API.
   const edge = createHttpEdge({ service, logger, metrics, credentials });
   registerNotificatieRoutes(edge, {
     duoOin: duoConfig.oin,
     gemeenteByOin: new Map(config.gemeenten.map((g) => [g.oin!, g.code])),
-    pseudonymizer: createPseudonymizer(config.hub.pseudonymKey),
+    pseudonymizer,
     identities,
     seen: async (id) => (await seenBucket.get(id.toLowerCase()))?.operation === 'PUT',
     remember: async (id) => {
@@ -154,7 +156,7 @@ export async function startDuoService(
     {
       durable: 'duo-identiteiten',
       filter: 'keten.*.inburgeraar.>',
-      handler: createIdentityHandler(identities),
+      handler: createIdentityHandler(identities, pseudonymizer),
       flow: (m) => flowName(m.headers?.get(PARTNER_HEADER), 'duo'),
     },
     {

@@ -1,5 +1,4 @@
 import { jetstream } from '@nats-io/jetstream';
-import { createIdentityHandler } from '@ketenhub/adapter-duo';
 import {
   KREDIETBANK_PARTNER,
   createAanvraagHandler,
@@ -16,10 +15,12 @@ import {
   ConfigError,
   connectNats,
   createHttpEdge,
+  createIdentityHandler,
   createLogger,
   createMetrics,
   createProcessingLog,
   createProjector,
+  createPseudonymizer,
   credentialFromConfig,
   flowName,
   natsAuth,
@@ -122,7 +123,7 @@ export async function startKredietbankService(
       // Kredietbank adapter does not depend on the DUO adapter running.
       durable: 'kredietbank-identiteiten',
       filter: 'keten.*.inburgeraar.>',
-      handler: createIdentityHandler(identities),
+      handler: createIdentityHandler(identities, createPseudonymizer(config.hub.pseudonymKey)),
       flow: (m: import('@nats-io/jetstream').JsMsg) =>
         flowName(m.headers?.get(PARTNER_HEADER), KREDIETBANK_PARTNER),
     },

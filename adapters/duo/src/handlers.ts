@@ -178,36 +178,6 @@ export function createNotificationHandler(deps: DuoDeps): (m: JsMsg) => Promise<
   };
 }
 
-/** Koppeling and vestiging → the identity store (pseudonym → BSN, vestiging date). */
-export function createIdentityHandler(identities: IdentityStore): (m: JsMsg) => Promise<Outcome> {
-  return async (m) => {
-    const event = parse<{
-      inburgeraarId: string;
-      persoon?: { bsn?: string; vnummer: string };
-      bsn?: string;
-      vestigingsdatum?: string;
-    }>(m);
-    const d = event.data;
-    if (event.type === 'nl.inburgering.inburgeraar.gekoppeld' && d.persoon) {
-      await identities.merge(d.inburgeraarId, {
-        ...(d.persoon.bsn ? { bsn: d.persoon.bsn } : {}),
-        vnummer: d.persoon.vnummer,
-        gemeente: event.gemeente,
-      });
-      return 'delivered';
-    }
-    if (event.type === 'nl.inburgering.inburgeraar.gevestigd') {
-      await identities.merge(d.inburgeraarId, {
-        ...(d.bsn ? { bsn: d.bsn } : {}),
-        gemeente: event.gemeente,
-        ...(d.vestigingsdatum ? { vestigingsdatum: d.vestigingsdatum } : {}),
-      });
-      return 'delivered';
-    }
-    return 'skipped';
-  };
-}
-
 type Melding = DuoMeldingAfgewezen['melding'];
 const OUTCOME_TYPES: Record<Melding, { ok: string; nok: string }> = {
   pip: { ok: 'nl.inburgering.pip.geregistreerd', nok: 'nl.inburgering.pip.afgewezen' },

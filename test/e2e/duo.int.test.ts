@@ -237,6 +237,33 @@ describe('meldingen to DUO', () => {
     expect(state).not.toContain('PIP-p1');
   });
 
+  it('waits for a vestiging that arrives just after the PIP, and registers the PIP', async () => {
+    const bsn = testBsn(404);
+    await seed(bsn);
+    // Back to back the other way round: the PIP first, the vestiging with the BSN after it.
+    await kvsSend(pip(bsn, 'p5'));
+    await new Promise((r) => setTimeout(r, 150));
+    await kvsSend(gevestigd(bsn, 'p5'));
+    expect(
+      await eventually(() => kvsGot('nl.inburgering.pip.geregistreerd', idOf(bsn)).length === 1),
+    ).toBe(true);
+    expect(kvsGot('nl.inburgering.pip.afgewezen', idOf(bsn))).toEqual([]);
+  });
+
+  it('refuses a PIP for a person whose BSN never arrives: pip.afgewezen bsn-onbekend', async () => {
+    const bsn = testBsn(405);
+    await kvsSend(pip(bsn, 'p6'));
+    expect(
+      await eventually(() => kvsGot('nl.inburgering.pip.afgewezen', idOf(bsn)).length === 1),
+    ).toBe(true);
+    const data = (
+      kvsGot('nl.inburgering.pip.afgewezen', idOf(bsn))[0]!.event as {
+        data: { door: string; regel: { code: string } };
+      }
+    ).data;
+    expect(data).toMatchObject({ door: 'hub', regel: { code: 'bsn-onbekend' } });
+  });
+
   it('does not send a PIP that breaks a DUO rule: pip.afgewezen by the hub, naming the rule', async () => {
     const bsn = testBsn(401);
     await seed(bsn);

@@ -17,6 +17,7 @@ import type {
   PvtOndertekend,
 } from '@ketenhub/contracts/generated';
 import {
+  OutOfOrderError,
   ValidationError,
   buildEvent,
   childSpan,
@@ -193,6 +194,9 @@ const OUTCOME_TYPES: Record<Melding, { ok: string; nok: string }> = {
   },
 };
 
+/** Deliveries of a melding that wait for the person's BSN before it is refused `bsn-onbekend`. */
+export const BSN_WAIT_ATTEMPTS = 4;
+
 interface MeldingPlan {
   melding: Melding;
   api: DuoApi;
@@ -250,6 +254,15 @@ function createMeldingHandler(
 
     const bsn = await bsnOf(deps, event.data.inburgeraarId);
     if (!bsn) {
+      // The vestiging or koppeling that brings the BSN travels on another consumer and may be a
+      // moment behind (a KVS sends the vestiging and the PIP back to back): wait for it a few
+      // attempts (nak with the service's backoff) before telling the KVS there is none.
+      if (m.info.deliveryCount < BSN_WAIT_ATTEMPTS) {
+        throw new OutOfOrderError(
+          'no BSN known for this person yet: data.inburgeraarId (vestiging or koppeling first)',
+          { field: 'data.inburgeraarId', rule: 'vestiging or koppeling first' },
+        );
+      }
       await outcome(false, {
         door: 'hub',
         regel: {

@@ -177,6 +177,31 @@ describe('ontzorgen: KVS → hub → Kredietbank', () => {
     expect(chain.kbSim.stats().ibanRejected).toBe(0);
   });
 
+  it('an aanvraag sent just before the vestiging waits for the BSN and is registered', async () => {
+    const bsn = testBsn(509);
+    const event = kvsEvent(
+      'nl.inburgering.ontzorgen.aangevraagd',
+      aanvraag(idOf(bsn), 'OZ-509'),
+      'a509',
+    );
+    expect((await chain.kvsPost(GEMEENTE, event)).status).toBe(202);
+    await new Promise((r) => setTimeout(r, 150));
+    const gevestigd = kvsEvent(
+      'nl.inburgering.inburgeraar.gevestigd',
+      { inburgeraarId: idOf(bsn), gemeenteCode: GEMEENTE, vestigingsdatum: '2026-11-01', bsn },
+      `v${bsn}`,
+    );
+    expect((await chain.kvsPost(GEMEENTE, gevestigd)).status).toBe(202);
+    expect(
+      await eventually(() =>
+        chain.kbSim.trajecten().some((t) => t.aanvraag.referentie === 'OZ-509'),
+      ),
+    ).toBe(true);
+    expect(
+      chain.kbSim.trajecten().find((t) => t.aanvraag.referentie === 'OZ-509')!.aanvraag.bsn,
+    ).toBe(bsn);
+  });
+
   it('refuses an aanvraag with a mistyped IBAN at the KVS edge, naming the field', async () => {
     const bsn = testBsn(502);
     const data = aanvraag(idOf(bsn), 'OZ-502');

@@ -6,6 +6,7 @@ import type {
   PipVastgesteld,
 } from '@ketenhub/contracts/generated';
 import {
+  OutOfOrderError,
   PartnerUnavailableError,
   ValidationError,
   childSpan,
@@ -31,6 +32,9 @@ import {
 } from './translate.ts';
 
 export const KREDIETBANK_PARTNER = 'kredietbank';
+
+/** Deliveries of an aanvraag that wait for the person's BSN before it is dead-lettered. */
+export const BSN_WAIT_ATTEMPTS = 4;
 
 export interface KredietbankDeps {
   kredietbank: KredietbankClient;
@@ -175,8 +179,16 @@ export function createAanvraagHandler(deps: KredietbankDeps): (m: JsMsg) => Prom
 
     const bsn = (await deps.identities.get(data.inburgeraarId))?.bsn;
     if (!bsn) {
-      // Dead-lettered, replayable once the vestiging (with BSN) has reached the hub.
-      throw new ValidationError('no BSN known for this person', [
+      // The vestiging with the BSN travels on another consumer and may be a moment behind an
+      // aanvraag sent right after it: wait a few deliveries. Then dead-lettered, replayable once
+      // the vestiging (with BSN) has reached the hub.
+      if (m.info.deliveryCount < BSN_WAIT_ATTEMPTS) {
+        throw new OutOfOrderError(
+          'no BSN known for this person yet: data.inburgeraarId (vestiging or koppeling first)',
+          { field: 'data.inburgeraarId', rule: 'vestiging or koppeling first' },
+        );
+      }
+      throw new ValidationError('no BSN known for this person: data.inburgeraarId (bsn known)', [
         {
           field: 'data.inburgeraarId',
           rule: 'bsn known',

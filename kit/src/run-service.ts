@@ -61,6 +61,25 @@ export interface RunningService {
 const MAX_TRACKED_HISTORIES = 10_000;
 /** How long one pull waits for messages when the stream is idle. */
 const IDLE_PULL_MS = 1_000;
+/**
+ * One gate over several partner endpoints, for a consumer whose handler calls all of them (the
+ * DUO notifications read up to four DUO APIs): it holds while any of them holds, probes while
+ * any probes, and passes only when all pass.
+ */
+export function combineGates(gates: ConsumerGate[]): ConsumerGate {
+  const states = () => gates.map((g) => g.state());
+  return {
+    state: () => {
+      const s = states();
+      return s.includes('hold') ? 'hold' : s.includes('probe') ? 'probe' : 'pass';
+    },
+    changed: (maxMs) => Promise.race(gates.map((g) => g.changed(maxMs))),
+    holdMs: () =>
+      Math.max(...gates.filter((g) => g.state() !== 'pass').map((g) => g.holdMs()), 0) ||
+      Math.max(...gates.map((g) => g.holdMs())),
+  };
+}
+
 const ALWAYS_PASS: ConsumerGate = {
   state: () => 'pass',
   changed: (maxMs) => new Promise((r) => setTimeout(r, maxMs)),

@@ -1,6 +1,7 @@
 import { jetstream } from '@nats-io/jetstream';
 import { Kvm } from '@nats-io/kv';
 import {
+  DUO_APIS,
   DUO_PARTNER,
   createDuoClient,
   createMapHandler,
@@ -17,6 +18,7 @@ import {
   PARTNER_HEADER,
   STREAMS,
   ConfigError,
+  combineGates,
   connectNats,
   createHttpEdge,
   createLogger,
@@ -164,6 +166,8 @@ export async function startDuoService(
       filter: 'keten.*.duo.notificatie-ontvangen',
       handler: createNotificationHandler(deps),
       flow: 'duo>kvs',
+      // It reads whichever DUO APIs the notification needs: wait while any of them is down.
+      gate: combineGates(DUO_APIS.map(gateOf)),
     },
     {
       durable: 'duo-pip',

@@ -7,7 +7,12 @@ import { STREAMS } from './nats.ts';
  * ids, never personal data, so a dashboard or pager may show them as they are.
  */
 export interface Alert {
-  kind: 'retries-exhausted' | 'unknown-notification';
+  /**
+   * retries-exhausted: dead-lettered after the last retry; unknown-notification: a DUO
+   * gebeurtenisId the hub does not know; partner-version: a partner accepted a message under
+   * another API version than the hub pins (re-pin after checking the new version).
+   */
+  kind: 'retries-exhausted' | 'unknown-notification' | 'partner-version';
   service: string;
   partner: string;
   gemeente?: string;

@@ -60,8 +60,18 @@ export interface DuoCall {
   data?: unknown;
 }
 
+export interface DuoCallResult<T> {
+  status: number;
+  data: T;
+  /**
+   * DUO accepted a melding (2xx to a POST, PUT or DELETE) but answered with another API-Version
+   * than the hub pins: the melding is registered, the operator must look at the new version.
+   */
+  versionDrift?: { answered: string; pinned: string };
+}
+
 export interface DuoClient {
-  call<T>(api: DuoApi, req: DuoCall): Promise<{ status: number; data: T }>;
+  call<T>(api: DuoApi, req: DuoCall): Promise<DuoCallResult<T>>;
   /** A GET whose 404 means "DUO has nothing" rather than an error. */
   find<T>(api: DuoApi, req: Omit<DuoCall, 'method' | 'data'>): Promise<T | undefined>;
   client(api: DuoApi): PartnerClient;
@@ -94,7 +104,7 @@ export function createDuoClient(opts: DuoClientOptions): DuoClient {
     ]),
   );
 
-  async function call<T>(api: DuoApi, req: DuoCall): Promise<{ status: number; data: T }> {
+  async function call<T>(api: DuoApi, req: DuoCall): Promise<DuoCallResult<T>> {
     const res = await clients.get(api)!.request<T>({
       method: req.method,
       url: req.path,
@@ -104,6 +114,15 @@ export function createDuoClient(opts: DuoClientOptions): DuoClient {
     });
     const version = res.headers['api-version'];
     if (!version || majorMinor(version) !== majorMinor(versions[api]!)) {
+      // DUO took the melding: reporting it refused would make the gemeente send it again. What
+      // DUO answered is not read, so the version cannot be misread; the caller raises an alert.
+      if (req.method !== 'GET') {
+        return {
+          status: res.status,
+          data: res.data,
+          versionDrift: { answered: version ?? '(none)', pinned: versions[api]! },
+        };
+      }
       // A different minor version may have renamed fields: refuse to read it rather than
       // misread it. Not retried; the dead letter and alert tell the operator to re-pin.
       throw new PartnerRejectedError(

@@ -309,8 +309,15 @@ function createMeldingHandler(
       eventType: event.type,
     };
     await deps.processingLog.record({ ...record, status: 'gestart' });
+    let versionDrift: { answered: string; pinned: string } | undefined;
     try {
-      await deps.duo.call(p.api, { method: p.method, path: p.path, bron, berichtId, data: p.body });
+      ({ versionDrift } = await deps.duo.call(p.api, {
+        method: p.method,
+        path: p.path,
+        bron,
+        berichtId,
+        data: p.body,
+      }));
     } catch (err) {
       const e = err as {
         retryable?: boolean;
@@ -337,6 +344,21 @@ function createMeldingHandler(
     await deps.processingLog.record({ ...record, status: 'verstrekt' }).catch((err: Error) => {
       deps.logger.warn({ eventId: event.id, err: err.message }, 'outcome record not written');
     });
+    if (versionDrift) {
+      deps.logger.warn({ eventId: event.id, api: p.api, ...versionDrift }, 'DUO API version drift');
+      await raiseAlert(deps.js, {
+        kind: 'partner-version',
+        service: 'duo',
+        partner: DUO_PARTNER,
+        gemeente: event.gemeente,
+        eventId: event.id,
+        eventType: event.type,
+        attempts: m.info.deliveryCount,
+        reason: `DUO ${p.api} accepted the melding with API-Version ${versionDrift.answered}; the hub is pinned to ${versionDrift.pinned}`,
+      }).catch((err: Error) => {
+        deps.logger.warn({ eventId: event.id, err: err.message }, 'alert not written');
+      });
+    }
     await p.after?.();
     await outcome(true, { geregistreerdOp: new Date().toISOString() });
     return 'delivered';

@@ -138,7 +138,7 @@ export const DEFAULT_INSTELLINGEN: readonly Instelling[] = [
   },
 ];
 
-export type FaultMode = 'status' | 'hang' | 'reset';
+export type FaultMode = 'status' | 'hang' | 'reset' | 'version';
 
 export interface Fault {
   /** API name (`PIP`, `MAP-PVT-Zroute`, ...) the fault applies to; every API when absent. */
@@ -332,6 +332,10 @@ interface ActiveFault {
   api?: string;
   status: number;
   mode: FaultMode;
+  /** mode `version`: the request is handled as usual but answered with this API-Version. */
+  apiVersion?: string;
+  /** Only requests with this method (GET, POST, PUT, DELETE); any when absent. */
+  method?: string;
   remaining?: number;
   expiresAt?: number;
   retryAfterSeconds?: number;
@@ -374,7 +378,7 @@ function optDateField(value: unknown, field: string): string | undefined {
 
 function toFault(input: unknown, now: number): ActiveFault {
   if (!isRecord(input)) throw new SimInputError('fault', 'must be an object');
-  const { api, status, count, untilMs, retryAfterSeconds, mode } = input;
+  const { api, status, count, untilMs, retryAfterSeconds, mode, apiVersion, method } = input;
   const fault: ActiveFault = { status: 503, mode: 'status' };
   if (api !== undefined) {
     if (typeof api !== 'string' || !(api in DUO_API_VERSIONS)) {
@@ -389,10 +393,22 @@ function toFault(input: unknown, now: number): ActiveFault {
     fault.status = status as number;
   }
   if (mode !== undefined) {
-    if (mode !== 'status' && mode !== 'hang' && mode !== 'reset') {
-      throw new SimInputError('mode', "must be 'status', 'hang' or 'reset'");
+    if (mode !== 'status' && mode !== 'hang' && mode !== 'reset' && mode !== 'version') {
+      throw new SimInputError('mode', "must be 'status', 'hang', 'reset' or 'version'");
     }
     fault.mode = mode;
+  }
+  if (method !== undefined) {
+    if (method !== 'GET' && method !== 'POST' && method !== 'PUT' && method !== 'DELETE') {
+      throw new SimInputError('method', 'must be GET, POST, PUT or DELETE');
+    }
+    fault.method = method;
+  }
+  if (fault.mode === 'version') {
+    if (typeof apiVersion !== 'string' || !/^\d+\.\d+\.\d+$/.test(apiVersion)) {
+      throw new SimInputError('apiVersion', 'with mode version: a version such as 1.3.0');
+    }
+    fault.apiVersion = apiVersion;
   }
   if (count !== undefined) {
     if (!Number.isInteger(count) || (count as number) < 1) {
@@ -420,6 +436,8 @@ function describeFault(f: ActiveFault): Record<string, unknown> {
     ...(f.api === undefined ? {} : { api: f.api }),
     status: f.status,
     mode: f.mode,
+    ...(f.apiVersion === undefined ? {} : { apiVersion: f.apiVersion }),
+    ...(f.method === undefined ? {} : { method: f.method }),
     ...(f.remaining === undefined ? {} : { remaining: f.remaining }),
     ...(f.expiresAt === undefined ? {} : { expiresAt: new Date(f.expiresAt).toISOString() }),
     ...(f.retryAfterSeconds === undefined ? {} : { retryAfterSeconds: f.retryAfterSeconds }),
@@ -526,10 +544,13 @@ export async function startDuoSimulator(opts: DuoSimulatorOptions): Promise<DuoS
     byApi = new Map();
   }
 
-  function takeFault(api: string | undefined): ActiveFault | undefined {
+  function takeFault(api: string | undefined, method: string): ActiveFault | undefined {
     const t = now();
     faults = faults.filter((f) => f.expiresAt === undefined || f.expiresAt > t);
-    const f = faults.find((x) => x.api === undefined || x.api === api);
+    const f = faults.find(
+      (x) =>
+        (x.api === undefined || x.api === api) && (x.method === undefined || x.method === method),
+    );
     if (f?.remaining !== undefined) {
       f.remaining -= 1;
       if (f.remaining === 0) faults = faults.filter((x) => x !== f);
@@ -986,7 +1007,7 @@ export async function startDuoSimulator(opts: DuoSimulatorOptions): Promise<DuoS
       break;
     }
     const apiName = matched?.route.api ?? specs?.apiOf(pathname)?.name;
-    const version = apiName === undefined ? undefined : versions[apiName];
+    let version = apiName === undefined ? undefined : versions[apiName];
     const berichtId = header(request, 'berichtid');
     const record: RequestRecord = {
       seq: ++requestSeq,
@@ -1002,8 +1023,12 @@ export async function startDuoSimulator(opts: DuoSimulatorOptions): Promise<DuoS
       durationMs: 0,
     };
 
-    const fault = takeFault(apiName);
-    if (fault) {
+    const fault = takeFault(apiName, request.method);
+    if (fault?.mode === 'version') {
+      // Handled as usual, answered as another version of the API would be (a DUO release).
+      record.faulted = fault.mode;
+      version = fault.apiVersion;
+    } else if (fault) {
       record.faulted = fault.mode;
       record.status = fault.mode === 'status' ? fault.status : 0;
       record.reason = 'injected fault';

@@ -42,7 +42,10 @@ export interface RunServiceOptions {
   backoff: BackoffPolicy;
   /** Throws to fail: a `retryable` error is retried with backoff, any other is dead-lettered. */
   handler: (m: JsMsg) => Promise<Outcome>;
-  /** What to record about the message in a dead letter (ids, schema); must not throw. */
+  /**
+   * What to record about the message in a dead letter (ids, schema); must not throw. Default:
+   * the id, type and gemeente of the chain event in the body (`describeChainEvent`).
+   */
   describe?: (m: JsMsg) => DeadLetterContext;
   /** Usually the partner client's breaker: while it is open the consumer stops pulling. */
   gate?: ConsumerGate;
@@ -80,6 +83,75 @@ export function combineGates(gates: ConsumerGate[]): ConsumerGate {
   };
 }
 
+/** The dead-letter context of a message whose body is a chain event: its id, type and gemeente. */
+export function describeChainEvent(m: JsMsg): DeadLetterContext {
+  const e = m.json<{ id?: unknown; type?: unknown; gemeente?: unknown }>();
+  return {
+    ...(typeof e.id === 'string' ? { eventId: e.id } : {}),
+    ...(typeof e.type === 'string' ? { eventType: e.type } : {}),
+    ...(typeof e.gemeente === 'string' ? { gemeente: e.gemeente } : {}),
+  };
+}
+
+/** One durable consumer of a service on the KETEN stream, for `runConsumers`. */
+export interface ConsumerSpec {
+  durable: string;
+  /** One subject filter (nats-server 2.9 allows one per consumer). */
+  filter: string;
+  handler: (m: JsMsg) => Promise<Outcome>;
+  flow: string | ((m: JsMsg) => string);
+  /** Holds the consumer while the partner's breaker is open. */
+  gate?: ConsumerGate;
+}
+
+/**
+ * The consumers of one service on the KETEN stream, each its own pull loop with the service's
+ * retry, ack wait and concurrency (what the DUO and Kredietbank services run).
+ */
+export async function runConsumers(opts: {
+  service: string;
+  partner: string;
+  nc: NatsConnection;
+  stream: string;
+  consumers: ConsumerSpec[];
+  backoff: BackoffPolicy;
+  ackWaitMs: number;
+  concurrency: number;
+  logger: Logger;
+  metrics?: Metrics;
+}): Promise<RunningService[]> {
+  const running: RunningService[] = [];
+  try {
+    for (const c of opts.consumers) {
+      running.push(
+        await runService({
+          service: opts.service,
+          partner: opts.partner,
+          flow: c.flow,
+          nc: opts.nc,
+          consumer: {
+            stream: opts.stream,
+            durable: c.durable,
+            filterSubject: c.filter,
+            ackWaitMs: opts.ackWaitMs,
+          },
+          backoff: opts.backoff,
+          handler: c.handler,
+          ...(c.gate ? { gate: c.gate } : {}),
+          logger: opts.logger.child({ consumer: c.durable }),
+          ...(opts.metrics ? { metrics: opts.metrics } : {}),
+          concurrency: opts.concurrency,
+        }),
+      );
+    }
+  } catch (err) {
+    // One consumer could not start: stop the ones that did, so nothing pulls half-wired.
+    await Promise.all(running.map((r) => r.stop()));
+    throw err;
+  }
+  return running;
+}
+
 const ALWAYS_PASS: ConsumerGate = {
   state: () => 'pass',
   changed: (maxMs) => new Promise((r) => setTimeout(r, maxMs)),
@@ -110,7 +182,7 @@ export async function runService(opts: RunServiceOptions): Promise<RunningServic
 
   function safeDescribe(m: JsMsg): DeadLetterContext {
     try {
-      return opts.describe?.(m) ?? {};
+      return (opts.describe ?? describeChainEvent)(m);
     } catch {
       return {};
     }

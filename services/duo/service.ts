@@ -33,14 +33,14 @@ import {
   openIdentityStore,
   provisionStreams,
   publishEvent,
-  runService,
+  runConsumers,
   sourceUrn,
   startOpsServer,
   streamLimits,
-  type ConsumerGate,
   type HubConfig,
   type Logger,
-  type RunningService,
+  type ConsumerGate,
+  type ConsumerSpec,
 } from '@ketenhub/kit';
 
 export interface DuoService {
@@ -148,13 +148,7 @@ export async function startDuoService(
     ...(opts.today ? { today: opts.today } : {}),
   };
   const backoff = settings.retry ?? DEFAULT_BACKOFF;
-  const consumers: {
-    durable: string;
-    filter: string;
-    handler: Parameters<typeof runService>[0]['handler'];
-    flow: string | ((m: import('@nats-io/jetstream').JsMsg) => string);
-    gate?: ConsumerGate;
-  }[] = [
+  const consumers: ConsumerSpec[] = [
     {
       durable: 'duo-identiteiten',
       filter: 'keten.*.inburgeraar.>',
@@ -208,37 +202,18 @@ export async function startDuoService(
   function gateOf(api: DuoApi): ConsumerGate {
     return duo.client(api).gate;
   }
-  const running: RunningService[] = [];
-  for (const c of consumers) {
-    running.push(
-      await runService({
-        service,
-        partner: DUO_PARTNER,
-        flow: c.flow,
-        nc,
-        consumer: {
-          stream: STREAMS.keten,
-          durable: c.durable,
-          filterSubject: c.filter,
-          ackWaitMs: settings.ackWaitMs ?? 60_000,
-        },
-        backoff,
-        handler: c.handler,
-        describe: (m) => {
-          const e = m.json<{ id?: string; type?: string; gemeente?: string }>();
-          return {
-            ...(e.id ? { eventId: e.id } : {}),
-            ...(e.type ? { eventType: e.type } : {}),
-            ...(e.gemeente ? { gemeente: e.gemeente } : {}),
-          };
-        },
-        ...(c.gate ? { gate: c.gate } : {}),
-        logger: logger.child({ consumer: c.durable }),
-        metrics,
-        concurrency: settings.concurrency ?? 8,
-      }),
-    );
-  }
+  const running = await runConsumers({
+    service,
+    partner: DUO_PARTNER,
+    nc,
+    stream: STREAMS.keten,
+    consumers,
+    backoff,
+    ackWaitMs: settings.ackWaitMs ?? 60_000,
+    concurrency: settings.concurrency ?? 8,
+    logger,
+    metrics,
+  });
 
   const ops = await startOpsServer({
     service,

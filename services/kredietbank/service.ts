@@ -27,14 +27,14 @@ import {
   openIdentityStore,
   provisionStreams,
   publishEvent,
-  runService,
+  runConsumers,
   servedGemeenten,
   sourceUrn,
   startOpsServer,
   streamLimits,
   type HubConfig,
   type Logger,
-  type RunningService,
+  type ConsumerSpec,
 } from '@ketenhub/kit';
 
 export interface KredietbankService {
@@ -117,15 +117,14 @@ export async function startKredietbankService(
   };
   // One consumer per event type: nats-server 2.9 allows one filter subject per consumer. Each
   // waits in the stream while the Kredietbank's breaker is open.
-  const consumers = [
+  const consumers: ConsumerSpec[] = [
     {
       // The same identity feed as the DUO adapter's (koppeling, vestiging → BSN), so the
       // Kredietbank adapter does not depend on the DUO adapter running.
       durable: 'kredietbank-identiteiten',
       filter: 'keten.*.inburgeraar.>',
       handler: createIdentityHandler(identities, createPseudonymizer(config.hub.pseudonymKey)),
-      flow: (m: import('@nats-io/jetstream').JsMsg) =>
-        flowName(m.headers?.get(PARTNER_HEADER), KREDIETBANK_PARTNER),
+      flow: (m) => flowName(m.headers?.get(PARTNER_HEADER), KREDIETBANK_PARTNER),
     },
     {
       durable: 'kredietbank-aanvragen',
@@ -150,37 +149,18 @@ export async function startKredietbankService(
       gate: kredietbank.client.gate,
     },
   ];
-  const running: RunningService[] = [];
-  for (const c of consumers) {
-    running.push(
-      await runService({
-        service,
-        partner: KREDIETBANK_PARTNER,
-        flow: c.flow,
-        nc,
-        consumer: {
-          stream: STREAMS.keten,
-          durable: c.durable,
-          filterSubject: c.filter,
-          ackWaitMs: settings.ackWaitMs ?? 60_000,
-        },
-        backoff,
-        handler: c.handler,
-        describe: (m) => {
-          const e = m.json<{ id?: string; type?: string; gemeente?: string }>();
-          return {
-            ...(e.id ? { eventId: e.id } : {}),
-            ...(e.type ? { eventType: e.type } : {}),
-            ...(e.gemeente ? { gemeente: e.gemeente } : {}),
-          };
-        },
-        ...('gate' in c && c.gate ? { gate: c.gate } : {}),
-        logger: logger.child({ consumer: c.durable }),
-        metrics,
-        concurrency: settings.concurrency ?? 8,
-      }),
-    );
-  }
+  const running = await runConsumers({
+    service,
+    partner: KREDIETBANK_PARTNER,
+    nc,
+    stream: STREAMS.keten,
+    consumers,
+    backoff,
+    ackWaitMs: settings.ackWaitMs ?? 60_000,
+    concurrency: settings.concurrency ?? 8,
+    logger,
+    metrics,
+  });
 
   const ops = await startOpsServer({
     service,

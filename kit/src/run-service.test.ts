@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { combineGates, type ConsumerGate } from './run-service.ts';
+import type { JsMsg } from '@nats-io/jetstream';
+import { combineGates, describeChainEvent, type ConsumerGate } from './run-service.ts';
 
 /** A gate whose state the test sets, waking its waiters as a breaker event would. */
 function gate(holdMs: number): ConsumerGate & { set(s: 'pass' | 'probe' | 'hold'): void } {
@@ -61,5 +62,26 @@ describe('combineGates', () => {
     setTimeout(() => b.set('probe'), 20);
     await woke;
     expect(Date.now() - started).toBeLessThan(5_000);
+  });
+});
+
+describe('describeChainEvent', () => {
+  const msg = (body: unknown) => ({ json: () => body }) as unknown as JsMsg;
+
+  it("names a chain event's id, type and gemeente, and nothing of its data", () => {
+    expect(
+      describeChainEvent(
+        msg({
+          id: 'e1',
+          type: 'nl.inburgering.pip.vastgesteld',
+          gemeente: 'gm0797',
+          data: { bsn: '999990019' },
+        }),
+      ),
+    ).toEqual({ eventId: 'e1', eventType: 'nl.inburgering.pip.vastgesteld', gemeente: 'gm0797' });
+  });
+
+  it('leaves out what is missing or not a string', () => {
+    expect(describeChainEvent(msg({ id: 42, gemeente: null }))).toEqual({});
   });
 });

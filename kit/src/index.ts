@@ -26,5 +26,6 @@ export * from './inzage.ts';
 export * from './flow-overview.ts';
 export * from './identity-store.ts';
 export * from './identity-handler.ts';
+export * from './csv.ts';
 export * from './iban.ts';
 export * from './openapi-routes.ts';

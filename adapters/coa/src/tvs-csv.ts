@@ -1,13 +1,17 @@
-import { Readable } from 'node:stream';
-import { parse as parseStream } from 'csv-parse';
-import { parse } from 'csv-parse/sync';
 import type {
   CoaKoppeling,
   CoaTvsCsvRow,
   InburgeraarGekoppeld,
 } from '@ketenhub/contracts/generated';
 import { schemas } from '@ketenhub/contracts';
-import { ValidationError, nameBasedUuid, type Event } from '@ketenhub/kit';
+import {
+  ValidationError,
+  csvHeader,
+  nameBasedUuid,
+  readCsv,
+  streamCsv,
+  type Event,
+} from '@ketenhub/kit';
 import { koppelingToEvent, type TranslateContext } from './translate.ts';
 
 export const TVS_ROW_SCHEMA = 'https://contracts.ketenhub.nl/coa/tvs-csv-row.schema.json';
@@ -68,20 +72,6 @@ function rowToKoppeling(r: CoaTvsCsvRow): CoaKoppeling {
       nareiziger: r.nareiziger === 'J',
     },
   };
-}
-
-const PARSE_OPTIONS = {
-  delimiter: ';',
-  bom: true,
-  relax_column_count: true,
-  skip_empty_lines: true,
-  trim: true,
-} as const;
-
-function unparseable(err: unknown): ValidationError {
-  return new ValidationError('the CSV could not be parsed', [
-    { field: '(file)', rule: 'csv', message: (err as Error).message },
-  ]);
 }
 
 /** The header row, checked against the row schema; refuses the file when it does not match. */
@@ -165,31 +155,15 @@ function translateRow(
  * refused as a whole (ValidationError), since no row could be read reliably.
  */
 export function translateTvsCsv(text: string, ctx: TranslateContext): TvsCsvResult {
-  let records: string[][];
-  try {
-    records = parse(text, PARSE_OPTIONS) as string[][];
-  } catch (err) {
-    throw unparseable(err);
-  }
-  const header = checkHeader(records[0]);
+  const records = readCsv(text);
+  const header = checkHeader(records[0]?.cells);
   const result: TvsCsvResult = { rows: records.length - 1, accepted: [], rejected: [] };
-  for (let i = 1; i < records.length; i++) {
-    const outcome = translateRow(header, records[i]!, i + 1, ctx);
+  for (const { cells, row } of records.slice(1)) {
+    const outcome = translateRow(header, cells, row, ctx);
     if ('rejected' in outcome) result.rejected.push(outcome.rejected);
     else result.accepted.push(outcome);
   }
   return result;
-}
-
-/** Slices of the text ending at a line end, so no character is split between two chunks. */
-function* lineChunks(text: string, size = 256 * 1024): Generator<string> {
-  let start = 0;
-  while (start < text.length) {
-    let end = text.indexOf('\n', Math.min(text.length, start + size));
-    end = end === -1 ? text.length : end + 1;
-    yield text.slice(start, end);
-    start = end;
-  }
 }
 
 /**
@@ -203,34 +177,14 @@ export async function* streamTvsCsv(
   text: string,
   ctx: TranslateContext,
 ): AsyncGenerator<TvsRowOutcome> {
-  let header: string[] | undefined;
-  try {
-    parse(text, {
-      ...PARSE_OPTIONS,
-      on_record: (record: string[]) => {
-        header ??= record;
-        return undefined;
-      },
-    });
-  } catch (err) {
-    throw unparseable(err);
-  }
-  checkHeader(header);
-
-  const records = Readable.from(lineChunks(text)).pipe(parseStream(PARSE_OPTIONS));
-  let index = 0;
-  try {
-    for await (const cells of records as AsyncIterable<string[]>) {
-      index++;
-      if (index === 1) continue;
-      yield translateRow(header!, cells, index, ctx);
+  const header = checkHeader(csvHeader(text));
+  let first = true;
+  for await (const { cells, row } of streamCsv(text)) {
+    if (first) {
+      first = false;
+      continue;
     }
-  } catch (err) {
-    // The whole text parsed above; this is a failure of the stream itself.
-    if ((err as Error).name === 'CsvError') throw unparseable(err);
-    throw err;
-  } finally {
-    records.destroy();
+    yield translateRow(header, cells, row, ctx);
   }
 }
 

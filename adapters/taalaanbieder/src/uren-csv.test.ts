@@ -28,6 +28,21 @@ describe('hours CSV', () => {
     expect(r.rejected.every((x) => x.reason.length > 0)).toBe(true);
   });
 
+  it('numbers rows as the spreadsheet does, with empty lines in between', () => {
+    const csv = [
+      'traject_id;peildatum;uren_totaal',
+      `${T1};01-12-2026;48`,
+      '',
+      '',
+      `${T2};31-11-2026;12`,
+      `${T2};08-12-2026;40`,
+    ].join('\r\n');
+    const r = parseUrenCsv(csv);
+    expect(r.rows).toBe(3);
+    expect(r.rejected.map((x) => [x.row, x.field])).toEqual([[5, 'peildatum']]);
+    expect(r.accepted.map((a) => a.row)).toEqual([2, 6]);
+  });
+
   it('reports a missing cell and a traject id that is not one', () => {
     const r = parseUrenCsv(`traject_id;peildatum;uren_totaal\n${T1};;4\nih-123;01-12-2026;4\n`);
     expect(r.accepted).toEqual([]);

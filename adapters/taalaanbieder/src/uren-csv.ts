@@ -1,7 +1,6 @@
-import { parse } from 'csv-parse/sync';
 import { schemas } from '@ketenhub/contracts';
 import type { TaalaanbiederUren, TaalaanbiederUrenCsvRow } from '@ketenhub/contracts/generated';
-import { ValidationError } from '@ketenhub/kit';
+import { ValidationError, readCsv } from '@ketenhub/kit';
 import { SCHEMA } from './translate.ts';
 
 const rowSchema = schemas().byId(SCHEMA.urenCsvRow).schema as {
@@ -12,7 +11,7 @@ const KNOWN_COLUMNS = new Set(Object.keys(rowSchema.properties));
 
 /** A refused row, as the COA TVS export reports it: spreadsheet row number, column, reason. */
 export interface RejectedRow {
-  /** The header is row 1, the first data row is row 2. */
+  /** The line a spreadsheet shows: the header is row 1; empty lines count. */
   row: number;
   field: string;
   rule: string;
@@ -42,21 +41,8 @@ function isRealDate(iso: string): boolean {
  * Hours exports are one row per learner per week, small enough to parse at once.
  */
 export function parseUrenCsv(text: string): UrenCsvResult {
-  let records: string[][];
-  try {
-    records = parse(text, {
-      delimiter: ';',
-      bom: true,
-      relax_column_count: true,
-      skip_empty_lines: true,
-      trim: true,
-    }) as string[][];
-  } catch (err) {
-    throw new ValidationError('the CSV could not be parsed', [
-      { field: '(file)', rule: 'csv', message: (err as Error).message },
-    ]);
-  }
-  const header = records[0];
+  const records = readCsv(text);
+  const header = records[0]?.cells;
   if (!header) {
     throw new ValidationError('the CSV is empty', [
       { field: '(file)', rule: 'header', message: 'a header row is required' },
@@ -75,9 +61,7 @@ export function parseUrenCsv(text: string): UrenCsvResult {
   }
 
   const result: UrenCsvResult = { rows: records.length - 1, accepted: [], rejected: [] };
-  for (let i = 1; i < records.length; i++) {
-    const row = i + 1;
-    const cells = records[i]!;
+  for (const { cells, row } of records.slice(1)) {
     if (cells.length !== header.length) {
       result.rejected.push({
         row,

@@ -147,10 +147,15 @@ describe('school messages → chain events', () => {
       urenTotaal: 48,
       peildatum: '2026-12-01',
     });
-    // The same report twice is the same event (deduplicated in JetStream).
+    // The same report twice is the same event (deduplicated in JetStream), also with the skills
+    // listed in another order; another level is another event.
     expect(
       urenToEvent({ trajectId, peildatum: '2026-12-01', urenTotaal: 48 }, traject, ctx).id,
     ).toBe(u.id);
+    const again = (niveaus: Record<string, string>) =>
+      voortgangToEvent({ trajectId, peildatum: '2026-12-01', niveaus }, traject, ctx).id;
+    expect(again({ knm: 'A1', lezen: 'A2' })).toBe(v.id);
+    expect(again({ lezen: 'B1', knm: 'A1' })).not.toBe(v.id);
   });
 
   it('refuses a level outside A0..B2 and a skill that does not exist', () => {

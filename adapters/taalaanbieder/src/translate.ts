@@ -128,7 +128,8 @@ export function voortgangToEvent(
   check(SCHEMA.voortgang, msg, 'the voortgang');
   return chainEvent<LeerrouteVoortgang>(
     VOORTGANG,
-    `voortgang:${msg.trajectId}:${msg.peildatum}:${JSON.stringify(msg.niveaus)}`,
+    // Skills in a fixed order: the same report with its skills listed otherwise is the same event.
+    `voortgang:${msg.trajectId}:${msg.peildatum}:${JSON.stringify(Object.entries(msg.niveaus).sort())}`,
     traject,
     {
       inburgeraarId: traject.inburgeraarId,

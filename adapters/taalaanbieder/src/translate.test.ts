@@ -146,7 +146,10 @@ describe('school messages → chain events', () => {
       soort: 'participatie-als-taalles',
       urenTotaal: 48,
       peildatum: '2026-12-01',
+      taalaanbieder: 'taalschool-noord',
     });
+    // DUO gets the hours, not which school reported them.
+    expect(createProjector('duo').project(u)!.event.data).not.toHaveProperty('taalaanbieder');
     // The same report twice is the same event (deduplicated in JetStream), also with the skills
     // listed in another order; another level is another event.
     expect(

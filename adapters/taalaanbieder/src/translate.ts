@@ -159,6 +159,7 @@ export function urenToEvent(
       soort,
       urenTotaal: msg.urenTotaal,
       peildatum: msg.peildatum,
+      taalaanbieder: traject.taalaanbieder,
     },
     ctx,
   );

@@ -1259,6 +1259,10 @@ export interface LeerrouteUren {
     'participatie-als-taalles' | 'bredeintake-taalles-knm' | 'bredeintake-participatieactiviteiten';
   urenTotaal: number;
   peildatum?: string;
+  /**
+   * Id of a taalaanbieder in the hub's config (taalaanbieders[].id).
+   */
+  taalaanbieder?: string;
 }
 /**
  * data of nl.inburgering.leerroute.verzuim: the taalaanbieder signals missed lessons (date, hours, reason code); the gemeente decides on a talk, a boete or a sanction.

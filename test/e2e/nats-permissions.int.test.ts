@@ -1,7 +1,8 @@
 /**
  * The hub under deploy/nats/permissions.conf: each process as its own NATS user with only the
- * subjects it needs. A koppeling still travels COA → JetStream → KVS, the operator can still do
- * its work, and what a user has no business doing is refused by the server itself.
+ * subjects it needs. A koppeling still travels COA → JetStream → KVS, DUO's notifications, the
+ * meldingen to DUO, the Kredietbank's webhooks and the schools' reports still flow, the operator
+ * can still do its work, and what a user has no business doing is refused by the server itself.
  *
  * Always a local nats-server started with that file (not the harness's choice of server): the
  * point is the server's own configuration.
@@ -17,13 +18,29 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { startKvsSimulator, type KvsSimulator } from '@ketenhub/adapter-gemeente-kvs/simulator';
 import { KVS_DELIVERY_SCHEMA } from '@ketenhub/adapter-gemeente-kvs';
-import { schemas } from '@ketenhub/contracts';
+import { startDuoSimulator, type DuoSimulator } from '@ketenhub/adapter-duo/simulator';
+import {
+  startKredietbankSimulator,
+  type KredietbankSimulator,
+} from '@ketenhub/adapter-kredietbank/simulator';
+import {
+  startTaalaanbiederSimulator,
+  type TaalaanbiederSimulator,
+} from '@ketenhub/adapter-taalaanbieder/simulator';
+import { AANGEMELD } from '@ketenhub/adapter-taalaanbieder';
+import { policies, schemas } from '@ketenhub/contracts';
 import {
   STREAMS,
+  buildEvent,
   connectNats,
   createLogger,
+  createPseudonymizer,
   generateApiKey,
+  getFreePort,
+  hashApiKey,
   listDeadLetters,
+  nameBasedUuid,
+  openIdentityStore,
   provisionStreams,
   startLocalNats,
   streamLimits,
@@ -33,14 +50,81 @@ import {
 import { startCoaService, type CoaService } from '../../services/coa/service.ts';
 import { startKvsService, type KvsService } from '../../services/gemeente-kvs/service.ts';
 import { startAdminService, type AdminService } from '../../services/admin/service.ts';
-import { TEST_GEMEENTEN, eventually, testAdmins, testConfig } from '../harness/index.ts';
+import { startDuoService, type DuoService } from '../../services/duo/service.ts';
+import {
+  startKredietbankService,
+  type KredietbankService,
+} from '../../services/kredietbank/service.ts';
+import {
+  startTaalaanbiederService,
+  type TaalaanbiederService,
+} from '../../services/taalaanbieder/service.ts';
+import {
+  TEST_DUO_OIN,
+  TEST_GEMEENTEN,
+  eventually,
+  testAdmins,
+  testConfig,
+  testKvsKey,
+} from '../harness/index.ts';
 
 const PERMISSIONS = fileURLToPath(new URL('../../deploy/nats/permissions.conf', import.meta.url));
 const SHIPPED_CONFIG = fileURLToPath(new URL('../../config/ketenhub.yaml', import.meta.url));
-const USERS = ['provisioner', 'coa', 'gemeente-kvs', 'admin'] as const;
+const USERS = [
+  'provisioner',
+  'coa',
+  'gemeente-kvs',
+  'admin',
+  'duo',
+  'kredietbank',
+  'taalaanbieder',
+] as const;
 type User = (typeof USERS)[number];
 const passwordVar = (user: User) =>
   `KETENHUB_NATS_PASSWORD_${user.replace('-', '_').toUpperCase()}`;
+
+/** The gemeenten and schools of config/ketenhub.yaml, whose consumers the file must list. */
+const shipped = parse(readFileSync(SHIPPED_CONFIG, 'utf8')) as {
+  gemeenten: { code: string }[];
+  taalaanbieders: { id: string }[];
+};
+
+/**
+ * The subjects `user` may publish (or subscribe to) according to permissions.conf: the quoted
+ * entries of its `allow` list, comments left out.
+ */
+function allowed(user: User, kind: 'publish' | 'subscribe' = 'publish'): string[] {
+  const text = readFileSync(PERMISSIONS, 'utf8')
+    .split('\n')
+    .filter((line) => !line.trim().startsWith('#'))
+    .join('\n');
+  const start = text.indexOf(`user: ${user}\n`);
+  if (start < 0) throw new Error(`no user ${user} in ${PERMISSIONS}`);
+  const end = text.indexOf('user: ', start + 1);
+  const block = text.slice(start, end < 0 ? undefined : end);
+  const from = block.indexOf(`${kind}:`);
+  const to = kind === 'publish' ? block.indexOf('subscribe:') : block.length;
+  return [...block.slice(from, to).matchAll(/"([^"]+)"/g)].map((m) => m[1]!);
+}
+
+/** `nl.inburgering.pip.vastgesteld` → `keten.*.pip.vastgesteld`, for any gemeente. */
+const chainSubject = (type: string) => `keten.*.${type.replace(/^nl\.inburgering\./, '')}`;
+
+/**
+ * What the DUO adapter publishes besides DUO's own events: the outcome of each melding to DUO
+ * (OUTCOME_TYPES in adapters/duo/src/handlers.ts), for the KVS.
+ */
+const DUO_OUTCOMES = [
+  'pip.geregistreerd',
+  'pip.afgewezen',
+  'pip.ingetrokken-bij-duo',
+  'map.geregistreerd',
+  'map.afgewezen',
+  'pvt.geregistreerd',
+  'pvt.afgewezen',
+  'leerroute.uren-geregistreerd',
+  'leerroute.uren-afgewezen',
+].map((t) => `nl.inburgering.${t}`);
 
 const golden = (name: string) =>
   JSON.parse(
@@ -51,9 +135,15 @@ const golden = (name: string) =>
   ) as Record<string, unknown>;
 
 const logger = createLogger('test', { level: process.env.LOG_LEVEL ?? 'error' });
-const passwords = Object.fromEntries(
-  USERS.map((u) => [u, randomBytes(18).toString('base64url')]),
-) as Record<User, string>;
+/**
+ * nats-server reads each `$KETENHUB_NATS_PASSWORD_…` of permissions.conf from its environment
+ * and parses the value as a config value, not as a string: a base64url password that starts
+ * with a digit or `-` may be read as a number, and the server does not start (`-B…`: "Expected a
+ * digit but got 'B'"; `1e5…`, `123`, `7m` fail too; tried on 2.9.10). A leading letter always
+ * makes it a string, so the test does not fail one run in a few.
+ */
+const newPassword = () => `p${randomBytes(18).toString('base64url')}`;
+const passwords = Object.fromEntries(USERS.map((u) => [u, newPassword()])) as Record<User, string>;
 const connections: NatsConnection[] = [];
 let dir: string;
 let serverLog: string;
@@ -62,8 +152,59 @@ let kvs: KvsSimulator;
 let coa: CoaService | undefined;
 let delivery: KvsService | undefined;
 let admin: AdminService | undefined;
+let duo: DuoService | undefined;
+let kredietbank: KredietbankService | undefined;
+let taalaanbieder: TaalaanbiederService | undefined;
+let duoSim: DuoSimulator;
+let kbSim: KredietbankSimulator;
+const schools = new Map<string, { sim: TaalaanbiederSimulator; key: string }>();
 let base: HubConfig;
 let coaApiKey: string;
+
+/** The simulators' and the DUO rules' today. */
+const TODAY = '2026-11-23';
+
+/** A test BSN (999 range) that passes the elfproef. */
+function testBsn(n: number): string {
+  for (let i = n * 1000; ; i++) {
+    const digits = `999${String(i).padStart(6, '0')}`.split('').map(Number);
+    const sum = digits.slice(0, 8).reduce((a, d, k) => a + d * (9 - k), 0) - digits[8]!;
+    if (sum % 11 === 0) return digits.join('');
+  }
+}
+
+const idOf = (bsn: string) =>
+  createPseudonymizer(base.hub.pseudonymKey).inburgeraarId({ bsn, vnummer: '' });
+
+/** Sends a chain event to the hub as the KVS of gm0797 (through gemeente-kvs's inbound API). */
+async function kvsSend(type: string, data: Record<string, unknown>, n: string): Promise<void> {
+  const event = buildEvent({
+    id: nameBasedUuid(`perm-test:${type}:${n}`),
+    type,
+    source: 'urn:nld:oin:00000001000797000000:systeem:suite4sd',
+    gemeente: 'gm0797',
+    data: { gemeenteCode: 'gm0797', ...data },
+  });
+  const res = await fetch(`${delivery!.url}/v1/events`, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/cloudevents+json',
+      authorization: `Bearer ${testKvsKey('gm0797')}`,
+    },
+    body: JSON.stringify(event),
+  });
+  expect(res.status, await res.text()).toBe(202);
+}
+
+/** The chain events of `type` about `inburgeraarId` the KVS of gm0797 received. */
+const kvsGot = (type: string, inburgeraarId: string) =>
+  kvs
+    .received('gm0797')
+    .filter(
+      (e) =>
+        e.type === `nl.inburgering.${type}` &&
+        (e.event as { data: { inburgeraarId: string } }).data.inburgeraarId === inburgeraarId,
+    );
 
 /** The hub config as `user` would load it: NATS_USER / NATS_PASSWORD of that process. */
 function configAs(user: User): HubConfig {
@@ -100,14 +241,77 @@ beforeAll(async () => {
     validate: (event) => schemas().validate(KVS_DELIVERY_SCHEMA, event),
   });
   coaApiKey = generateApiKey();
-  base = testConfig(nats.url, kvs, coaApiKey);
+  const config = testConfig(nats.url, kvs, coaApiKey);
+
+  // DUO, the Kredietbank and the schools of the shipped config (their consumers are the ones
+  // permissions.conf lists), each a simulator wired to the hub's adapter.
+  const duoApiKey = generateApiKey();
+  const duoPort = await getFreePort();
+  duoSim = await startDuoSimulator({
+    oin: TEST_DUO_OIN,
+    gemeenten: Object.fromEntries(config.gemeenten.map((g) => [g.code, g.oin!])),
+    hubNotificatieUrl: `http://127.0.0.1:${duoPort}/v1`,
+    hubApiKey: duoApiKey,
+    processingDelayMs: 50,
+  });
+  const kbApiKey = generateApiKey();
+  const kbToken = generateApiKey();
+  const kbPort = await getFreePort();
+  kbSim = await startKredietbankSimulator({
+    hubWebhookUrl: `http://127.0.0.1:${kbPort}/v1/webhooks`,
+    hubApiKey: kbApiKey,
+    token: kbToken,
+    webhookRetryDelayMs: 100,
+    today: TODAY,
+  });
+  const taalaanbieders: NonNullable<HubConfig['taalaanbieders']> = [];
+  for (const { id } of shipped.taalaanbieders) {
+    const token = generateApiKey();
+    const key = generateApiKey();
+    const sim = await startTaalaanbiederSimulator({ id, token });
+    schools.set(id, { sim, key });
+    taalaanbieders.push({
+      id,
+      naam: id,
+      url: sim.url,
+      token,
+      timeoutMs: 3000,
+      credential: { apiKeyHash: hashApiKey(key) },
+    });
+  }
+  const fast = {
+    opsPort: 0,
+    concurrency: 4,
+    ackWaitMs: 10_000,
+    retry: { delaysMs: [100, 200, 400] as [number, ...number[]], maxAttempts: 30 },
+    breaker: { resetTimeoutMs: 500, volumeThreshold: 5, errorThresholdPercentage: 50 },
+  };
+  base = {
+    ...config,
+    duo: { baseUrl: duoSim.baseUrl, oin: TEST_DUO_OIN, timeoutMs: 3000 },
+    kredietbank: { baseUrl: kbSim.baseUrl, token: kbToken, timeoutMs: 3000 },
+    partners: { ...config.partners, duo: { apiKey: duoApiKey }, kredietbank: { apiKey: kbApiKey } },
+    taalaanbieders,
+    services: {
+      ...config.services,
+      duo: { ...fast, port: duoPort },
+      kredietbank: { ...fast, port: kbPort },
+      taalaanbieder: { ...fast, port: 0 },
+    },
+  };
 });
 
 afterAll(async () => {
   await admin?.stop();
   await coa?.stop();
+  await duo?.stop();
+  await kredietbank?.stop();
+  await taalaanbieder?.stop();
   await delivery?.stop();
   for (const nc of connections) await nc.close().catch(() => undefined);
+  await duoSim?.close();
+  await kbSim?.close();
+  for (const { sim } of schools.values()) await sim.close();
   await kvs?.close();
   await nats?.stop();
   for (const u of USERS) delete process.env[passwordVar(u)];
@@ -275,17 +479,216 @@ describe('NATS users per service (deploy/nats/permissions.conf)', () => {
     expect(violations().slice(before)).toEqual([]);
   });
 
+  it('runs DUO, the Kredietbank and the schools under their own users, without a violation', async () => {
+    const before = violations().length;
+    // The Kredietbank first: it creates the shared identity bucket, the DUO adapter finds it.
+    kredietbank = await startKredietbankService(configAs('kredietbank'), { logger });
+    duo = await startDuoService(configAs('duo'), { logger, today: () => TODAY });
+    taalaanbieder = await startTaalaanbiederService(configAs('taalaanbieder'), { logger });
+    for (const { sim, key } of schools.values()) sim.setHub(taalaanbieder.url, key);
+
+    // The KVS reports the vestiging (with the BSN): both identity consumers store it.
+    const bsn = testBsn(900);
+    const id = idOf(bsn);
+    const seeded = await fetch(`${duoSim.url}/_sim/personen`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        bsn,
+        vNummer: Number(bsn.slice(1)),
+        gemeentecode: '0797',
+        vestigingsdatum: '2026-09-01',
+      }),
+    });
+    expect(seeded.status).toBe(201);
+    await kvsSend(
+      'nl.inburgering.inburgeraar.gevestigd',
+      { inburgeraarId: id, vestigingsdatum: '2026-09-01', bsn },
+      'v',
+    );
+    await new Promise((r) => setTimeout(r, 300));
+
+    // DUO notifies, the adapter pulls the details from DUO and tells the KVS.
+    const notified = await fetch(`${duoSim.url}/_sim/notify`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ bsn, gebeurtenisId: 'SS101' }),
+    });
+    expect(notified.status).toBe(202);
+    expect(await eventually(() => kvsGot('inburgeringsplicht.gewijzigd', id).length === 1)).toBe(
+      true,
+    );
+
+    // A PIP naming a school of the shipped config: registered at DUO, the aanmelding to the
+    // school; the school then reports progress, hours and absence.
+    const school = shipped.taalaanbieders[0]!.id;
+    await kvsSend(
+      'nl.inburgering.pip.vastgesteld',
+      {
+        inburgeraarId: id,
+        pipId: 'PIP-PERM',
+        dagtekening: '2026-10-15',
+        leerroute: 'b1-route',
+        niveau: 'B1',
+        taalaanbieder: school,
+        startdatumLeerroute: '2026-11-02',
+        urenPerWeek: 12,
+        deelnemer: { voornamen: 'Amal', geslachtsnaam: 'Haddad' },
+      },
+      'p',
+    );
+    expect(await eventually(() => kvsGot('pip.geregistreerd', id).length === 1)).toBe(true);
+    expect(await eventually(() => kvsGot('leerroute.aangemeld', id).length === 1)).toBe(true);
+    const sim = schools.get(school)!.sim;
+    expect(sim.aanmeldingen()).toHaveLength(1);
+    expect(await sim.tick({ verzuimAll: true })).toMatchObject({ voortgang: { accepted: 1 } });
+    expect(await eventually(() => kvsGot('leerroute.voortgang', id).length === 1)).toBe(true);
+
+    // Financieel ontzorgen: the KVS asks, the Kredietbank registers, its webhook comes back as
+    // ontzorgen.gestart.
+    await kvsSend(
+      'nl.inburgering.ontzorgen.aangevraagd',
+      {
+        inburgeraarId: id,
+        trajectId: 'OZ-PERM',
+        client: {
+          voornamen: 'Amal',
+          geslachtsnaam: 'Haddad',
+          adres: { straat: 'Markt', huisnummer: 12, postcode: '5211JV', woonplaats: 'Oss' },
+          iban: 'NL91ABNA0417164300',
+        },
+        uitkeringBedragCent: 140_000,
+        vasteLasten: [
+          {
+            soort: 'huur',
+            crediteur: 'Zayaz',
+            iban: 'NL44RABO0123456789',
+            bedragCent: 65_000,
+            kenmerk: 'HUUR 2026-0042',
+          },
+        ],
+        startdatum: '2026-12-01',
+        einddatum: '2027-06-01',
+      },
+      'a',
+    );
+    expect(
+      await eventually(() => kbSim.trajecten().some((t) => t.aanvraag.referentie === 'OZ-PERM')),
+    ).toBe(true);
+    kbSim.advance(10);
+    await kbSim.idle();
+    expect(await eventually(() => kvsGot('ontzorgen.gestart', id).length === 1)).toBe(true);
+
+    await new Promise((r) => setTimeout(r, 300));
+    expect(violations().slice(before)).toEqual([]);
+  });
+
+  it('refuses taalaanbieder a Kredietbank event and the identity store (no BSN for schools)', async () => {
+    const asSchools = await connectAs('taalaanbieder');
+    await expect(
+      jetstream(asSchools).publish('keten.gm0797.ontzorgen.gestart', JSON.stringify({})),
+    ).rejects.toThrow(/Permissions Violation for Publish to "keten.gm0797.ontzorgen.gestart"/);
+    const identities = await openIdentityStore(await connectAs('taalaanbieder'), { ttlDays: 1 });
+    await expect(identities.get(idOf(testBsn(900)))).rejects.toThrow(/identity store unavailable/);
+    expect(
+      await eventually(() =>
+        violations().some((v) =>
+          v.startsWith(
+            'Publish Violation - User "taalaanbieder", Subject "$JS.API.DIRECT.GET.KV_IDENTITEITEN.',
+          ),
+        ),
+      ),
+    ).toBe(true);
+  });
+
+  it('refuses kredietbank the processing log and KETEN through any consumer but its own', async () => {
+    const asKb = await connectAs('kredietbank');
+    const sub = asKb.subscribe('verwerking.>');
+    expect(String(await sub.closed)).toContain(
+      'Permissions Violation for Subscription to "verwerking.>"',
+    );
+    const jsm = await jetstreamManager(await connectAs('kredietbank'));
+    // A consumer of its own name but reading everything, and one under a name not its own.
+    for (const durable of ['kredietbank-pips', 'kredietbank-alles']) {
+      await expect(
+        jsm.consumers.add(STREAMS.keten, {
+          durable_name: durable,
+          filter_subject: 'keten.>',
+          ack_policy: AckPolicy.Explicit,
+        }),
+      ).rejects.toThrow(/Permissions Violation for Publish/);
+    }
+    // Another service's consumer.
+    const js = jetstream(await connectAs('kredietbank'));
+    await expect(js.consumers.get(STREAMS.keten, 'duo-pip')).rejects.toThrow(
+      /Permissions Violation for Publish to "\$JS.API.CONSUMER.INFO.KETEN.duo-pip"/,
+    );
+    expect(
+      await eventually(() =>
+        violations().some((v) =>
+          v.startsWith('Subscription Violation - User "kredietbank", Subject "verwerking.>"'),
+        ),
+      ),
+    ).toBe(true);
+  });
+
+  it("refuses duo a school's event", async () => {
+    const js = jetstream(await connectAs('duo'));
+    await expect(
+      js.publish('keten.gm0797.leerroute.voortgang', JSON.stringify({ forged: true })),
+    ).rejects.toThrow(/Permissions Violation for Publish to "keten.gm0797.leerroute.voortgang"/);
+    expect(
+      await eventually(() =>
+        violations().includes(
+          'Publish Violation - User "duo", Subject "keten.gm0797.leerroute.voortgang"',
+        ),
+      ),
+    ).toBe(true);
+  });
+
+  it.each([
+    ['gemeente-kvs', []],
+    ['duo', DUO_OUTCOMES],
+    ['kredietbank', []],
+    // leerroute.aangemeld: the hub's report of an aanmelding the school accepted.
+    ['taalaanbieder', [AANGEMELD]],
+  ] as const)('lets %s publish exactly the chain events of its policy `levert`', (user, extra) => {
+    const expected = new Set([...policies().policy(user).levert, ...extra].map(chainSubject));
+    const granted = allowed(user).filter((s) => s.startsWith('keten.'));
+    expect(granted.sort()).toEqual([...expected].sort());
+  });
+
   it('has the consumers of every gemeente of the shipped config', () => {
-    const text = readFileSync(PERMISSIONS, 'utf8');
-    const shipped = parse(readFileSync(SHIPPED_CONFIG, 'utf8')) as {
-      gemeenten: { code: string }[];
-    };
+    const granted = allowed('gemeente-kvs');
     for (const { code } of shipped.gemeenten) {
       const durable = `gemeente-kvs-${code}`;
-      expect(text).toContain(`"$JS.API.CONSUMER.INFO.KETEN.${durable}"`);
-      expect(text).toContain(`"$JS.API.CONSUMER.CREATE.KETEN.${durable}.keten.${code}.>"`);
-      expect(text).toContain(`"$JS.API.CONSUMER.MSG.NEXT.KETEN.${durable}"`);
-      expect(text).toContain(`"$JS.ACK.KETEN.${durable}.>"`);
+      expect(granted).toEqual(
+        expect.arrayContaining([
+          `$JS.API.CONSUMER.INFO.KETEN.${durable}`,
+          `$JS.API.CONSUMER.CREATE.KETEN.${durable}.keten.${code}.>`,
+          `$JS.API.CONSUMER.MSG.NEXT.KETEN.${durable}`,
+          `$JS.ACK.KETEN.${durable}.>`,
+        ]),
+      );
     }
+  });
+
+  it('has the consumers of every school of the shipped config', () => {
+    const granted = allowed('taalaanbieder');
+    for (const { id } of shipped.taalaanbieders) {
+      const durable = `taalaanbieder-${id}`;
+      expect(granted, id).toEqual(
+        expect.arrayContaining([
+          `$JS.API.CONSUMER.INFO.KETEN.${durable}`,
+          `$JS.API.CONSUMER.CREATE.KETEN.${durable}.keten.*.pip.vastgesteld`,
+          `$JS.API.CONSUMER.MSG.NEXT.KETEN.${durable}`,
+          `$JS.ACK.KETEN.${durable}.>`,
+        ]),
+      );
+    }
+  });
+
+  it('lets each user subscribe to its own inbox only', () => {
+    for (const user of USERS) expect(allowed(user, 'subscribe')).toEqual([`_INBOX_${user}.>`]);
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { bsnProblem, isTestBsn, isValidBsn, normaliseVnummer } from './identifiers.ts';
+import { bsnProblem, isTestBsn, isValidBsn, normaliseVnummer, testBsn } from './identifiers.ts';
 
 describe('BSN', () => {
   it('accepts numbers that pass the elfproef', () => {
@@ -24,5 +24,22 @@ describe('V-nummer', () => {
     expect(normaliseVnummer('1234567890')).toBe('1234567890');
     expect(() => normaliseVnummer('12345678901')).toThrow(/1 to 10 digits/);
     expect(() => normaliseVnummer('0')).toThrow(/must not be 0/);
+  });
+});
+
+describe('testBsn', () => {
+  it('gives a distinct valid test BSN per scenario number', () => {
+    const all = Array.from({ length: 1000 }, (_, n) => testBsn(n));
+    for (const bsn of all) {
+      expect(isValidBsn(bsn)).toBe(true);
+      expect(isTestBsn(bsn)).toBe(true);
+    }
+    expect(new Set(all).size).toBe(1000);
+    expect(testBsn(501)).toBe(testBsn(501));
+  });
+
+  it('refuses a scenario number outside 0..999', () => {
+    expect(() => testBsn(1000)).toThrow(/0 to 999/);
+    expect(() => testBsn(-1)).toThrow(/0 to 999/);
   });
 });

@@ -17,6 +17,18 @@ export function isValidBsn(value: string): boolean {
   return bsnProblem(value) === undefined;
 }
 
+/**
+ * The n-th test BSN (0 ≤ n ≤ 999): the first number of the 999 range from 999n000 on that passes
+ * the elfproef, so each test scenario gets its own valid BSN that can never be a real person's.
+ */
+export function testBsn(n: number): string {
+  if (!Number.isInteger(n) || n < 0 || n > 999) throw new Error('testBsn: n must be 0 to 999');
+  for (let i = n * 1000; ; i++) {
+    const candidate = `999${String(i).padStart(6, '0')}`;
+    if (isValidBsn(candidate)) return candidate;
+  }
+}
+
 /** BSNs in the 999-range are test numbers (RvIG); production must not see them. */
 export function isTestBsn(value: string): boolean {
   return value.startsWith('999');

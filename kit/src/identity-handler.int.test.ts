@@ -6,6 +6,7 @@ import { buildEvent } from './events.ts';
 import { isRetryable } from './errors.ts';
 import { nameBasedUuid } from './ids.ts';
 import { createIdentityHandler } from './identity-handler.ts';
+import { testBsn } from './identifiers.ts';
 import { openIdentityStore, type IdentityStore } from './identity-store.ts';
 import { startLocalNats, type LocalNats } from './local-nats.ts';
 import { connectNats } from './nats.ts';
@@ -32,14 +33,6 @@ afterAll(async () => {
   await server?.stop();
 });
 
-/** Test BSNs (999 range, elfproef), one per n. */
-function bsnOf(n: number): string {
-  for (let i = n * 1000; ; i++) {
-    const digits = `999${String(i).padStart(6, '0')}`.split('').map(Number);
-    const sum = digits.slice(0, 8).reduce((a, d, k) => a + d * (9 - k), 0) - digits[8]!;
-    if (sum % 11 === 0) return digits.join('');
-  }
-}
 const vnummerOf = (n: number) => String(7_000_000_000 + n).padStart(10, '0');
 
 /** The handler reads only the message body. */
@@ -90,10 +83,10 @@ function vestiging(inburgeraarId: string, bsn?: string) {
 
 describe('identity handler: which BSN belongs to which pseudonym', () => {
   it('stores a koppeling with BSN, and the BSN a vestiging brings for a person known by V-nummer', async () => {
-    const withBsn = koppeling(1, { bsn: bsnOf(1) });
+    const withBsn = koppeling(1, { bsn: testBsn(1) });
     expect(await handle()(msg(withBsn))).toBe('delivered');
     expect(await store.get(withBsn.data.inburgeraarId)).toMatchObject({
-      bsn: bsnOf(1),
+      bsn: testBsn(1),
       vnummer: vnummerOf(1),
       gemeente: G,
     });
@@ -102,18 +95,18 @@ describe('identity handler: which BSN belongs to which pseudonym', () => {
     const id = withoutBsn.data.inburgeraarId;
     expect(await handle()(msg(withoutBsn))).toBe('delivered');
     expect((await store.get(id))?.bsn).toBeUndefined();
-    expect(await handle()(msg(vestiging(id, bsnOf(2))))).toBe('delivered');
-    expect(await store.get(id)).toMatchObject({ bsn: bsnOf(2), vestigingsdatum: '2026-10-01' });
+    expect(await handle()(msg(vestiging(id, testBsn(2))))).toBe('delivered');
+    expect(await store.get(id)).toMatchObject({ bsn: testBsn(2), vestigingsdatum: '2026-10-01' });
   });
 
   it('accepts a vestiging whose BSN the pseudonym was made from, before any koppeling', async () => {
-    const id = pseudonyms.inburgeraarId({ bsn: bsnOf(3), vnummer: '' });
-    expect(await handle()(msg(vestiging(id, bsnOf(3))))).toBe('delivered');
-    expect((await store.get(id))?.bsn).toBe(bsnOf(3));
+    const id = pseudonyms.inburgeraarId({ bsn: testBsn(3), vnummer: '' });
+    expect(await handle()(msg(vestiging(id, testBsn(3))))).toBe('delivered');
+    expect((await store.get(id))?.bsn).toBe(testBsn(3));
   });
 
   it('refuses a koppeling whose inburgeraarId is not the pseudonym of its persoon', async () => {
-    const forged = koppeling(4, { bsn: bsnOf(4), inburgeraarId: `ih-${'4'.repeat(32)}` });
+    const forged = koppeling(4, { bsn: testBsn(4), inburgeraarId: `ih-${'4'.repeat(32)}` });
     const err = await handle()(msg(forged)).catch((e: unknown) => e);
     expect(err).toMatchObject({ name: 'ValidationError', rule: 'pseudonym of persoon' });
     expect(isRetryable(err)).toBe(false);
@@ -121,21 +114,21 @@ describe('identity handler: which BSN belongs to which pseudonym', () => {
   });
 
   it('never overwrites a known BSN with another one', async () => {
-    const k = koppeling(5, { bsn: bsnOf(5) });
+    const k = koppeling(5, { bsn: testBsn(5) });
     await handle()(msg(k));
-    const err = await handle()(msg(vestiging(k.data.inburgeraarId, bsnOf(6)))).catch(
+    const err = await handle()(msg(vestiging(k.data.inburgeraarId, testBsn(6)))).catch(
       (e: unknown) => e,
     );
     expect(err).toMatchObject({ name: 'ValidationError', rule: 'bsn unchanged' });
     expect(String((err as Error).message)).toContain('data.bsn');
-    expect((await store.get(k.data.inburgeraarId))?.bsn).toBe(bsnOf(5));
+    expect((await store.get(k.data.inburgeraarId))?.bsn).toBe(testBsn(5));
   });
 
   it('refuses a BSN that does not belong to a known person without one', async () => {
     // Known only from a vestiging without BSN: no V-nummer to check the pseudonym against.
     const id = `ih-${'7'.repeat(32)}`;
     expect(await handle()(msg(vestiging(id)))).toBe('delivered');
-    const err = await handle()(msg(vestiging(id, bsnOf(7)))).catch((e: unknown) => e);
+    const err = await handle()(msg(vestiging(id, testBsn(7)))).catch((e: unknown) => e);
     expect(err).toMatchObject({ name: 'ValidationError', rule: 'bsn of inburgeraar' });
     expect((await store.get(id))?.bsn).toBeUndefined();
   });
@@ -143,14 +136,14 @@ describe('identity handler: which BSN belongs to which pseudonym', () => {
   it('lets a vestiging with BSN for a pseudonym not seen yet wait for its koppeling (retried)', async () => {
     const early = koppeling(8);
     const id = early.data.inburgeraarId;
-    const err = await handle()(msg(vestiging(id, bsnOf(8)))).catch((e: unknown) => e);
+    const err = await handle()(msg(vestiging(id, testBsn(8)))).catch((e: unknown) => e);
     expect(err).toMatchObject({ name: 'OutOfOrderError', rule: 'koppeling first' });
     expect(isRetryable(err)).toBe(true);
     expect(await store.get(id)).toBeUndefined();
     // The koppeling arrives; the redelivered vestiging is then taken.
     await handle()(msg(early));
-    expect(await handle()(msg(vestiging(id, bsnOf(8))))).toBe('delivered');
-    expect((await store.get(id))?.bsn).toBe(bsnOf(8));
+    expect(await handle()(msg(vestiging(id, testBsn(8))))).toBe('delivered');
+    expect((await store.get(id))?.bsn).toBe(testBsn(8));
   });
 
   it('skips other inburgeraar events and refuses an invalid one', async () => {

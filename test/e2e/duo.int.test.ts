@@ -12,6 +12,7 @@ import {
   createPseudonymizer,
   nameBasedUuid,
   type Event,
+  testBsn,
 } from '@ketenhub/kit';
 import {
   TEST_DUO_OIN,
@@ -36,15 +37,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await chain?.stop();
 });
-
-/** Test BSNs (999 range) that pass the elfproef, one per scenario. */
-function testBsn(n: number): string {
-  for (let i = n * 1000; ; i++) {
-    const digits = `999${String(i).padStart(6, '0')}`.split('').map(Number);
-    const sum = digits.slice(0, 8).reduce((a, d, k) => a + d * (9 - k), 0) - digits[8]!;
-    if (sum % 11 === 0) return digits.join('');
-  }
-}
 
 const idOf = (bsn: string) =>
   createPseudonymizer(chain.config.hub.pseudonymKey).inburgeraarId({ bsn, vnummer: '' });

@@ -14,6 +14,7 @@ import {
   nameBasedUuid,
   openIdentityStore,
   type Event,
+  testBsn,
 } from '@ketenhub/kit';
 import {
   eventually,
@@ -37,14 +38,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await chain?.stop();
 });
-
-function testBsn(n: number): string {
-  for (let i = n * 1000; ; i++) {
-    const digits = `999${String(i).padStart(6, '0')}`.split('').map(Number);
-    const sum = digits.slice(0, 8).reduce((a, d, k) => a + d * (9 - k), 0) - digits[8]!;
-    if (sum % 11 === 0) return digits.join('');
-  }
-}
 
 const idOf = (bsn: string) =>
   createPseudonymizer(chain.config.hub.pseudonymKey).inburgeraarId({ bsn, vnummer: '' });

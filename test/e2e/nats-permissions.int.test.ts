@@ -46,6 +46,7 @@ import {
   streamLimits,
   type HubConfig,
   type LocalNats,
+  testBsn,
 } from '@ketenhub/kit';
 import { startCoaService, type CoaService } from '../../services/coa/service.ts';
 import { startKvsService, type KvsService } from '../../services/gemeente-kvs/service.ts';
@@ -163,15 +164,6 @@ let coaApiKey: string;
 
 /** The simulators' and the DUO rules' today. */
 const TODAY = '2026-11-23';
-
-/** A test BSN (999 range) that passes the elfproef. */
-function testBsn(n: number): string {
-  for (let i = n * 1000; ; i++) {
-    const digits = `999${String(i).padStart(6, '0')}`.split('').map(Number);
-    const sum = digits.slice(0, 8).reduce((a, d, k) => a + d * (9 - k), 0) - digits[8]!;
-    if (sum % 11 === 0) return digits.join('');
-  }
-}
 
 const idOf = (bsn: string) =>
   createPseudonymizer(base.hub.pseudonymKey).inburgeraarId({ bsn, vnummer: '' });

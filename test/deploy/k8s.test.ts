@@ -1,7 +1,23 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { DEPLOY, SECRET_NAME, loadDeployedConfig, parseDocuments } from './manifests.ts';
+import { parse } from 'yaml';
+import { REPO_ROOT } from '@ketenhub/kit';
+import {
+  DEPLOY,
+  SECRET_NAME,
+  configReferences,
+  loadConfigWith,
+  loadDeployedConfig,
+  natsPasswordKey,
+  natsPasswordVars,
+  natsUsers,
+  parseDocuments,
+  serviceMain,
+  serviceNames,
+  serviceNeeds,
+  standInSecrets,
+} from './manifests.ts';
 
 type Manifest = Record<string, any>;
 
@@ -14,6 +30,49 @@ const resources = manifests.filter((m) => m.kind !== 'Kustomization');
 const byKind = (kind: string) => resources.filter((m) => m.kind === kind);
 const named = (kind: string, name: string) =>
   resources.find((m) => m.kind === kind && m.metadata?.name === name);
+
+const SERVICES = serviceNames();
+const configText: string = named('ConfigMap', 'ketenhub-config')!.data['ketenhub.yaml'];
+
+/** The pods' specs: Deployments, the StatefulSet and the Job. */
+const workloads = resources
+  .filter((m) => ['Deployment', 'StatefulSet', 'Job'].includes(m.kind))
+  .map((m) => ({ name: m.metadata.name as string, spec: m.spec.template.spec }));
+
+/** Every key of ketenhub-secrets a container reads, and whether it may be missing. */
+const secretRefs = new Map<string, boolean>();
+for (const { spec } of workloads) {
+  for (const c of spec.containers) {
+    for (const e of c.env ?? []) {
+      const ref = e.valueFrom?.secretKeyRef;
+      if (ref?.name !== 'ketenhub-secrets') continue;
+      secretRefs.set(ref.key, (secretRefs.get(ref.key) ?? true) && ref.optional === true);
+    }
+  }
+}
+
+/** The Secret as an operator creates it after secret.template.yaml: only the required keys. */
+const secretKeys = (list: 'required-keys' | 'optional-keys'): string[] =>
+  String(named('Secret', 'ketenhub-secrets')!.metadata.annotations[`ketenhub.nl/${list}`] ?? '')
+    .split(',')
+    .map((k) => k.trim())
+    .filter((k) => k !== '');
+const secret = standInSecrets(secretKeys('required-keys'));
+
+/** A container's environment as the kubelet builds it from that Secret (and literal values). */
+function environmentOf(container: Manifest): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const e of container.env ?? []) {
+    if (e.value !== undefined) env[e.name] = String(e.value);
+    const ref = e.valueFrom?.secretKeyRef;
+    if (ref && secret[ref.key] !== undefined) env[e.name] = secret[ref.key]!;
+    else if (ref && !ref.optional) throw new Error(`${e.name}: Secret key ${ref.key} is missing`);
+  }
+  return env;
+}
+
+const deployment = (name: string) => named('Deployment', name);
+const containerOf = (name: string) => deployment(name)!.spec.template.spec.containers[0];
 
 /** The Mi value of a Kubernetes memory quantity (Mi, Gi, M). */
 function mebibytes(q: string): number {
@@ -47,11 +106,25 @@ describe('deploy/k8s manifests', () => {
     ]) {
       expect(kinds, k).toContain(k);
     }
+  });
+
+  it('deploys every service of services/ (each with a main.ts), and no simulator', () => {
+    expect(SERVICES.length).toBeGreaterThan(0);
+    for (const name of SERVICES) {
+      expect(deployment(name), `services/${name} has no Deployment`).toBeDefined();
+      expect(containerOf(name).command, name).toEqual(['node', serviceMain(name)]);
+      expect(named('Service', name), `services/${name} has no Service`).toBeDefined();
+    }
     expect(
       byKind('Deployment')
         .map((d) => d.metadata.name)
         .sort(),
-    ).toEqual(['coa', 'gemeente-kvs']);
+    ).toEqual(SERVICES);
+    for (const { name, spec } of workloads) {
+      for (const c of spec.containers) {
+        expect((c.command ?? []).join(' '), name).not.toMatch(/simulator/);
+      }
+    }
   });
 
   it('kustomization lists every file but the Secret template', () => {
@@ -86,7 +159,7 @@ describe('deploy/k8s manifests', () => {
     expect(embedded.trimEnd(), 'run `npm run k8s:sync`').toBe(original.trimEnd());
   });
 
-  it('gives coa and gemeente-kvs /health probes, scrape annotations and bounded resources', () => {
+  it('gives every Deployment /health probes, scrape annotations and bounded resources', () => {
     for (const d of byKind('Deployment')) {
       const name = d.metadata.name;
       const pod = d.spec.template;
@@ -104,6 +177,8 @@ describe('deploy/k8s manifests', () => {
         'prometheus.io/port': String(ops.containerPort),
         'prometheus.io/path': '/metrics',
       });
+      const heap = container.env.find((e: Manifest) => e.name === 'NODE_OPTIONS')?.value;
+      expect(heap, name).toMatch(/--max-old-space-size=\d+/);
       const { requests, limits } = container.resources;
       expect(mebibytes(requests.memory), name).toBeLessThanOrEqual(150);
       expect(mebibytes(limits.memory), name).toBeGreaterThanOrEqual(mebibytes(requests.memory));
@@ -127,10 +202,7 @@ describe('deploy/k8s manifests', () => {
         }
       }
     }
-    const pods = resources
-      .filter((m) => ['Deployment', 'StatefulSet', 'Job'].includes(m.kind))
-      .map((m) => ({ name: m.metadata.name, spec: m.spec.template.spec }));
-    for (const { name, spec } of pods) {
+    for (const { name, spec } of workloads) {
       for (const c of spec.containers) {
         for (const e of c.env ?? []) {
           if (!SECRET_NAME.test(e.name) || e.name === 'NATS_USER') continue;
@@ -141,9 +213,104 @@ describe('deploy/k8s manifests', () => {
     }
   });
 
+  it('gives the NATS pods every password permissions.conf reads, from the Secret', () => {
+    const vars = natsPasswordVars();
+    expect(vars.length).toBeGreaterThan(0);
+    const env = named('StatefulSet', 'nats')!.spec.template.spec.containers[0].env as Manifest[];
+    for (const v of vars) {
+      const e = env.find((x) => x.name === v);
+      expect(e?.valueFrom?.secretKeyRef, v).toEqual({
+        name: 'ketenhub-secrets',
+        key: natsPasswordKey(v),
+      });
+    }
+  });
+
+  it('runs each service as its own NATS user of permissions.conf', () => {
+    const users = natsUsers();
+    const processes: [string, Manifest, string][] = [
+      [
+        'provision',
+        named('Job', 'ketenhub-provision')!.spec.template.spec.containers[0],
+        'provisioner',
+      ],
+      ...SERVICES.map((s): [string, Manifest, string] => [s, containerOf(s), s]),
+    ];
+    for (const [name, container, user] of processes) {
+      const env = container.env as Manifest[];
+      expect(env.find((e) => e.name === 'NATS_USER')?.value, name).toBe(user);
+      expect(users.has(user), `no user ${user} in deploy/nats/permissions.conf`).toBe(true);
+      expect(env.find((e) => e.name === 'NATS_PASSWORD')?.valueFrom?.secretKeyRef, name).toEqual({
+        name: 'ketenhub-secrets',
+        key: natsPasswordKey(users.get(user)!),
+      });
+    }
+  });
+
+  it('documents in secret.template.yaml exactly the keys the manifests read', () => {
+    const required = [...secretRefs].filter(([, optional]) => !optional).map(([k]) => k);
+    const optional = [...secretRefs].filter(([, optional]) => optional).map(([k]) => k);
+    expect(secretKeys('required-keys').sort()).toEqual(required.sort());
+    expect(secretKeys('optional-keys').sort()).toEqual(optional.sort());
+    for (const v of natsPasswordVars()) expect(required, v).toContain(natsPasswordKey(v));
+    // The example command creates every required key; NATS passwords start with a letter.
+    const template = readFileSync(path.join(K8S, 'secret.template.yaml'), 'utf8');
+    const literals = new Map(
+      [...template.matchAll(/--from-literal=([a-z0-9-]+)=(\S+)/g)].map((m) => [m[1]!, m[2]!]),
+    );
+    expect([...literals.keys()].sort()).toEqual(required.sort());
+    for (const [key, value] of literals) {
+      if (key.startsWith('nats-password-')) expect(value, key).toMatch(/^"p\$\(openssl/);
+    }
+  });
+
+  it('gives each service every variable its config needs and the secrets of its partners', () => {
+    const required = configReferences(configText)
+      .filter((r) => r.required)
+      .map((r) => r.name);
+    expect(required).toContain('KETENHUB_PSEUDONYM_KEY');
+    const processes: [string, Manifest][] = [
+      ['provision', named('Job', 'ketenhub-provision')!.spec.template.spec.containers[0]],
+      ...SERVICES.map((s): [string, Manifest] => [s, containerOf(s)]),
+    ];
+    for (const [name, container] of processes) {
+      const env = environmentOf(container);
+      for (const v of required) expect(env[v], `${name} lacks ${v}`).toBeTruthy();
+      // Loads with exactly the pod's environment, then builds what the service builds.
+      const config = loadConfigWith(configText, env);
+      if (name !== 'provision') serviceNeeds(name, config);
+    }
+  });
+
+  it("exposes each service's ports as its config has them, and calls the partners themselves", () => {
+    const config = loadDeployedConfig(configText);
+    for (const name of SERVICES) {
+      const settings = (config.services as Record<string, Manifest>)[name]!;
+      expect(settings.host, name).toBe('0.0.0.0');
+      const ports = containerOf(name).ports as Manifest[];
+      expect(ports.find((p) => p.name === 'ops')?.containerPort, name).toBe(settings.opsPort);
+      if (settings.port !== undefined) {
+        expect(ports.find((p) => p.name === 'api')?.containerPort, name).toBe(settings.port);
+        const svc = named('Service', name)!;
+        expect(
+          svc.spec.ports.some((p: Manifest) => p.targetPort === 'api'),
+          name,
+        ).toBe(true);
+      }
+      // No simulator in the cluster: every partner is reached at an address of its own.
+      const own = loadConfigWith(configText, environmentOf(containerOf(name)));
+      for (const url of serviceNeeds(name, own).partnerUrls) {
+        const { protocol, hostname } = new URL(url);
+        expect(protocol, url).toBe('https:');
+        expect(hostname, url).not.toMatch(/simulator|^127\.|^localhost$/);
+      }
+    }
+    // The simulators' settings belong to npm start and compose.
+    expect((parse(configText) as Manifest).simulators).toBeUndefined();
+  });
+
   it('ships a hub config that passes the contract: R3, every NATS pod, ops on all interfaces', () => {
-    const text: string = named('ConfigMap', 'ketenhub-config')!.data['ketenhub.yaml'];
-    const config = loadDeployedConfig(text);
+    const config = loadDeployedConfig(configText);
     expect(config.streams?.replicas).toBe(3);
     expect(config.nats.url.split(',')).toEqual(
       [0, 1, 2].map((i) => `nats://nats-${i}.nats-headless:4222`),
@@ -153,5 +320,45 @@ describe('deploy/k8s manifests', () => {
     expect(config.services.coa.opsPort).toBe(9301);
     expect(config.services['gemeente-kvs'].opsPort).toBe(9302);
     expect(config.hub.production).toBe(true);
+  });
+});
+
+describe('deploy/Dockerfile', () => {
+  /** The workspaces its `npm ci` installs the runtime dependencies of. */
+  const dockerfile = readFileSync(path.join(DEPLOY, 'Dockerfile'), 'utf8');
+  const installed = new Set([...dockerfile.matchAll(/-w (\S+)/g)].map((m) => m[1]!));
+  const workspaceOf = new Map<string, string>(
+    [
+      'contracts',
+      'kit',
+      ...readdirSync(path.join(REPO_ROOT, 'adapters')).map((a) => `adapters/${a}`),
+    ]
+      .concat(SERVICES.map((s) => `services/${s}`))
+      .map((dir) => [
+        (
+          JSON.parse(readFileSync(path.join(REPO_ROOT, dir, 'package.json'), 'utf8')) as {
+            name: string;
+          }
+        ).name,
+        dir,
+      ]),
+  );
+
+  it('installs every service and the workspaces it depends on, so each Deployment runs', () => {
+    const todo = SERVICES.map((s) => `services/${s}`);
+    const seen = new Set<string>();
+    while (todo.length > 0) {
+      const dir = todo.pop()!;
+      if (seen.has(dir)) continue;
+      seen.add(dir);
+      expect(installed, `${dir} is not installed by deploy/Dockerfile`).toContain(dir);
+      const pkg = JSON.parse(readFileSync(path.join(REPO_ROOT, dir, 'package.json'), 'utf8')) as {
+        dependencies?: Record<string, string>;
+      };
+      for (const dep of Object.keys(pkg.dependencies ?? {})) {
+        const ws = workspaceOf.get(dep);
+        if (ws) todo.push(ws);
+      }
+    }
   });
 });

@@ -16,6 +16,7 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import {
   REPO_ROOT,
   connectNats,
@@ -33,6 +34,7 @@ import {
 export const TMP = resolve(REPO_ROOT, process.env.KETENHUB_STATE_DIR ?? '.tmp');
 export const CHAIN_FILE = join(TMP, 'chain.json');
 const SECRETS_FILE = join(TMP, 'dev-secrets.json');
+const EXIT_WITH_LAUNCHER = pathToFileURL(resolve(REPO_ROOT, 'scripts/exit-with-launcher.ts')).href;
 
 /** What `npm start` leaves for `npm run demo` and the admin to find the running chain. */
 export interface ChainInfo {
@@ -189,10 +191,12 @@ export async function startChain(
   const children: { name: string; child: ChildProcess }[] = [];
   const launch = (name: string, script: string, args: string[] = [], extraEnv = {}) => {
     const out = createWriteStream(join(logs, `${name}.log`), { flags: 'a' });
-    const child = spawn(process.execPath, [resolve(REPO_ROOT, script), ...args], {
-      env: { ...childEnv, ...extraEnv },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = spawn(
+      process.execPath,
+      ['--import', EXIT_WITH_LAUNCHER, resolve(REPO_ROOT, script), ...args],
+      // The IPC channel only tells the child when the launcher is gone (exit-with-launcher.ts).
+      { env: { ...childEnv, ...extraEnv }, stdio: ['ignore', 'pipe', 'pipe', 'ipc'] },
+    );
     child.stdout!.pipe(out);
     child.stderr!.pipe(out);
     children.push({ name, child });

@@ -25,6 +25,7 @@ export * from './local-nats-cluster.ts';
 export * from './inzage.ts';
 export * from './flow-overview.ts';
 export * from './identity-store.ts';
+export * from './json-bucket.ts';
 export * from './identity-handler.ts';
 export * from './csv.ts';
 export * from './iban.ts';

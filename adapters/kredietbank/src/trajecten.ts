@@ -1,5 +1,4 @@
-import { Kvm, type KV } from '@nats-io/kv';
-import { InfrastructureError, type openIdentityStore } from '@ketenhub/kit';
+import { openJsonBucket, type openIdentityStore } from '@ketenhub/kit';
 
 type NatsConnection = Parameters<typeof openIdentityStore>[0];
 
@@ -25,34 +24,16 @@ export async function openTrajectStore(
   nc: NatsConnection,
   opts: { ttlDays: number; replicas?: number },
 ): Promise<TrajectStore> {
-  let kv: KV;
-  try {
-    kv = await new Kvm(nc).create(TRAJECT_BUCKET, {
-      history: 1,
-      ttl: opts.ttlDays * 24 * 60 * 60 * 1000,
-      replicas: opts.replicas ?? 1,
-      description: 'ontzorgtraject (gemeente.trajectId) → inburgeraarId, for Kredietbank webhooks',
-    });
-  } catch (err) {
-    throw new InfrastructureError('traject store unavailable', { cause: err });
-  }
+  const bucket = await openJsonBucket<TrajectLink>(nc, {
+    bucket: TRAJECT_BUCKET,
+    what: 'traject store',
+    description: 'ontzorgtraject (gemeente.trajectId) → inburgeraarId, for Kredietbank webhooks',
+    ...opts,
+  });
   const key = (gemeente: string, trajectId: string) => `${gemeente}.${trajectId}`;
   return {
-    async get(gemeente, trajectId) {
-      try {
-        const entry = await kv.get(key(gemeente, trajectId));
-        if (!entry || entry.operation !== 'PUT' || entry.length === 0) return undefined;
-        return entry.json<TrajectLink>();
-      } catch (err) {
-        throw new InfrastructureError('traject store unavailable', { cause: err });
-      }
-    },
-    async put({ trajectId, inburgeraarId, gemeente }) {
-      try {
-        await kv.put(key(gemeente, trajectId), JSON.stringify({ inburgeraarId, gemeente }));
-      } catch (err) {
-        throw new InfrastructureError('traject store unavailable', { cause: err });
-      }
-    },
+    get: (gemeente, trajectId) => bucket.get(key(gemeente, trajectId)),
+    put: ({ trajectId, inburgeraarId, gemeente }) =>
+      bucket.put(key(gemeente, trajectId), { inburgeraarId, gemeente }),
   };
 }

@@ -1,7 +1,6 @@
 import { createHmac } from 'node:crypto';
 import type { NatsConnection } from '@nats-io/transport-node';
-import { Kvm, type KV } from '@nats-io/kv';
-import { InfrastructureError } from '@ketenhub/kit';
+import { openJsonBucket } from '@ketenhub/kit';
 
 /**
  * The pseudonym a taalaanbieder knows a learner by: a keyed HMAC of the hub's inburgeraarId and
@@ -41,35 +40,12 @@ export async function openTrajectStore(
   nc: NatsConnection,
   opts: { ttlDays: number; replicas?: number },
 ): Promise<TrajectStore> {
-  let kv: KV;
-  try {
-    kv = await new Kvm(nc).create(TRAJECT_BUCKET, {
-      history: 1,
-      ttl: opts.ttlDays * 24 * 60 * 60 * 1000,
-      replicas: opts.replicas ?? 1,
-      description: 'traject pseudonym → inburgeraarId, gemeente, taalaanbieder',
-    });
-  } catch (err) {
-    throw new InfrastructureError('traject store unavailable', { cause: err });
-  }
-  return {
-    async get(trajectId) {
-      try {
-        const entry = await kv.get(trajectId);
-        if (!entry || entry.operation !== 'PUT' || entry.length === 0) return undefined;
-        return entry.json<Traject>();
-      } catch (err) {
-        throw new InfrastructureError('traject store unavailable', { cause: err });
-      }
-    },
-    async put(trajectId, traject) {
-      try {
-        await kv.put(trajectId, JSON.stringify(traject));
-      } catch (err) {
-        throw new InfrastructureError('traject store unavailable', { cause: err });
-      }
-    },
-  };
+  return openJsonBucket<Traject>(nc, {
+    bucket: TRAJECT_BUCKET,
+    what: 'traject store',
+    description: 'traject pseudonym → inburgeraarId, gemeente, taalaanbieder',
+    ...opts,
+  });
 }
 
 /** In memory, for unit tests. */

@@ -9,7 +9,7 @@ import {
 } from '@ketenhub/kit';
 
 /**
- * Publishes chain events exactly as the COA service does (publishEvent: Nats-Msg-Id = event id,
+ * Publishes chain events exactly as the COA service does (publishEvent: Nats-Msg-Id = the scoped event id,
  * traceparent, type, source and partner headers), keeping `window` publishes awaiting their ack
  * at once.
  */

@@ -1,4 +1,5 @@
 import type { JetStreamClient, JetStreamManager } from '@nats-io/jetstream';
+import type { AlertKind } from './errors.ts';
 import { STREAMS } from './nats.ts';
 
 /**
@@ -10,9 +11,10 @@ export interface Alert {
   /**
    * retries-exhausted: dead-lettered after the last retry; unknown-notification: a DUO
    * gebeurtenisId the hub does not know; partner-version: a partner accepted a message under
-   * another API version than the hub pins (re-pin after checking the new version).
+   * another API version than the hub pins (re-pin after checking the new version);
+   * tenant-mismatch: a partner acted on a person the hub knows for another gemeente (refused).
    */
-  kind: 'retries-exhausted' | 'unknown-notification' | 'partner-version';
+  kind: AlertKind;
   service: string;
   partner: string;
   gemeente?: string;

@@ -18,12 +18,18 @@ export interface HubErrorOptions {
   rule?: string;
 }
 
+/** Kinds of operator alert a failed message raises beside its dead letter (kit/src/alerts.ts). */
+export type AlertKind =
+  'retries-exhausted' | 'unknown-notification' | 'partner-version' | 'tenant-mismatch';
+
 export abstract class HubError extends Error {
   abstract readonly retryable: boolean;
   /** HTTP status this error maps to when it reaches an HTTP edge. */
   abstract readonly status: number;
   readonly field?: string;
   readonly rule?: string;
+  /** When set, a consumer that dead-letters this error also raises an alert of this kind. */
+  readonly alert?: AlertKind;
 
   constructor(message: string, options: HubErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
@@ -57,6 +63,46 @@ export class ForbiddenError extends HubError {
   override readonly name = 'ForbiddenError';
   readonly retryable = false;
   readonly status = 403;
+}
+
+/**
+ * A partner acted on a person the hub knows for another gemeente (or as another gemeente than
+ * the message's own): refused, dead-lettered and reported to the operators, never executed.
+ * Raised by the kit's person register, so no handler can forget it (docs/security.md).
+ */
+export class TenantMismatchError extends HubError {
+  override readonly name = 'TenantMismatchError';
+  readonly retryable = false;
+  readonly status = 403;
+  override readonly alert = 'tenant-mismatch' as const;
+}
+
+/**
+ * The message is about a person the hub does not know for its gemeente (no koppeling, no
+ * vestiging, no DUO notification), after waiting for one. Dead-lettered, replayable once the
+ * person is known.
+ */
+export class PersonUnknownError extends HubError {
+  override readonly name = 'PersonUnknownError';
+  readonly retryable = false;
+  readonly status = 404;
+}
+
+/**
+ * The partner sent an id the hub already accepted, with other content: answered 409, never
+ * silently dropped. The partner sends a change under a new id (or as a change event).
+ */
+export class ConflictError extends HubError {
+  override readonly name = 'ConflictError';
+  readonly retryable = false;
+  readonly status = 409;
+}
+
+/** The message is larger than the hub can store (the stream's maximum): never retried. */
+export class PayloadTooLargeError extends HubError {
+  override readonly name = 'PayloadTooLargeError';
+  readonly retryable = false;
+  readonly status = 413;
 }
 
 /** A partner refused the message for good (4xx other than 408/429). Dead-lettered. */

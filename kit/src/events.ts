@@ -1,5 +1,6 @@
 import { schemas } from '@ketenhub/contracts';
 import type { ChainEvent } from '@ketenhub/contracts/generated';
+import { ValidationError } from './errors.ts';
 
 /** A chain event with typed data; the envelope attributes are those of the generated type. */
 export type Event<D> = Pick<
@@ -37,4 +38,41 @@ export function buildEvent<D>(args: {
     gemeente: args.gemeente,
     data: args.data,
   };
+}
+
+/**
+ * A chain event taken from a KETEN message, for a consumer that acts on it: valid against its
+ * schema, and naming one gemeente everywhere: the subject (`keten.<gemeente>.…`), the `gemeente`
+ * extension and `data.gemeenteCode` (where the type has it). What the consumer then does for
+ * that gemeente rests on this, so a message that disagrees with itself is refused (dead letter).
+ */
+export function parseChainEvent<D>(m: {
+  subject: string;
+  json<T>(): T;
+}): Event<D> & { gemeente: string } {
+  let event: Event<D> & { gemeente: string };
+  try {
+    event = m.json();
+  } catch {
+    throw new ValidationError('message is not JSON: (body) (json)', [
+      { field: '(body)', rule: 'json', message: 'not JSON' },
+    ]);
+  }
+  const violations = schemas().validateEvent(event);
+  if (violations.length > 0) throw new ValidationError('not a valid chain event', violations);
+  const subjectGemeente = m.subject.split('.')[1];
+  const code = (event.data as { gemeenteCode?: unknown } | null)?.gemeenteCode;
+  if (subjectGemeente !== event.gemeente || (code !== undefined && code !== event.gemeente)) {
+    throw new ValidationError(
+      'gemeente of subject, event and data differ: data.gemeenteCode (equals gemeente)',
+      [
+        {
+          field: 'data.gemeenteCode',
+          rule: 'equals gemeente',
+          message: 'must equal the gemeente extension and the subject',
+        },
+      ],
+    );
+  }
+  return event;
 }

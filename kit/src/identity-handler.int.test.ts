@@ -38,7 +38,11 @@ const vnummerOf = (n: number) => String(7_000_000_000 + n).padStart(10, '0');
 /** The handler reads only the message body. */
 const msg = (event: unknown) => ({ json: () => event }) as unknown as JsMsg;
 
-function koppeling(n: number, opts: { bsn?: string; inburgeraarId?: string } = {}) {
+function koppeling(
+  n: number,
+  opts: { bsn?: string; inburgeraarId?: string; gemeente?: string } = {},
+) {
+  const gemeente = opts.gemeente ?? G;
   const persoon = {
     ...(opts.bsn ? { bsn: opts.bsn } : {}),
     vnummer: vnummerOf(n),
@@ -48,14 +52,16 @@ function koppeling(n: number, opts: { bsn?: string; inburgeraarId?: string } = {
     geslacht: 'onbekend' as const,
   };
   return buildEvent<InburgeraarGekoppeld>({
-    id: nameBasedUuid(`identity-test:koppeling:${n}:${opts.bsn ?? ''}:${opts.inburgeraarId ?? ''}`),
+    id: nameBasedUuid(
+      `identity-test:koppeling:${n}:${opts.bsn ?? ''}:${opts.inburgeraarId ?? ''}:${gemeente}`,
+    ),
     type: 'nl.inburgering.inburgeraar.gekoppeld',
     source: 'urn:nld:oin:00000001234567890000:systeem:coa',
-    gemeente: G,
+    gemeente,
     data: {
       inburgeraarId:
         opts.inburgeraarId ?? pseudonyms.inburgeraarId({ bsn: opts.bsn, vnummer: vnummerOf(n) }),
-      gemeenteCode: G,
+      gemeenteCode: gemeente,
       koppelingId: `K-${n}`,
       koppeldatum: '2026-09-01',
       vergunningIngangsdatum: '2026-08-20',
@@ -66,16 +72,21 @@ function koppeling(n: number, opts: { bsn?: string; inburgeraarId?: string } = {
   });
 }
 
-function vestiging(inburgeraarId: string, bsn?: string) {
+function vestiging(
+  inburgeraarId: string,
+  bsn?: string,
+  opts: { gemeente?: string; vestigingsdatum?: string } = {},
+) {
+  const gemeente = opts.gemeente ?? G;
   return buildEvent<InburgeraarGevestigd>({
-    id: nameBasedUuid(`identity-test:vestiging:${inburgeraarId}:${bsn ?? ''}`),
+    id: nameBasedUuid(`identity-test:vestiging:${inburgeraarId}:${bsn ?? ''}:${gemeente}`),
     type: 'nl.inburgering.inburgeraar.gevestigd',
     source: 'urn:nld:oin:00000001000797000000:systeem:kvs',
-    gemeente: G,
+    gemeente,
     data: {
       inburgeraarId,
-      gemeenteCode: G,
-      vestigingsdatum: '2026-10-01',
+      gemeenteCode: gemeente,
+      vestigingsdatum: opts.vestigingsdatum ?? '2026-10-01',
       ...(bsn ? { bsn } : {}),
     },
   });
@@ -85,24 +96,30 @@ describe('identity handler: which BSN belongs to which pseudonym', () => {
   it('stores a koppeling with BSN, and the BSN a vestiging brings for a person known by V-nummer', async () => {
     const withBsn = koppeling(1, { bsn: testBsn(1) });
     expect(await handle()(msg(withBsn))).toBe('delivered');
-    expect(await store.get(withBsn.data.inburgeraarId)).toMatchObject({
+    expect(await store.binding.get(withBsn.data.inburgeraarId)).toMatchObject({
       bsn: testBsn(1),
       vnummer: vnummerOf(1),
+    });
+    expect(await store.persons.bindingOf(withBsn.data.inburgeraarId)).toMatchObject({
       gemeente: G,
+      door: 'coa',
     });
 
     const withoutBsn = koppeling(2);
     const id = withoutBsn.data.inburgeraarId;
     expect(await handle()(msg(withoutBsn))).toBe('delivered');
-    expect((await store.get(id))?.bsn).toBeUndefined();
+    expect((await store.binding.get(id))?.bsn).toBeUndefined();
     expect(await handle()(msg(vestiging(id, testBsn(2))))).toBe('delivered');
-    expect(await store.get(id)).toMatchObject({ bsn: testBsn(2), vestigingsdatum: '2026-10-01' });
+    expect(await store.binding.get(id)).toMatchObject({
+      bsn: testBsn(2),
+      vestigingsdatum: '2026-10-01',
+    });
   });
 
   it('accepts a vestiging whose BSN the pseudonym was made from, before any koppeling', async () => {
     const id = pseudonyms.inburgeraarId({ bsn: testBsn(3), vnummer: '' });
     expect(await handle()(msg(vestiging(id, testBsn(3))))).toBe('delivered');
-    expect((await store.get(id))?.bsn).toBe(testBsn(3));
+    expect((await store.binding.get(id))?.bsn).toBe(testBsn(3));
   });
 
   it('refuses a koppeling whose inburgeraarId is not the pseudonym of its persoon', async () => {
@@ -110,7 +127,7 @@ describe('identity handler: which BSN belongs to which pseudonym', () => {
     const err = await handle()(msg(forged)).catch((e: unknown) => e);
     expect(err).toMatchObject({ name: 'ValidationError', rule: 'pseudonym of persoon' });
     expect(isRetryable(err)).toBe(false);
-    expect(await store.get(forged.data.inburgeraarId)).toBeUndefined();
+    expect(await store.binding.get(forged.data.inburgeraarId)).toBeUndefined();
   });
 
   it('never overwrites a known BSN with another one', async () => {
@@ -121,16 +138,18 @@ describe('identity handler: which BSN belongs to which pseudonym', () => {
     );
     expect(err).toMatchObject({ name: 'ValidationError', rule: 'bsn unchanged' });
     expect(String((err as Error).message)).toContain('data.bsn');
-    expect((await store.get(k.data.inburgeraarId))?.bsn).toBe(testBsn(5));
+    expect((await store.binding.get(k.data.inburgeraarId))?.bsn).toBe(testBsn(5));
   });
 
   it('refuses a BSN that does not belong to a known person without one', async () => {
-    // Known only from a vestiging without BSN: no V-nummer to check the pseudonym against.
+    // Placed in the gemeente, but known by neither BSN nor V-nummer: nothing to check the
+    // pseudonym against.
     const id = `ih-${'7'.repeat(32)}`;
+    await store.persons.bind(id, G, 'coa');
     expect(await handle()(msg(vestiging(id)))).toBe('delivered');
     const err = await handle()(msg(vestiging(id, testBsn(7)))).catch((e: unknown) => e);
     expect(err).toMatchObject({ name: 'ValidationError', rule: 'bsn of inburgeraar' });
-    expect((await store.get(id))?.bsn).toBeUndefined();
+    expect((await store.binding.get(id))?.bsn).toBeUndefined();
   });
 
   it('lets a vestiging with BSN for a pseudonym not seen yet wait for its koppeling (retried)', async () => {
@@ -139,11 +158,11 @@ describe('identity handler: which BSN belongs to which pseudonym', () => {
     const err = await handle()(msg(vestiging(id, testBsn(8)))).catch((e: unknown) => e);
     expect(err).toMatchObject({ name: 'OutOfOrderError', rule: 'koppeling first' });
     expect(isRetryable(err)).toBe(true);
-    expect(await store.get(id)).toBeUndefined();
+    expect(await store.binding.get(id)).toBeUndefined();
     // The koppeling arrives; the redelivered vestiging is then taken.
     await handle()(msg(early));
     expect(await handle()(msg(vestiging(id, testBsn(8))))).toBe('delivered');
-    expect((await store.get(id))?.bsn).toBe(testBsn(8));
+    expect((await store.binding.get(id))?.bsn).toBe(testBsn(8));
   });
 
   it('skips other inburgeraar events and refuses an invalid one', async () => {
@@ -152,5 +171,77 @@ describe('identity handler: which BSN belongs to which pseudonym', () => {
     );
     const broken = vestiging(`ih-${'9'.repeat(32)}`, '123');
     await expect(handle()(msg(broken))).rejects.toMatchObject({ name: 'ValidationError' });
+  });
+});
+
+describe('identity handler: the gemeente a person belongs to', () => {
+  const OTHER = 'gm0796';
+
+  it("refuses another gemeente's vestiging of a person, and changes nothing", async () => {
+    const k = koppeling(20, { bsn: testBsn(20) });
+    const id = k.data.inburgeraarId;
+    await handle()(msg(k));
+    await handle()(msg(vestiging(id, testBsn(20))));
+    const before = await store.binding.get(id);
+
+    for (const attack of [
+      vestiging(id, testBsn(20), { gemeente: OTHER, vestigingsdatum: '2026-11-11' }),
+      vestiging(id, undefined, { gemeente: OTHER, vestigingsdatum: '2026-11-11' }),
+    ]) {
+      const err = await handle()(msg(attack)).catch((e: unknown) => e);
+      expect(err).toMatchObject({
+        name: 'TenantMismatchError',
+        status: 403,
+        rule: 'person of gemeente',
+        alert: 'tenant-mismatch',
+      });
+      expect(isRetryable(err)).toBe(false);
+    }
+    expect(await store.persons.bindingOf(id)).toMatchObject({ gemeente: G });
+    expect(await store.binding.get(id)).toEqual(before);
+    expect(before?.vestigingsdatum).toBe('2026-10-01');
+  });
+
+  it('moves a person only through a koppeling (COA), not through a vestiging', async () => {
+    const k = koppeling(21, { bsn: testBsn(21) });
+    const id = k.data.inburgeraarId;
+    await handle()(msg(k));
+    await handle()(msg(koppeling(21, { bsn: testBsn(21), gemeente: OTHER })));
+    expect(await store.persons.bindingOf(id)).toMatchObject({ gemeente: OTHER, door: 'coa' });
+    // The old gemeente's KVS can no longer act on the person; the new one can.
+    await expect(handle()(msg(vestiging(id, testBsn(21))))).rejects.toMatchObject({
+      name: 'TenantMismatchError',
+    });
+    expect(await handle()(msg(vestiging(id, testBsn(21), { gemeente: OTHER })))).toBe('delivered');
+  });
+
+  it('lets a vestiging without BSN for a person the hub does not know wait (never binds it)', async () => {
+    const id = `ih-${'a'.repeat(32)}`;
+    const err = await handle()(msg(vestiging(id))).catch((e: unknown) => e);
+    expect(err).toMatchObject({ name: 'OutOfOrderError', rule: 'koppeling first' });
+    expect(await store.persons.bindingOf(id)).toBeUndefined();
+    expect(await store.binding.get(id)).toBeUndefined();
+  });
+
+  it('binds a person first known from a vestiging with their own BSN to that gemeente', async () => {
+    const id = pseudonyms.inburgeraarId({ bsn: testBsn(22), vnummer: '' });
+    expect(await handle()(msg(vestiging(id, testBsn(22), { gemeente: OTHER })))).toBe('delivered');
+    expect(await store.persons.bindingOf(id)).toMatchObject({
+      gemeente: OTHER,
+      door: 'gemeente-kvs',
+    });
+    expect(await store.personOf(OTHER, id)).toMatchObject({ bsn: testBsn(22) });
+    await expect(store.personOf(G, id)).rejects.toMatchObject({ name: 'TenantMismatchError' });
+  });
+
+  it('refuses a vestiging whose gemeente extension and data.gemeenteCode differ', async () => {
+    const k = koppeling(23, { bsn: testBsn(23) });
+    await handle()(msg(k));
+    const forged = vestiging(k.data.inburgeraarId, testBsn(23));
+    forged.data.gemeenteCode = OTHER;
+    await expect(handle()(msg(forged))).rejects.toMatchObject({
+      name: 'ValidationError',
+      rule: 'equals gemeente',
+    });
   });
 });

@@ -4,6 +4,7 @@ import type { InburgeraarGekoppeld, InburgeraarGevestigd } from '@ketenhub/contr
 import { OutOfOrderError, ValidationError } from './errors.ts';
 import type { Event } from './events.ts';
 import type { IdentityStore } from './identity-store.ts';
+import { tenantMismatch } from './person-register.ts';
 import type { Pseudonymizer } from './pseudonym.ts';
 import type { Outcome } from './run-service.ts';
 
@@ -16,25 +17,37 @@ function refuse(message: string, field: string, rule: string): ValidationError {
 }
 
 /**
- * Koppeling (COA) and vestiging (KVS) → the identity store (pseudonym → BSN, V-nummer,
- * vestiging date), for the adapters that address a partner by BSN (DUO, the Kredietbank).
+ * Koppeling (COA) and vestiging (KVS) → the person register (which gemeente the person belongs
+ * to) and the identity store (pseudonym → BSN, V-nummer, vestiging date), for the adapters that
+ * address a partner by BSN (DUO, the Kredietbank) and every consumer that acts on a person.
  *
  * The store decides which person a melding to DUO or an ontzorgtraject at the Kredietbank is
  * about, so a BSN is only linked to a pseudonym it belongs to: the koppeling's pseudonym must be
  * the HMAC of its own BSN or V-nummer; a vestiging's BSN must either be the one the pseudonym
  * was made from, or come for a person known by V-nummer who has no BSN yet. A BSN that differs
- * from the one already known is refused (dead letter), never overwritten. A vestiging for a
- * pseudonym the store has not seen yet waits (retried) for its koppeling.
+ * from the one already known is refused (dead letter), never overwritten.
+ *
+ * The gemeente binding (docs/adr/0011-tenant-binding.md): a koppeling binds the person to its
+ * gemeente (COA places statushouders, also again elsewhere). A vestiging is the KVS's own
+ * message, so it never moves a person: for a person of another gemeente it is refused
+ * (TenantMismatchError: dead letter and alert); for a person the hub does not know it binds
+ * them only when it carries the BSN the pseudonym was made from (the KVS proves it knows the
+ * person), and otherwise waits (retried) for the koppeling.
  */
 export function createIdentityHandler(
   identities: IdentityStore,
   pseudonyms: Pseudonymizer,
 ): (m: JsMsg) => Promise<Outcome> {
+  const { persons, binding } = identities;
   return async (m) => {
     const event = m.json<Event<unknown> & { gemeente: string }>();
     if (event.type !== GEKOPPELD && event.type !== GEVESTIGD) return 'skipped';
     const violations = schemas().validateEvent(event);
     if (violations.length > 0) throw new ValidationError('not a valid chain event', violations);
+    const gemeente = event.gemeente;
+    if ((event.data as { gemeenteCode?: string }).gemeenteCode !== gemeente) {
+      throw refuse('gemeente of event and data differ', 'data.gemeenteCode', 'equals gemeente');
+    }
 
     if (event.type === GEKOPPELD) {
       const d = event.data as InburgeraarGekoppeld;
@@ -46,36 +59,36 @@ export function createIdentityHandler(
           'pseudonym of persoon',
         );
       }
-      const known = await identities.get(d.inburgeraarId);
+      const known = await binding.get(d.inburgeraarId);
       if (bsn && known?.bsn && known.bsn !== bsn) {
         throw refuse('another BSN is known for this person', 'data.persoon.bsn', 'bsn unchanged');
       }
-      await identities.merge(d.inburgeraarId, {
-        ...(bsn ? { bsn } : {}),
-        vnummer,
-        gemeente: event.gemeente,
-      });
+      await binding.merge(d.inburgeraarId, { ...(bsn ? { bsn } : {}), vnummer });
+      await persons.bind(d.inburgeraarId, gemeente, 'coa');
       return 'delivered';
     }
 
     const d = event.data as InburgeraarGevestigd;
+    const placed = await persons.bindingOf(d.inburgeraarId);
+    if (placed && placed.gemeente !== gemeente) throw tenantMismatch();
+    const known = await binding.get(d.inburgeraarId);
+    const ownPseudonym =
+      d.bsn !== undefined &&
+      pseudonyms.inburgeraarId({ bsn: d.bsn, vnummer: '' }) === d.inburgeraarId;
+    if (!placed && !ownPseudonym) {
+      throw new OutOfOrderError(
+        'vestiging for a person the hub has not seen a koppeling of yet: data.inburgeraarId (koppeling first)',
+        { field: 'data.inburgeraarId', rule: 'koppeling first' },
+      );
+    }
     if (d.bsn) {
-      const known = await identities.get(d.inburgeraarId);
       if (known?.bsn && known.bsn !== d.bsn) {
         throw refuse('another BSN is known for this person', 'data.bsn', 'bsn unchanged');
       }
-      const ownPseudonym =
-        pseudonyms.inburgeraarId({ bsn: d.bsn, vnummer: '' }) === d.inburgeraarId;
       const knownByVnummer =
         known?.vnummer !== undefined &&
         pseudonyms.inburgeraarId({ vnummer: known.vnummer }) === d.inburgeraarId;
       if (!ownPseudonym && !knownByVnummer && !known?.bsn) {
-        if (!known) {
-          throw new OutOfOrderError(
-            'vestiging for a person the hub has not seen a koppeling of yet: data.inburgeraarId (koppeling first)',
-            { field: 'data.inburgeraarId', rule: 'koppeling first' },
-          );
-        }
         throw refuse(
           'the BSN does not belong to this inburgeraarId',
           'data.bsn',
@@ -83,11 +96,11 @@ export function createIdentityHandler(
         );
       }
     }
-    await identities.merge(d.inburgeraarId, {
+    await binding.merge(d.inburgeraarId, {
       ...(d.bsn ? { bsn: d.bsn } : {}),
-      gemeente: event.gemeente,
       ...(d.vestigingsdatum ? { vestigingsdatum: d.vestigingsdatum } : {}),
     });
+    if (!placed) await persons.bind(d.inburgeraarId, gemeente, 'gemeente-kvs');
     return 'delivered';
   };
 }

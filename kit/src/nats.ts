@@ -17,7 +17,7 @@ import {
   type StreamConfig,
 } from '@nats-io/jetstream';
 import { policies, retentionDays } from '@ketenhub/contracts';
-import { ConfigError, InfrastructureError } from './errors.ts';
+import { ConfigError, InfrastructureError, PayloadTooLargeError } from './errors.ts';
 
 /**
  * Streams of the hub. Subjects carry no personal data: `keten.<gemeente>.<domain>.<event>`,
@@ -51,8 +51,10 @@ export const DEFAULT_LIMITS: StreamLimits = {
 
 const DAY_NS = nanos(24 * 60 * 60 * 1000);
 
-/** An event is at most 64 KB (DESIGN §2); headers and envelope get some room on top. */
+/** An event is at most 64 KB; headers and envelope get some room on top. */
 const MAX_MSG_SIZE = 80 * 1024;
+/** The largest event body publishEvent takes: the stream's limit less room for the headers. */
+export const MAX_EVENT_BYTES = MAX_MSG_SIZE - 2 * 1024;
 
 export function streamConfigs(limits: StreamLimits = DEFAULT_LIMITS): Partial<StreamConfig>[] {
   return [
@@ -286,35 +288,85 @@ export function subjectFor(gemeente: string, type: string): string {
   return `keten.${gemeente}.${type.slice('nl.inburgering.'.length)}`;
 }
 
+/**
+ * The event's id in the namespace of the partner that produced it and of its gemeente: the
+ * `Nats-Msg-Id` of its publish, and the root of every id the hub derives from it towards a
+ * partner (DUO's berichtId, the Kredietbank's and the schools' idempotency keys). A partner
+ * chooses its own event ids (a KVS) or can predict the hub's (COA's are UUID v5 of the
+ * koppelingId), so an id alone must never be able to stand for another partner's or another
+ * gemeente's event: the same id from gm0796's KVS and from COA for gm0797 are two events.
+ */
+export function scopedEventId(partner: string, gemeente: string, id: string): string {
+  return `${partner}:${gemeente}:${id}`;
+}
+
+/** The scoped id of the chain event in a KETEN message (its partner from the header). */
+export function scopedEventIdOf(
+  m: { headers?: { get(name: string): string } | undefined },
+  event: { gemeente: string; id: string },
+): string {
+  return scopedEventId(m.headers?.get(PARTNER_HEADER) || 'onbekend', event.gemeente, event.id);
+}
+
 export interface PublishResult {
   seq: number;
   duplicate: boolean;
 }
 
+function isTooLarge(err: unknown): boolean {
+  for (let e = err as { message?: unknown; cause?: unknown } | undefined; e; e = e.cause as never) {
+    if (
+      typeof e.message === 'string' &&
+      /maximum (payload|message size)|max.*size/i.test(e.message)
+    )
+      return true;
+  }
+  return false;
+}
+
 /**
- * Publishes a chain event and waits for the stream's ack. `Nats-Msg-Id` is the event id, so a
- * retried publish of the same event is recognised as a duplicate by the server.
+ * Publishes a chain event and waits for the stream's ack. `Nats-Msg-Id` is the event's scoped
+ * id (`scopedEventId` of `partner`, gemeente and id), so a retried publish of the same event is
+ * recognised as a duplicate by the server, and no other partner's or gemeente's event can be.
+ * An event larger than the stream stores is a PayloadTooLargeError (413, never retried).
  */
 export async function publishEvent(
   js: JetStreamClient,
   event: { id: string; type: string; source: string; gemeente: string },
   body: Uint8Array | string,
-  opts: { traceparent?: string; partner?: string } = {},
+  opts: { traceparent?: string; partner: string },
 ): Promise<PublishResult> {
+  const size = typeof body === 'string' ? Buffer.byteLength(body) : body.byteLength;
+  if (size > MAX_EVENT_BYTES) {
+    throw new PayloadTooLargeError(
+      `the event is ${size} bytes; the hub stores events of at most ${MAX_EVENT_BYTES} bytes: (body) (max event size)`,
+      { field: '(body)', rule: 'max event size' },
+    );
+  }
   const h = natsHeaders();
   if (opts.traceparent) h.set('traceparent', opts.traceparent);
   h.set('ce-type', event.type);
   h.set('ce-source', event.source);
   // Which partner the event came from (policy name), so consumers can label flows
-  // (`coa>kvs`, `kvs>duo`) without parsing the body.
-  if (opts.partner) h.set(PARTNER_HEADER, opts.partner);
+  // (`coa>kvs`, `kvs>duo`) and scope ids without parsing the body.
+  h.set(PARTNER_HEADER, opts.partner);
   try {
     const ack = await js.publish(subjectFor(event.gemeente, event.type), body, {
-      msgID: event.id,
+      msgID: scopedEventId(opts.partner, event.gemeente, event.id),
       headers: h,
     });
     return { seq: ack.seq, duplicate: ack.duplicate };
   } catch (err) {
+    if (isTooLarge(err)) {
+      throw new PayloadTooLargeError(
+        'the event is larger than the stream stores: (body) (max event size)',
+        {
+          cause: err,
+          field: '(body)',
+          rule: 'max event size',
+        },
+      );
+    }
     throw new InfrastructureError('publish to JetStream failed', { cause: err });
   }
 }

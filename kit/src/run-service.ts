@@ -4,7 +4,7 @@ import type { Logger } from 'pino';
 import { raiseAlert } from './alerts.ts';
 import { delayFor, maxDeliverFor, type BackoffPolicy } from './backoff.ts';
 import { REPLAY_FOR_HEADER, writeDeadLetter } from './dead-letter.ts';
-import { isRetryable } from './errors.ts';
+import { isRetryable, type AlertKind } from './errors.ts';
 import { CONSUMER_STATE, type Metrics } from './metrics.ts';
 import { ensureConsumer, type DurableSpec } from './nats.ts';
 
@@ -216,10 +216,13 @@ export async function runService(opts: RunServiceOptions): Promise<RunningServic
       );
       return;
     }
-    if (exhausted) {
-      metrics?.retriesExhausted.inc({ flow: flowOf(m), partner });
+    // Past the last retry, or an error that names an alert of its own (a tenant mismatch):
+    // a person has to look at it.
+    const kind = exhausted ? 'retries-exhausted' : (err as { alert?: AlertKind }).alert;
+    if (exhausted) metrics?.retriesExhausted.inc({ flow: flowOf(m), partner });
+    if (kind) {
       await raiseAlert(js, {
-        kind: 'retries-exhausted',
+        kind,
         service,
         partner,
         ...(context.gemeente ? { gemeente: context.gemeente } : {}),

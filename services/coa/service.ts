@@ -10,7 +10,8 @@ import {
   edgeTlsFromConfig,
   natsAuth,
   provisionStreams,
-  publishEvent,
+  createPublisher,
+  openReceipts,
   servedGemeenten,
   sourceUrn,
   streamLimits,
@@ -41,8 +42,16 @@ export async function startCoaService(
   const credentials = [credentialFromConfig(config, 'coa')];
   const tls = edgeTlsFromConfig(settings.tls, 'services.coa.tls');
   const nc = await connectNats(config.nats.url, service, natsAuth(config));
-  await provisionStreams(nc, streamLimits(config));
-  const js = jetstream(nc);
+  const limits = streamLimits(config);
+  await provisionStreams(nc, limits);
+  const publisher = createPublisher({
+    js: jetstream(nc),
+    partner: 'coa',
+    receipts: await openReceipts(nc, {
+      ttlDays: limits.ketenMaxAgeDays,
+      replicas: limits.replicas,
+    }),
+  });
 
   const edge = createHttpEdge({
     service,
@@ -60,8 +69,22 @@ export async function startCoaService(
       source: sourceUrn(config.hub.oin, 'coa'),
       production: config.hub.production === true,
     },
+    // Once per COA id: the same koppeling again (also from the nightly CSV after a JSON push)
+    // is accepted again; other content under the same id is a 409. `bron` (channel, message id)
+    // is how it came, not what it says.
     publish: async (event, traceparent) => {
-      await publishEvent(js, event, JSON.stringify(event), { traceparent, partner: 'coa' });
+      const { bron: _bron, ...content } = event.data as { bron?: unknown } & Record<
+        string,
+        unknown
+      >;
+      const [field, value] =
+        typeof content.koppelingId === 'string'
+          ? ['koppelingId', content.koppelingId]
+          : ['overdrachtId', String(content.overdrachtId)];
+      await publisher.accept(event, traceparent, {
+        id: { field, value },
+        content: { type: event.type, gemeente: event.gemeente, data: content },
+      });
     },
     logger,
   });

@@ -32,7 +32,7 @@ import {
   natsAuth,
   openIdentityStore,
   provisionStreams,
-  publishEvent,
+  createPublisher,
   runConsumers,
   sourceUrn,
   startOpsServer,
@@ -99,9 +99,9 @@ export async function startDuoService(
     replicas: config.streams?.replicas ?? 1,
   });
   const source = sourceUrn(config.hub.oin, DUO_PARTNER);
-  const publish = async (event: Parameters<typeof publishEvent>[1], traceparent: string) => {
-    await publishEvent(js, event, JSON.stringify(event), { traceparent, partner: DUO_PARTNER });
-  };
+  // DUO's notifications are deduplicated by berichtId (DEDUP_BUCKET); every event this service
+  // publishes is made by the hub.
+  const { publish } = createPublisher({ js, partner: DUO_PARTNER });
   const duo = createDuoClient({
     baseUrl: duoConfig.baseUrl,
     duoOin: duoConfig.oin,

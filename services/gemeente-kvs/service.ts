@@ -15,7 +15,8 @@ import {
   createHttpEdge,
   createPartnerClient,
   kvsCredentials,
-  publishEvent,
+  createPublisher,
+  openReceipts,
   createProcessingLog,
   createProjector,
   natsAuth,
@@ -109,10 +110,17 @@ export async function startKvsService(
   let url: string | undefined;
   if (settings.port !== undefined && credentials.length > 0) {
     edge = createHttpEdge({ service, logger, metrics, credentials });
+    const limits = streamLimits(config);
+    const publisher = createPublisher({
+      js,
+      partner: KVS_PARTNER,
+      receipts: await openReceipts(nc, {
+        ttlDays: limits.ketenMaxAgeDays,
+        replicas: limits.replicas,
+      }),
+    });
     registerKvsInboundRoutes(edge, {
-      publish: async (event, traceparent) => {
-        await publishEvent(js, event, JSON.stringify(event), { traceparent, partner: KVS_PARTNER });
-      },
+      publish: publisher.accept,
       logger,
     });
     url = await edge.listen({

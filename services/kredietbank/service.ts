@@ -26,7 +26,8 @@ import {
   natsAuth,
   openIdentityStore,
   provisionStreams,
-  publishEvent,
+  createPublisher,
+  openReceipts,
   runConsumers,
   servedGemeenten,
   sourceUrn,
@@ -88,17 +89,21 @@ export async function startKredietbankService(
     metrics,
   });
 
+  const publisher = createPublisher({
+    js,
+    partner: KREDIETBANK_PARTNER,
+    receipts: await openReceipts(nc, {
+      ttlDays: streamLimits(config).ketenMaxAgeDays,
+      replicas,
+    }),
+  });
+
   // Kredietbank-facing: the webhooks.
   const edge = createHttpEdge({ service, logger, metrics, credentials });
   registerWebhookRoutes(edge, {
     gemeenten: servedGemeenten(config),
     trajecten,
-    publish: async (event, traceparent) => {
-      await publishEvent(js, event, JSON.stringify(event), {
-        traceparent,
-        partner: KREDIETBANK_PARTNER,
-      });
-    },
+    publish: publisher.accept,
     source,
     logger,
   });

@@ -23,7 +23,9 @@ import {
   flowName,
   natsAuth,
   provisionStreams,
-  publishEvent,
+  createPublisher,
+  openPersonRegister,
+  openReceipts,
   runService,
   sourceUrn,
   startOpsServer,
@@ -47,6 +49,8 @@ export interface TaalaanbiederService {
 
 /** A traject outlives the inburgeringstermijn (3 years plus extensions), like the identities. */
 const TRAJECT_TTL_DAYS = 5 * 366;
+/** The person register lives as long as the identities it binds (services/duo, kredietbank). */
+const PERSON_TTL_DAYS = 5 * 366;
 
 /**
  * The taalaanbieder adapter, one instance per school of `taalaanbieders`: a durable consumer
@@ -89,16 +93,23 @@ export async function startTaalaanbiederService(
     ttlDays: TRAJECT_TTL_DAYS,
     replicas: config.streams?.replicas ?? 1,
   });
+  // Which gemeente each person belongs to (no BSN): an aanmelding only for the PIP's own person.
+  const persons = await openPersonRegister(nc, {
+    ttlDays: PERSON_TTL_DAYS,
+    replicas: config.streams?.replicas ?? 1,
+  });
   const ctx = {
     source: sourceUrn(config.hub.oin, TAALAANBIEDER_PARTNER),
     ...(opts.now ? { now: opts.now } : {}),
   };
-  const publish = async (event: Event<unknown>, traceparent: string) => {
-    await publishEvent(js, event, JSON.stringify(event), {
-      traceparent,
-      partner: TAALAANBIEDER_PARTNER,
-    });
-  };
+  const publisher = createPublisher({
+    js,
+    partner: TAALAANBIEDER_PARTNER,
+    receipts: await openReceipts(nc, {
+      ttlDays: streamLimits(config).ketenMaxAgeDays,
+      replicas: config.streams?.replicas ?? 1,
+    }),
+  });
 
   const edge = createHttpEdge({
     service,
@@ -110,7 +121,7 @@ export async function startTaalaanbiederService(
       ? { tls: edgeTlsFromConfig(settings.tls, 'services.taalaanbieder.tls')! }
       : {}),
   });
-  registerTaalaanbiederRoutes(edge, { ctx, trajecten, publish, logger });
+  registerTaalaanbiederRoutes(edge, { ctx, trajecten, publish: publisher.accept, logger });
   const url = await edge.listen({
     host: settings.host ?? '127.0.0.1',
     port: opts.port ?? settings.port,
@@ -155,7 +166,8 @@ export async function startTaalaanbiederService(
           processingLog,
           pseudonyms,
           trajecten,
-          publish,
+          persons,
+          publish: publisher.publish,
           ctx,
           logger,
         }),

@@ -119,7 +119,9 @@ async function vestig(bsn: string) {
   expect(res.status).toBe(202);
   const nc = await connectNats(chain.nats.url, 'kb-test-identities');
   const identities = await openIdentityStore(nc, { ttlDays: 1 });
-  expect(await eventually(async () => (await identities.get(idOf(bsn)))?.bsn === bsn)).toBe(true);
+  expect(
+    await eventually(async () => (await identities.personOf(GEMEENTE, idOf(bsn)))?.bsn === bsn),
+  ).toBe(true);
   await nc.drain();
 }
 

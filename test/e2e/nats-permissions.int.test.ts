@@ -581,7 +581,9 @@ describe('NATS users per service (deploy/nats/permissions.conf)', () => {
       jetstream(asSchools).publish('keten.gm0797.ontzorgen.gestart', JSON.stringify({})),
     ).rejects.toThrow(/Permissions Violation for Publish to "keten.gm0797.ontzorgen.gestart"/);
     const identities = await openIdentityStore(await connectAs('taalaanbieder'), { ttlDays: 1 });
-    await expect(identities.get(idOf(testBsn(900)))).rejects.toThrow(/identity store unavailable/);
+    await expect(identities.binding.get(idOf(testBsn(900)))).rejects.toThrow(
+      /identity store unavailable/,
+    );
     expect(
       await eventually(() =>
         violations().some((v) =>

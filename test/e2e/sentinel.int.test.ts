@@ -101,7 +101,7 @@ describe('sentinel: each partner sees exactly the fields its policy allows', () 
       expect(receivers.map((p) => p.partner)).toEqual(['gemeente-kvs']);
 
       const nc = await connectNats(chain.nats.url, 'sentinel');
-      await publishEvent(jetstream(nc), event, JSON.stringify(event));
+      await publishEvent(jetstream(nc), event, JSON.stringify(event), { partner: 'coa' });
       await nc.drain();
       expect(
         await eventually(() => chain.kvs.received(event.gemeente).some((e) => e.id === event.id)),

@@ -1,6 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runTaalaanbiederFlows } from '@ketenhub/adapter-taalaanbieder/simulator';
-import { buildEvent, createPseudonymizer, nameBasedUuid } from '@ketenhub/kit';
+import {
+  buildEvent,
+  connectNats,
+  createPseudonymizer,
+  nameBasedUuid,
+  openPersonRegister,
+} from '@ketenhub/kit';
 import {
   eventually,
   startTaalaanbiederTestChain,
@@ -11,8 +17,28 @@ let chain: TaalaanbiederTestChain;
 const NOORD = 'taalschool-noord';
 const ZUID = 'taalschool-zuid';
 
+/** Each learner's gemeente: the KVS's vestiging (with BSN) makes them a person of it. */
+const GEMEENTE_OF: Record<string, string> = {
+  '999990019': 'gm0797',
+  '999990020': 'gm0796',
+  '999990032': 'gm0865',
+  '999990044': 'gm0865',
+  '999990056': 'gm0797',
+};
+
 beforeAll(async () => {
   chain = await startTaalaanbiederTestChain();
+  for (const [bsn, gemeente] of Object.entries(GEMEENTE_OF)) {
+    expect((await chain.kvsPost(gemeente, vestiging(bsn, gemeente))).status).toBe(202);
+  }
+  const nc = await connectNats(chain.nats.url, 'test-personen');
+  const persons = await openPersonRegister(nc, { ttlDays: 1 });
+  for (const [bsn, gemeente] of Object.entries(GEMEENTE_OF)) {
+    expect(
+      await eventually(async () => (await persons.bindingOf(idOf(bsn)))?.gemeente === gemeente),
+    ).toBe(true);
+  }
+  await nc.drain();
 });
 afterAll(async () => {
   await chain?.stop();
@@ -27,6 +53,16 @@ const BSN = {
 };
 const idOf = (bsn: string) =>
   createPseudonymizer(chain.config.hub.pseudonymKey).inburgeraarId({ bsn, vnummer: '' });
+
+function vestiging(bsn: string, gemeente: string) {
+  return buildEvent({
+    id: nameBasedUuid(`test:vestiging:${bsn}`),
+    type: 'nl.inburgering.inburgeraar.gevestigd',
+    source: `urn:nld:oin:00000001234567890000:systeem:kvs-${gemeente}`,
+    gemeente,
+    data: { inburgeraarId: idOf(bsn), gemeenteCode: gemeente, vestigingsdatum: '2026-09-15', bsn },
+  });
+}
 
 function pip(bsn: string, gemeente: string, school?: string) {
   const inburgeraarId = idOf(bsn);

@@ -4,11 +4,16 @@ import {
   type TaalaanbiederSimulator,
 } from '@ketenhub/adapter-taalaanbieder/simulator';
 import {
+  DEFAULT_BACKOFF,
   STREAMS,
   connectNats,
+  createIdentityHandler,
   createLogger,
+  createPseudonymizer,
   generateApiKey,
   hashApiKey,
+  openIdentityStore,
+  runService,
   type HubConfig,
   type Logger,
 } from '@ketenhub/kit';
@@ -79,6 +84,27 @@ export async function startTaalaanbiederTestChain(
   const taalaanbieder = await startTaalaanbiederService(config, { logger });
   for (const [id, sim] of schools) sim.setHub(taalaanbieder.url, schoolKeys.get(id)!);
   const nc = await connectNats(chain.nats.url, 'test-taalaanbieder-observer');
+  // The schools get aanmeldingen only for persons the hub knows for the PIP's gemeente; the DUO
+  // and Kredietbank services bind them from the koppeling and the vestiging. This chain runs
+  // neither, so it runs their identity consumer itself.
+  const identities = await runService({
+    service: 'test-identiteiten',
+    partner: 'test',
+    flow: 'test',
+    nc,
+    consumer: {
+      stream: STREAMS.keten,
+      durable: 'test-identiteiten',
+      filterSubject: 'keten.*.inburgeraar.>',
+      ackWaitMs: 10_000,
+    },
+    backoff: { ...DEFAULT_BACKOFF, delaysMs: [100, 200, 400] },
+    handler: createIdentityHandler(
+      await openIdentityStore(nc, { ttlDays: 1 }),
+      createPseudonymizer(config.hub.pseudonymKey),
+    ),
+    logger,
+  });
   const jsm = await jetstreamManager(nc);
   return {
     ...chain,
@@ -111,6 +137,7 @@ export async function startTaalaanbiederTestChain(
     },
     async stop() {
       await taalaanbieder.stop();
+      await identities.stop();
       await nc.drain();
       for (const sim of schools.values()) await sim.close();
       await chain.stop();

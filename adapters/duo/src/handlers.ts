@@ -23,8 +23,10 @@ import {
   childSpan,
   formatTraceparent,
   nameBasedUuid,
+  parseChainEvent,
   parseTraceparent,
   raiseAlert,
+  scopedEventIdOf,
   type Event,
   type IdentityStore,
   type Logger,
@@ -68,20 +70,20 @@ interface Incoming<D> extends Event<D> {
   gemeente: string;
 }
 
-function parse<D>(m: JsMsg): Incoming<D> {
-  const event = m.json<Incoming<D>>();
-  const violations = schemas().validateEvent(event);
-  if (violations.length > 0) throw new ValidationError('not a valid chain event', violations);
-  return event;
-}
+const parse = <D>(m: JsMsg): Incoming<D> => parseChainEvent<D>(m);
 
 function traceOf(m: JsMsg) {
   const parent = parseTraceparent(m.headers?.get('traceparent'));
   return { parent, span: childSpan(parent) };
 }
 
-async function bsnOf(deps: DuoDeps, inburgeraarId: string): Promise<string | undefined> {
-  return (await deps.identities.get(inburgeraarId))?.bsn;
+/** The BSN of a person of this gemeente; a person of another gemeente is refused (kit). */
+async function bsnOf(
+  deps: DuoDeps,
+  gemeente: string,
+  inburgeraarId: string,
+): Promise<string | undefined> {
+  return (await deps.identities.personOf(gemeente, inburgeraarId))?.bsn;
 }
 
 /** DUO notification → pull the details → the chain event of DESIGN §2. */
@@ -109,7 +111,7 @@ export function createNotificationHandler(deps: DuoDeps): (m: JsMsg) => Promise<
         },
       ]);
     }
-    const bsn = await bsnOf(deps, n.inburgeraarId);
+    const bsn = await bsnOf(deps, event.gemeente, n.inburgeraarId);
     if (!bsn) {
       throw new ValidationError('no BSN known for this person', [
         { field: 'data.inburgeraarId', rule: 'bsn known', message: 'DUO addresses persons by BSN' },
@@ -233,10 +235,13 @@ function createMeldingHandler(
     >;
     const { span, parent } = traceOf(m);
     const traceparent = formatTraceparent(span);
+    // Every id derived from the melding (DUO's berichtId, the outcome's event id) comes from its
+    // scoped id: a KVS chooses its event ids, and must not be able to pick another gemeente's.
+    const scoped = scopedEventIdOf(m, event);
     const outcome = async (ok: boolean, extra: Record<string, unknown>) => {
       const types = OUTCOME_TYPES[melding];
       const out = buildEvent({
-        id: nameBasedUuid(`duo:${ok ? 'geregistreerd' : 'afgewezen'}:${event.id}`),
+        id: nameBasedUuid(`duo:${ok ? 'geregistreerd' : 'afgewezen'}:${scoped}`),
         type: ok ? types.ok : types.nok,
         source: deps.source,
         gemeente: event.gemeente,
@@ -252,7 +257,7 @@ function createMeldingHandler(
       await deps.publish(out, traceparent);
     };
 
-    const bsn = await bsnOf(deps, event.data.inburgeraarId);
+    const bsn = await bsnOf(deps, event.gemeente, event.data.inburgeraarId);
     if (!bsn) {
       // The vestiging or koppeling that brings the BSN travels on another consumer and may be a
       // moment behind (a KVS sends the vestiging and the PIP back to back): wait for it a few
@@ -274,7 +279,7 @@ function createMeldingHandler(
       return 'rejected';
     }
     const bron = deps.oinOf(event.gemeente);
-    const berichtId = nameBasedUuid(`duo:melding:${event.id}`);
+    const berichtId = nameBasedUuid(`duo:melding:${scoped}`);
     const p = plan(projected, bsn, bron, { berichtId });
     const violations = await p.check();
     if (violations.length > 0) {
@@ -393,7 +398,7 @@ export function createPipHandler(deps: DuoDeps) {
             ),
             ctxGet<DuoDoelgroep>(deps, 'Inburgeringsplicht', bsn, bron, '/doelgroep'),
             ctxGet<DuoGemeentePip>(deps, 'PIP', bsn, bron, '/PIP'),
-            deps.identities.get(pip.inburgeraarId),
+            deps.identities.personOf(event.gemeente, pip.inburgeraarId),
           ]);
           const dg = doelgroep ? doelgroepFromDuo(doelgroep)?.indeling : undefined;
           return checkPip(pip, {
@@ -412,8 +417,8 @@ export function createPipHandler(deps: DuoDeps) {
           });
         },
         async after() {
-          const identity = await deps.identities.get(pip.inburgeraarId);
-          await deps.identities.merge(pip.inburgeraarId, {
+          const identity = await deps.identities.personOf(event.gemeente, pip.inburgeraarId);
+          await deps.identities.merge(event.gemeente, pip.inburgeraarId, {
             pip: { initieel: identity?.pip?.initieel ?? pip.dagtekening, huidig: pip.dagtekening },
           });
         },

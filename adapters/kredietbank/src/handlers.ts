@@ -10,7 +10,10 @@ import {
   PartnerUnavailableError,
   ValidationError,
   childSpan,
+  nameBasedUuid,
+  parseChainEvent,
   parseTraceparent,
+  scopedEventIdOf,
   type Disclosure,
   type Event,
   type IdentityStore,
@@ -50,32 +53,19 @@ export type KredietbankTrajectDeps = Omit<KredietbankDeps, 'identities'>;
 
 type Incoming<D> = Event<D> & { gemeente: string };
 
-function parse<D>(m: JsMsg): Incoming<D> {
-  const event = m.json<Incoming<D>>();
-  const violations = schemas().validateEvent(event);
-  if (violations.length > 0) throw new ValidationError('not a valid chain event', violations);
-  return event;
-}
+/**
+ * The chain event, naming one gemeente in subject, envelope and data (kit `parseChainEvent`):
+ * what tenant isolation hangs on before a traject of that gemeente is touched.
+ */
+const parse = <D>(m: JsMsg): Incoming<D> => parseChainEvent<D>(m);
 
 /**
- * The gemeente is what tenant isolation hangs on: the subject, the event's `gemeente` and
- * `data.gemeenteCode` must name the same one before a traject of that gemeente is touched.
+ * The idempotency key of the Kredietbank call an event causes: derived from the event's scoped
+ * id (kit `scopedEventIdOf`), so an id chosen by one gemeente's KVS can never stand for another
+ * gemeente's (or another partner's) call.
  */
-function checkTenant(m: JsMsg, event: Incoming<{ gemeenteCode: string }>): void {
-  const subjectGemeente = m.subject.split('.')[1];
-  if (event.data.gemeenteCode !== event.gemeente || subjectGemeente !== event.gemeente) {
-    throw new ValidationError(
-      'gemeente of subject, event and data differ: data.gemeenteCode (equals gemeente)',
-      [
-        {
-          field: 'data.gemeenteCode',
-          rule: 'equals gemeente',
-          message: 'must equal the gemeente extension and the subject',
-        },
-      ],
-    );
-  }
-}
+const callKey = (m: JsMsg, event: Incoming<unknown>) =>
+  nameBasedUuid(`kredietbank:call:${scopedEventIdOf(m, event)}`);
 
 /**
  * The traject the KVS names must be one the hub registered for this gemeente (the traject store
@@ -177,7 +167,8 @@ export function createAanvraagHandler(deps: KredietbankDeps): (m: JsMsg) => Prom
     const violations = aanvraagViolations(data);
     if (violations.length > 0) throw new ValidationError('aanvraag cannot be paid', violations);
 
-    const bsn = (await deps.identities.get(data.inburgeraarId))?.bsn;
+    // A person of another gemeente is refused here (TenantMismatchError: dead letter, alert).
+    const bsn = (await deps.identities.personOf(event.gemeente, data.inburgeraarId))?.bsn;
     if (!bsn) {
       // The vestiging with the BSN travels on another consumer and may be a moment behind an
       // aanvraag sent right after it: wait a few deliveries. Then dead-lettered, replayable once
@@ -218,7 +209,7 @@ export function createAanvraagHandler(deps: KredietbankDeps): (m: JsMsg) => Prom
         categories: [...new Set([...disclosure.categories, 'identificatie'])].sort(),
       },
       data.inburgeraarId,
-      () => deps.kredietbank.registerOrChange(body, event.id),
+      () => deps.kredietbank.registerOrChange(body, callKey(m, event)),
     );
     deps.logger.info(
       { eventId: event.id, gemeente: event.gemeente, gewijzigd },
@@ -243,7 +234,6 @@ export function createBeeindigingHandler(
     const disclosure = deps.projector.project(event);
     if (!disclosure) return 'skipped';
     const data = disclosure.event.data as OntzorgenBeeindigingAangevraagd;
-    checkTenant(m, { ...event, data });
     const link = await knownTraject(
       deps,
       event.gemeente,
@@ -268,7 +258,7 @@ export function createBeeindigingHandler(
     }
     await withProcessingLog(deps, m, event, disclosure, data.inburgeraarId, () =>
       deps.kredietbank
-        .end(call.gemeentecode, call.referentie, call.body, event.id)
+        .end(call.gemeentecode, call.referentie, call.body, callKey(m, event))
         .catch((err: unknown) => {
           throw registrationInFlight(err);
         }),
@@ -285,7 +275,7 @@ export function createBeeindigingHandler(
  * disclosed or logged. A PIP naming a traject the hub has not registered (yet) is skipped too,
  * with an info log: the ontzorgen.aangevraagd that registers the traject carries its own
  * einddatum, which the KVS sets from the same PIP. A traject the hub knows gets its end moved
- * (PUT …/looptijd, idempotency key = event id); the Kredietbank then pays on to the new end.
+ * (PUT …/looptijd, idempotency key derived from the event's scoped id); the Kredietbank then pays on to the new end.
  */
 export function createPipHandler(deps: KredietbankTrajectDeps): (m: JsMsg) => Promise<Outcome> {
   return async (m) => {
@@ -295,7 +285,6 @@ export function createPipHandler(deps: KredietbankTrajectDeps): (m: JsMsg) => Pr
     const data = disclosure.event.data as PipVastgesteld;
     const call = pipToLooptijd(data);
     if (!data.ontzorgen || !call) return 'skipped';
-    checkTenant(m, { ...event, data });
     const link = await knownTraject(
       deps,
       event.gemeente,
@@ -316,7 +305,7 @@ export function createPipHandler(deps: KredietbankTrajectDeps): (m: JsMsg) => Pr
     }
     await withProcessingLog(deps, m, event, disclosure, data.inburgeraarId, () =>
       deps.kredietbank
-        .changeLooptijd(call.gemeentecode, call.referentie, call.body, event.id)
+        .changeLooptijd(call.gemeentecode, call.referentie, call.body, callKey(m, event))
         .catch((err: unknown) => {
           throw registrationInFlight(err);
         }),

@@ -1,16 +1,17 @@
 import type { JsMsg } from '@nats-io/jetstream';
-import { schemas } from '@ketenhub/contracts';
 import type { PipVastgesteld } from '@ketenhub/contracts/generated';
 import {
-  ValidationError,
   childSpan,
   formatTraceparent,
+  parseChainEvent,
   parseTraceparent,
+  scopedEventIdOf,
   type DeadLetterContext,
   type Event,
   type Logger,
   type Outcome,
   type PartnerClient,
+  type PersonRegister,
   type ProcessingLog,
   type Projector,
 } from '@ketenhub/kit';
@@ -33,24 +34,11 @@ export interface AanmeldingDeps {
   processingLog: ProcessingLog;
   pseudonyms: TrajectPseudonymizer;
   trajecten: TrajectStore;
+  /** Which gemeente each person belongs to (kit): no aanmelding for another gemeente's person. */
+  persons: PersonRegister;
   publish(event: Event<unknown>, traceparent: string): Promise<void>;
   ctx: InboundContext;
   logger: Logger;
-}
-
-function parse(m: JsMsg): Event<PipVastgesteld> {
-  let event: unknown;
-  try {
-    event = m.json();
-  } catch {
-    throw new ValidationError('message is not JSON', [
-      { field: '(body)', rule: 'json', message: 'not JSON' },
-    ]);
-  }
-  const violations = schemas().validateEvent(event);
-  if (violations.length > 0)
-    throw new ValidationError('message is not a valid chain event', violations);
-  return event as Event<PipVastgesteld>;
 }
 
 /** What a dead letter records about a message, without personal data. */
@@ -74,16 +62,20 @@ export function describeMessage(m: JsMsg): DeadLetterContext {
 export function createAanmeldingHandler(deps: AanmeldingDeps): (m: JsMsg) => Promise<Outcome> {
   const { taalaanbieder, client, projector, processingLog, logger } = deps;
   return async (m) => {
-    const event = parse(m);
+    const event = parseChainEvent<PipVastgesteld>(m);
     if (event.type !== PIP_VASTGESTELD || event.data.taalaanbieder !== taalaanbieder) {
       return 'skipped';
     }
     const disclosure = projector.project(event);
     if (!disclosure) return 'skipped';
+    // Only a person of this gemeente gets an aanmelding: another gemeente's person is refused
+    // (TenantMismatchError: dead letter, alert), one the hub does not know is waited for and
+    // then refused.
+    await deps.persons.require(event.gemeente, event.data.inburgeraarId, m.info.deliveryCount);
     const trajectId = deps.pseudonyms.trajectId(event.data.inburgeraarId, taalaanbieder);
     const aanmelding = pipToAanmelding(disclosure.event.data, {
       trajectId,
-      aanmeldingId: aanmeldingIdFor(event.id, taalaanbieder),
+      aanmeldingId: aanmeldingIdFor(scopedEventIdOf(m, event), taalaanbieder),
     });
     await deps.trajecten.put(trajectId, {
       inburgeraarId: event.data.inburgeraarId,

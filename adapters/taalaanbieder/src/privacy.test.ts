@@ -11,6 +11,7 @@ import {
   type Event,
   type PartnerClient,
   type PartnerRequest,
+  type PersonRegister,
   type ProcessingRecord,
 } from '@ketenhub/kit';
 import { createAanmeldingHandler } from './aanmelding.ts';
@@ -180,6 +181,14 @@ describe('each school hears about its own learners only', () => {
               processingLog: { record: async (_r: Omit<ProcessingRecord, 'tijdstip'>) => {} },
               pseudonyms,
               trajecten,
+              // Every learner is a person of the gemeente of their PIP (the tenant check itself
+              // is tested against real NATS in kit and test/e2e).
+              persons: {
+                require: async (gemeente: string, id: string) => {
+                  const own = events.find((e) => e.data.inburgeraarId === id)?.gemeente;
+                  if (own !== gemeente) throw new Error(`${id} is not of ${gemeente}`);
+                },
+              } as unknown as PersonRegister,
               publish: async () => {},
               ctx: { source: 'urn:nld:oin:00000001234567890000:systeem:taalaanbieder' },
               logger: createLogger('test', { level: 'silent' }),
@@ -199,6 +208,7 @@ describe('each school hears about its own learners only', () => {
             const m = {
               subject: `keten.${e.gemeente}.pip.vastgesteld`,
               headers: undefined,
+              info: { deliveryCount: 1 },
               json: () => structuredClone(e),
             } as unknown as JsMsg;
             for (const h of handlers) await h(m);

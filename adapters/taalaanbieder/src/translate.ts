@@ -66,9 +66,12 @@ export function pipToAanmelding(
   return aanmelding;
 }
 
-/** The id of the aanmelding for one PIP version at one school; also the Idempotency-Key. */
-export function aanmeldingIdFor(pipEventId: string, taalaanbieder: string): string {
-  return nameBasedUuid(`taalaanbieder:${taalaanbieder}:aanmelding:${pipEventId}`);
+/**
+ * The id of the aanmelding for one PIP version at one school; also the Idempotency-Key. From the
+ * PIP event's scoped id (kit `scopedEventIdOf`), so no KVS can choose another gemeente's.
+ */
+export function aanmeldingIdFor(scopedPipId: string, taalaanbieder: string): string {
+  return nameBasedUuid(`taalaanbieder:${taalaanbieder}:aanmelding:${scopedPipId}`);
 }
 
 export interface InboundContext {

@@ -1,4 +1,5 @@
-import { nameBasedUuid } from '@ketenhub/kit';
+import { scopedEventId } from '@ketenhub/kit';
+import { aanmeldingIdFor } from '../translate.ts';
 import type { TickReport } from './taalaanbieder-simulator.ts';
 
 /**
@@ -54,8 +55,9 @@ export async function runTaalaanbiederFlows(opts: {
   say?: (line: string) => void;
 }): Promise<{ flows: FlowCount[]; csvRejected: number; ticks: Record<string, TickReport> }> {
   const say = opts.say ?? (() => undefined);
+  // The KVS sent each PIP: its aanmelding id comes from the PIP's id scoped to the KVS.
   const expectedId = (l: DemoLearner) =>
-    nameBasedUuid(`taalaanbieder:${l.taalaanbieder}:aanmelding:${l.pipEventId}`);
+    aanmeldingIdFor(scopedEventId('gemeente-kvs', l.gemeente, l.pipEventId), l.taalaanbieder);
   const received = async () => {
     const all = new Map<string, number>();
     for (const url of Object.values(opts.schools)) {

@@ -27,7 +27,7 @@ function refuse(message: string, field: string, rule: string): ValidationError {
  * was made from, or come for a person known by V-nummer who has no BSN yet. A BSN that differs
  * from the one already known is refused (dead letter), never overwritten.
  *
- * The gemeente binding (docs/adr/0011-tenant-binding.md): a koppeling binds the person to its
+ * The gemeente binding (docs/adr/0012-tenant-binding.md): a koppeling binds the person to its
  * gemeente (COA places statushouders, also again elsewhere). A vestiging is the KVS's own
  * message, so it never moves a person: for a person of another gemeente it is refused
  * (TenantMismatchError: dead letter and alert); for a person the hub does not know it binds

@@ -9,7 +9,7 @@ import {
 
 /**
  * Which gemeente each person (pseudonym) belongs to: the hub's tenant binding
- * (docs/adr/0011-tenant-binding.md). Every consumer that acts on a person for a gemeente (a
+ * (docs/adr/0012-tenant-binding.md). Every consumer that acts on a person for a gemeente (a
  * melding to DUO, an ontzorgtraject at the Kredietbank, an aanmelding at a school, the identity
  * store) asks this register first, so an event of one gemeente about another gemeente's person
  * is refused in one place, whatever the handler does. Holds no personal data beyond the

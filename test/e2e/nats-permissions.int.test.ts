@@ -41,6 +41,7 @@ import {
   listDeadLetters,
   nameBasedUuid,
   openIdentityStore,
+  openPersonRegister,
   provisionStreams,
   startLocalNats,
   streamLimits,
@@ -591,6 +592,30 @@ describe('NATS users per service (deploy/nats/permissions.conf)', () => {
             'Publish Violation - User "taalaanbieder", Subject "$JS.API.DIRECT.GET.KV_IDENTITEITEN.',
           ),
         ),
+      ),
+    ).toBe(true);
+  });
+
+  it("lets taalaanbieder read the person register but not bind a person, and no edge touch another partner's receipts", async () => {
+    const asSchools = await connectAs('taalaanbieder');
+    const persons = await openPersonRegister(asSchools, { ttlDays: 1 });
+    expect(await persons.bindingOf(idOf(testBsn(901)))).toBeUndefined();
+    await expect(persons.bind(idOf(testBsn(901)), 'gm0797', 'gemeente-kvs')).rejects.toThrow(
+      /person register unavailable/,
+    );
+    const asCoa = await connectAs('coa');
+    await expect(
+      asCoa.request('$KV.ONTVANGSTEN.gemeente-kvs.gm0797.x', '{}', { timeout: 1000 }),
+    ).rejects.toThrow(/Permissions Violation|timeout/i);
+    expect(
+      await eventually(
+        () =>
+          violations().some((v) =>
+            v.startsWith('Publish Violation - User "taalaanbieder", Subject "$KV.PERSONEN.'),
+          ) &&
+          violations().some((v) =>
+            v.startsWith('Publish Violation - User "coa", Subject "$KV.ONTVANGSTEN.gemeente-kvs.'),
+          ),
       ),
     ).toBe(true);
   });

@@ -116,6 +116,7 @@ export async function startKredietbankService(
   const outbound = {
     kredietbank,
     trajecten,
+    persons: identities.persons,
     projector: createProjector(KREDIETBANK_PARTNER),
     processingLog: createProcessingLog(js),
     logger,

@@ -11,7 +11,12 @@ import {
   PartnerRejectedError,
   buildEvent,
   createLogger,
+  PARTNER_HEADER,
   createProjector,
+  nameBasedUuid,
+  scopedEventId,
+  tenantMismatch,
+  type PersonRegister,
   type ProcessingRecord,
 } from '@ketenhub/kit';
 import {
@@ -36,6 +41,10 @@ const BEEINDIGING = golden('beeindiging.event.json') as OntzorgenBeeindigingAang
 const PIP = golden('pip-ontzorgen.event.json') as PipVastgesteld;
 const ID = BEEINDIGING.inburgeraarId;
 const EVENT_ID = '6e1f2a3b-4c5d-4e6f-8a9b-0c1d2e3f4a5b';
+/** The idempotency key of the call: from the event id scoped to the KVS of gm0797. */
+const CALL_KEY = nameBasedUuid(
+  `kredietbank:call:${scopedEventId('gemeente-kvs', 'gm0797', EVENT_ID)}`,
+);
 
 function msg(type: string, data: unknown, gemeente = 'gm0797', subjectGemeente = gemeente): JsMsg {
   const event = buildEvent({
@@ -47,7 +56,7 @@ function msg(type: string, data: unknown, gemeente = 'gm0797', subjectGemeente =
   });
   return {
     subject: `keten.${subjectGemeente}.${type.replace('nl.inburgering.', '')}`,
-    headers: undefined,
+    headers: { get: (name: string) => (name === PARTNER_HEADER ? 'gemeente-kvs' : '') },
     json: () => structuredClone(event),
   } as unknown as JsMsg;
 }
@@ -59,6 +68,8 @@ function setup(
     trajecten?: (TrajectLink & { trajectId: string })[];
     fail?: Error;
     logDown?: boolean;
+    /** inburgeraarId → the gemeente the person register binds them to. */
+    persons?: Record<string, string>;
   } = {},
 ) {
   const calls: Call[] = [];
@@ -87,6 +98,14 @@ function setup(
       },
       async put() {},
     },
+    // The person register as the kit's: a person of another gemeente is a TenantMismatchError.
+    persons: {
+      async check(gemeente: string, id: string) {
+        const own = (opts.persons ?? { [ID]: 'gm0797' })[id];
+        if (own && own !== gemeente) throw tenantMismatch();
+        return own ? 'known' : 'unknown';
+      },
+    } as unknown as PersonRegister,
     projector: createProjector('kredietbank'),
     processingLog: {
       async record(rec) {
@@ -105,7 +124,7 @@ const rejected = (status: number) =>
   new PartnerRejectedError(`kredietbank/ontzorgtrajecten refused: HTTP ${status}`, status);
 
 describe('createBeeindigingHandler', () => {
-  it('ends a known traject with the event id as idempotency key, logged before and after', async () => {
+  it('ends a known traject with the scoped event id as idempotency key, logged before and after', async () => {
     const { deps, calls, records } = setup();
     expect(await createBeeindigingHandler(deps)(msg(BEEINDIGING_TYPE, BEEINDIGING))).toBe(
       'delivered',
@@ -113,7 +132,7 @@ describe('createBeeindigingHandler', () => {
     expect(calls).toEqual([
       {
         op: 'end',
-        args: ['0797', 'OZ-2026-0042', { datum: '2027-02-15', reden: 'VERHUISD' }, EVENT_ID],
+        args: ['0797', 'OZ-2026-0042', { datum: '2027-02-15', reden: 'VERHUISD' }, CALL_KEY],
       },
     ]);
     expect(records.map((r) => r.status)).toEqual(['gestart', 'verstrekt']);
@@ -152,6 +171,31 @@ describe('createBeeindigingHandler', () => {
       expect(records).toEqual([]);
     },
   );
+
+  it("refuses another gemeente's person (tenant mismatch, alert), sending and logging nothing", async () => {
+    // gm0796's KVS names gm0797's person and a traject of its own gemeente.
+    const { deps, calls, records } = setup({
+      trajecten: [{ trajectId: 'OZ-2026-0042', inburgeraarId: ID, gemeente: 'gm0796' }],
+    });
+    for (const [handler, type, data] of [
+      [
+        createBeeindigingHandler(deps),
+        BEEINDIGING_TYPE,
+        { ...BEEINDIGING, gemeenteCode: 'gm0796' },
+      ],
+      [createPipHandler(deps), PIP_TYPE, { ...PIP, gemeenteCode: 'gm0796' }],
+    ] as const) {
+      const err = await handler(msg(type, data, 'gm0796')).catch((e: unknown) => e);
+      expect(err).toMatchObject({
+        name: 'TenantMismatchError',
+        retryable: false,
+        rule: 'person of gemeente',
+        alert: 'tenant-mismatch',
+      });
+    }
+    expect(calls).toEqual([]);
+    expect(records).toEqual([]);
+  });
 
   it('dead-letters a traject the hub registered for another inburgeraar', async () => {
     const other = 'ih-ffffffffffffffffffffffffffffffff';
@@ -240,7 +284,7 @@ describe('createPipHandler', () => {
           '0797',
           'OZ-2026-0042',
           { eind: '2027-12-01', grondslag: { pip: 'PIP-2027-0042-2', dagtekening: '2027-04-15' } },
-          EVENT_ID,
+          CALL_KEY,
         ],
       },
     ]);

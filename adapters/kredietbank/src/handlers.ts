@@ -19,6 +19,7 @@ import {
   type IdentityStore,
   type Logger,
   type Outcome,
+  type PersonRegister,
   type ProcessingLog,
   type Projector,
 } from '@ketenhub/kit';
@@ -42,6 +43,8 @@ export const BSN_WAIT_ATTEMPTS = 4;
 export interface KredietbankDeps {
   kredietbank: KredietbankClient;
   identities: IdentityStore;
+  /** Which gemeente each person belongs to (kit): another gemeente's person is refused. */
+  persons: PersonRegister;
   trajecten: TrajectStore;
   projector: Projector;
   processingLog: ProcessingLog;
@@ -234,6 +237,8 @@ export function createBeeindigingHandler(
     const disclosure = deps.projector.project(event);
     if (!disclosure) return 'skipped';
     const data = disclosure.event.data as OntzorgenBeeindigingAangevraagd;
+    // Another gemeente's person: TenantMismatchError (dead letter, alert), before anything else.
+    await deps.persons.check(event.gemeente, data.inburgeraarId);
     const link = await knownTraject(
       deps,
       event.gemeente,
@@ -285,6 +290,7 @@ export function createPipHandler(deps: KredietbankTrajectDeps): (m: JsMsg) => Pr
     const data = disclosure.event.data as PipVastgesteld;
     const call = pipToLooptijd(data);
     if (!data.ontzorgen || !call) return 'skipped';
+    await deps.persons.check(event.gemeente, data.inburgeraarId);
     const link = await knownTraject(
       deps,
       event.gemeente,

@@ -3,6 +3,7 @@ import { jetstream, jetstreamManager, type JetStreamClient } from '@nats-io/jets
 import type { NatsConnection } from '@nats-io/transport-node';
 import type { DeadLetter } from './dead-letter.ts';
 import { PartnerUnavailableError, ValidationError } from './errors.ts';
+import { tenantMismatch } from './person-register.ts';
 import { startLocalNats, type LocalNats } from './local-nats.ts';
 import { createLogger } from './log.ts';
 import { createMetrics } from './metrics.ts';
@@ -255,6 +256,48 @@ describe('alerts', () => {
     expect(
       await metrics.registry.getSingleMetricAsString('ketenhub_retries_exhausted_total'),
     ).toMatch(/ketenhub_retries_exhausted_total\{[^}]*partner="test-partner"[^}]*\} 1/);
+    await svc.stop();
+  });
+
+  it('dead-letters a tenant mismatch at once and raises the alert tenant-mismatch', async () => {
+    const svc = await runService({
+      service: 'tenant',
+      partner: 'test-partner',
+      flow: 'test>partner',
+      nc,
+      consumer: {
+        stream: STREAMS.keten,
+        durable: 'tenant',
+        filterSubject: 'keten.gm0002.tenant.>',
+        ackWaitMs: 5000,
+      },
+      backoff: { delaysMs: [20], maxAttempts: 5 },
+      handler: async () => {
+        throw tenantMismatch();
+      },
+      describe: () => ({ gemeente: 'gm0002', eventId: 'tenant-event' }),
+      logger,
+    });
+    await js.publish('keten.gm0002.tenant.x', '{}', { msgID: 'tenant-1' });
+    const alerts = await js.consumers.get(STREAMS.alerts, {
+      filter_subjects: 'alert.tenant-mismatch.tenant',
+    });
+    const m = await alerts.next({ expires: 10_000 });
+    expect(m?.json()).toMatchObject({
+      kind: 'tenant-mismatch',
+      service: 'tenant',
+      gemeente: 'gm0002',
+      eventId: 'tenant-event',
+      attempts: 1,
+      reason: expect.stringContaining('person of gemeente'),
+    });
+    const letters = await js.consumers.get(STREAMS.deadLetters, {
+      filter_subjects: 'dlq.tenant.gm0002',
+    });
+    expect((await letters.next({ expires: 10_000 }))?.json()).toMatchObject({
+      errorName: 'TenantMismatchError',
+      eventId: 'tenant-event',
+    });
     await svc.stop();
   });
 });

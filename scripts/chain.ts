@@ -74,7 +74,7 @@ export interface Chain {
  * Secrets for local development only: generated once, kept in .tmp/ (git-ignored, mode 0600)
  * so pseudonyms stay stable across restarts. A real deployment sets them in the environment.
  * Every partner key (`KETENHUB_<WHO>_API_KEY`) stays here in plaintext for the demo and the
- * simulators (it goes to .tmp/chain.json); the services get only its scrypt hash in
+ * simulators (it goes to .tmp/chain.json); the services get only its digest in
  * `KETENHUB_<WHO>_API_KEY_HASH`, as a deployment configures them. Setting a key yourself uses
  * that key; set its hash only together with it, or the demo presents a key the hash does not
  * match. Bearer tokens the hub presents to a partner (`KETENHUB_<WHO>_TOKEN`) are shared secrets
@@ -111,7 +111,6 @@ function devSecrets(
   for (const w of who) {
     const name = `KETENHUB_${w}_API_KEY`;
     keys[w] = env[name] || stored[name]!;
-    // A fresh salt per start is fine: the hash is not kept, only the key is.
     out[`${name}_HASH`] ||= hashApiKey(keys[w]);
     delete out[name];
   }

@@ -1,13 +1,14 @@
 /**
- * `npm run -s hash-key`: the stored form of a partner API key for `partners.<name>.apiKeyHash`
- * (docs/adr/0008-partner-credentials.md).
+ * `npm run -s hash-key`: the stored form of a partner API key for `partners.<name>.apiKeyHash`,
+ * `sha256:<digest>` (docs/adr/0011-api-key-digests.md). Keys shorter than 32 characters are
+ * refused: only a random key is safe behind a fast digest.
  *
- *   printf %s "$KEY" | npm run -s hash-key          the hash of a key read from stdin
+ *   printf %s "$KEY" | npm run -s hash-key          the digest of a key read from stdin
  *   npm run -s hash-key                             asks for the key on the terminal (no echo)
- *   npm run -s hash-key -- --generate               a new random key and its hash, as JSON
+ *   npm run -s hash-key -- --generate               a new random key and its digest, as JSON
  *
  * The key is read from stdin, never from the command line, where `ps` and shell history would
- * see it. One trailing newline is dropped. The hash goes to stdout, everything else to stderr.
+ * see it. One trailing newline is dropped. The digest goes to stdout, everything else to stderr.
  * (`-s` keeps npm's own banner off stdout.)
  */
 import { parseArgs } from 'node:util';

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { credentialFromConfig, edgeTlsFromConfig, type HubConfig } from './hub-config.ts';
 
-const HASH = `scrypt:16384:8:1:${'A'.repeat(22)}:${'B'.repeat(43)}`;
+const HASH = `sha256:${'A'.repeat(43)}`;
 
 function config(coa: HubConfig['partners']['coa'], production = false): HubConfig {
   return { hub: { production }, partners: { coa } } as unknown as HubConfig;
@@ -35,6 +35,13 @@ describe('credentialFromConfig', () => {
       /partners.coa.apiKey: a plaintext key is not accepted in production/,
     );
     expect(() => credentialFromConfig(config({ apiKeyHash: HASH }, true), 'coa')).not.toThrow();
+  });
+
+  it('refuses a scrypt hash of an earlier version at start, naming the field and the remedy', () => {
+    const scrypt = `scrypt:16384:8:1:${'A'.repeat(22)}:${'B'.repeat(43)}`;
+    expect(() => credentialFromConfig(config({ apiKeyHash: scrypt }), 'coa')).toThrow(
+      /partners.coa.apiKeyHash: a scrypt hash is no longer accepted; run `npm run -s hash-key`/,
+    );
   });
 
   it('refuses a partner without any credential', () => {

@@ -4,7 +4,7 @@
  * and the rule, so partners get the same behaviour from every hub API.
  */
 
-import { X509Certificate, createHash, randomUUID, timingSafeEqual } from 'node:crypto';
+import { X509Certificate, randomUUID, timingSafeEqual } from 'node:crypto';
 import { STATUS_CODES } from 'node:http';
 import type { ServerOptions as HttpsServerOptions } from 'node:https';
 import type { TLSSocket } from 'node:tls';
@@ -14,8 +14,8 @@ import { createAjv, toViolations } from '@ketenhub/contracts';
 import type { Violation } from '@ketenhub/contracts';
 import type { Ajv2020 } from 'ajv/dist/2020.js';
 import type { ErrorObject } from 'ajv';
-import { parseApiKeyHash, verifyApiKey, type ApiKeyHash } from './api-key-hash.ts';
-import { AuthenticationError, ConfigError, ForbiddenError } from './errors.ts';
+import { apiKeyDigest, parseApiKeyHash } from './api-key-hash.ts';
+import { AuthenticationError, ConfigError, ForbiddenError, ValidationError } from './errors.ts';
 import type { Logger } from './log.ts';
 import type { Metrics } from './metrics.ts';
 
@@ -40,7 +40,7 @@ export interface PartnerCredential {
   id: string;
   /** 'coa' | 'gemeente-kvs' | 'duo' | 'kredietbank' | 'taalaanbieder' | ... */
   kind: string;
-  /** `scrypt:N:r:p:salt:hash` from `npm run hash-key`; empty = none. */
+  /** `sha256:<digest>` from `npm run hash-key`; empty = none. */
   apiKeyHash?: string;
   /**
    * The key itself: development and tests only (`credentialFromConfig` refuses it when
@@ -77,6 +77,11 @@ declare module 'fastify' {
   interface FastifyContextConfig {
     /** Opt a route out of partner authentication (e.g. a health probe). */
     public?: boolean;
+    /**
+     * 'object' (default): a JSON body that is not an object, and a POST, PUT or PATCH without a
+     * body, are answered 400 before the handler runs. 'any': whatever JSON parses is passed on.
+     */
+    jsonBody?: 'object' | 'any';
   }
 }
 
@@ -87,11 +92,6 @@ export interface HttpEdgeOptions {
   credentials: PartnerCredential[];
   /** Listen with TLS (and optionally ask for client certificates) instead of plain HTTP. */
   tls?: EdgeTls;
-  /**
-   * How long a verified (or refused) key is remembered, so the slow hash runs once per key per
-   * period rather than per request. Default 60 s; 0 turns the cache off.
-   */
-  keyCacheMs?: number;
   /** Limit for JSON bodies. Default 1 MiB. */
   bodyLimitBytes?: number;
   /** Limit for text/csv bodies (bulk exports). Default 50 MiB. */
@@ -118,7 +118,18 @@ export interface Problem {
   detail?: string;
   instance?: string;
   errors?: ProblemError[];
+  /** Set when `errors` holds only the first `MAX_PROBLEM_ERRORS`: how many there were. */
+  errorsTotal?: number;
+  errorsTruncated?: true;
 }
+
+/** At most this many violations are sent; the answer to a huge bad body stays small. */
+export const MAX_PROBLEM_ERRORS = 100;
+/** Longest `detail` and `message` sent, in characters; `field` and `rule` get 200. */
+const MAX_PROBLEM_TEXT = 500;
+const MAX_PROBLEM_NAME = 200;
+/** Deepest nesting of objects and arrays a JSON body may have. */
+export const MAX_JSON_DEPTH = 64;
 
 export const PROBLEM_BASE = 'https://ketenhub.nl/problems/';
 
@@ -151,7 +162,35 @@ export function problem(
   };
   if (detail !== undefined) out.detail = detail;
   if (errors !== undefined && errors.length > 0) out.errors = errors;
-  return out;
+  return bounded(out);
+}
+
+function clip(text: string, max: number): string {
+  if (text.length <= max) return text;
+  // Not through the middle of a surrogate pair.
+  const end = /[\uD800-\uDBFF]/.test(text[max - 2] ?? '') ? max - 2 : max - 1;
+  return `${text.slice(0, end)}…`;
+}
+
+/**
+ * The first `MAX_PROBLEM_ERRORS` violations, with `errorsTotal` saying how many there were, and
+ * every text clipped: a bad body of a megabyte must not get an answer of several.
+ */
+function bounded(body: Problem): Problem {
+  if (body.detail !== undefined) body.detail = clip(body.detail, MAX_PROBLEM_TEXT);
+  if (body.errors) {
+    const total = body.errorsTotal ?? body.errors.length;
+    body.errors = body.errors.slice(0, MAX_PROBLEM_ERRORS).map((e) => ({
+      field: clip(e.field, MAX_PROBLEM_NAME),
+      rule: clip(e.rule, MAX_PROBLEM_NAME),
+      message: clip(e.message, MAX_PROBLEM_TEXT),
+    }));
+    if (total > body.errors.length) {
+      body.errorsTotal = total;
+      body.errorsTruncated = true;
+    }
+  }
+  return body;
 }
 
 /** The principal of an authenticated request; throws 401 on a public route. */
@@ -194,15 +233,15 @@ export function requireGemeente(
 
 interface KeyEntry {
   principal: Principal;
-  /** A plaintext key's sha-256, compared in constant time. */
+  /** SHA-256 of the key: from `apiKeyHash`, or of a plaintext `apiKey`. */
   digest?: Buffer;
-  /** A stored scrypt hash. */
-  hash?: ApiKeyHash;
   mtls?: { subject: [string, string][]; fingerprint?: string };
 }
 
-function sha256(value: string): Buffer {
-  return createHash('sha256').update(value, 'utf8').digest();
+interface KeyTable {
+  entries: KeyEntry[];
+  /** Entries with a key, by the base64url of its digest. */
+  byDigest: Map<string, KeyEntry>;
 }
 
 /** `CN=a,O=b` → [['CN','a'],['O','b']]; attribute names upper-cased. */
@@ -224,11 +263,11 @@ function normaliseFingerprint(fp: string): string {
   return fp.replace(/:/g, '').toUpperCase();
 }
 
-function buildKeyTable(credentials: PartnerCredential[], tls: EdgeTls | undefined): KeyEntry[] {
+function buildKeyTable(credentials: PartnerCredential[], tls: EdgeTls | undefined): KeyTable {
   const seenIds = new Set<string>();
-  const seenKeys = new Set<string>();
+  const byDigest = new Map<string, KeyEntry>();
   const seenCerts = new Set<string>();
-  return credentials.map((c) => {
+  const entries = credentials.map((c) => {
     if (seenIds.has(c.id)) throw new ConfigError(`credential ${c.id}: id is used twice`);
     seenIds.add(c.id);
     const principal: Principal = { id: c.id, kind: c.kind };
@@ -239,13 +278,20 @@ function buildKeyTable(credentials: PartnerCredential[], tls: EdgeTls | undefine
     if (apiKey !== '' && apiKeyHash !== '') {
       throw new ConfigError(`credential ${c.id}: set apiKeyHash or apiKey, not both`);
     }
-    if (apiKeyHash !== '') entry.hash = parseApiKeyHash(apiKeyHash, `credential ${c.id}`);
-    if (apiKey !== '') {
+    if (apiKeyHash !== '') {
+      entry.digest = parseApiKeyHash(apiKeyHash, `credential ${c.id}: apiKeyHash`).digest;
+    }
+    if (apiKey !== '') entry.digest = apiKeyDigest(apiKey);
+    if (entry.digest) {
       // A shared key would let one partner pose as another.
-      const hex = sha256(apiKey).toString('hex');
-      if (seenKeys.has(hex)) throw new ConfigError(`credential ${c.id}: apiKey is used twice`);
-      seenKeys.add(hex);
-      entry.digest = sha256(apiKey);
+      const id = entry.digest.toString('base64url');
+      const other = byDigest.get(id);
+      if (other) {
+        throw new ConfigError(
+          `credential ${c.id}: its API key is used twice (also by ${other.principal.id})`,
+        );
+      }
+      byDigest.set(id, entry);
     }
     if (c.mtls && (c.mtls.subject || c.mtls.fingerprint256)) {
       // Without a CA the edge cannot tell a partner's certificate from a self-made one.
@@ -269,11 +315,25 @@ function buildKeyTable(credentials: PartnerCredential[], tls: EdgeTls | undefine
       entry.mtls = binding;
     }
     // An entry without any secret would let anyone in as this partner.
-    if (!entry.digest && !entry.hash && !entry.mtls) {
+    if (!entry.digest && !entry.mtls) {
       throw new ConfigError(`credential ${c.id}: no apiKeyHash, apiKey or mtls binding`);
     }
     return entry;
   });
+  return { entries, byDigest };
+}
+
+/**
+ * The credential of a presented key: one SHA-256 and a Map lookup, then a constant-time compare
+ * of the digest found. A made-up key costs what a right one costs and nothing waits or is
+ * rationed, so no flood of wrong keys can delay or refuse a partner presenting its own
+ * (docs/adr/0011-api-key-digests.md). The lookup's timing depends on the digest of the presented
+ * key, which tells nothing about the configured ones.
+ */
+function findKey(table: KeyTable, key: string): KeyEntry | undefined {
+  const digest = apiKeyDigest(key);
+  const entry = table.byDigest.get(digest.toString('base64url'));
+  return entry?.digest && timingSafeEqual(entry.digest, digest) ? entry : undefined;
 }
 
 function presentedKey(request: FastifyRequest): string | undefined {
@@ -326,107 +386,6 @@ function certMatches(binding: NonNullable<KeyEntry['mtls']>, cert: X509Certifica
   );
 }
 
-/**
- * Verifies presented keys against the table. Verdicts are remembered under the sha-256 of the
- * key (never the key), so the slow hash does not run on every request:
- * - an accepted key for `ttlMs` after its last use, so a partner that keeps calling is hashed
- *   once; a flood of made-up keys cannot push it out, refusals are kept apart;
- * - a refused key for `ttlMs`, so a client retrying with an old key costs one hash per period;
- * - requests with the same uncached key at the same moment share one hash.
- * Uncached hashes run at most `MAX_HASHING` at a time; more waiting than `MAX_WAITING` is
- * answered 429, so made-up keys cannot take all memory and CPU while known keys keep working.
- */
-class KeyVerifier {
-  private static readonly MAX_REMEMBERED = 1024;
-  private static readonly MAX_HASHING = 2;
-  private static readonly MAX_WAITING = 64;
-  private readonly accepted = new Map<string, { entry: KeyEntry; until: number }>();
-  private readonly refused = new Map<string, number>();
-  private readonly inFlight = new Map<string, Promise<KeyEntry | undefined>>();
-  private readonly waiting: (() => void)[] = [];
-  private hashing = 0;
-  private readonly table: KeyEntry[];
-  private readonly ttlMs: number;
-  private readonly hashed: boolean;
-
-  constructor(table: KeyEntry[], ttlMs: number) {
-    this.table = table;
-    this.ttlMs = ttlMs;
-    this.hashed = table.some((e) => e.hash);
-  }
-
-  async verify(key: string): Promise<KeyEntry | undefined> {
-    const digest = sha256(key);
-    const id = digest.toString('hex');
-    const now = Date.now();
-    const hit = this.accepted.get(id);
-    if (hit && hit.until > now) {
-      hit.until = now + this.ttlMs;
-      return hit.entry;
-    }
-    if ((this.refused.get(id) ?? 0) > now) return undefined;
-
-    // Plaintext keys: one constant-time compare per entry, all of them, so the time taken does
-    // not tell which credential almost matched.
-    let found: KeyEntry | undefined;
-    for (const entry of this.table) {
-      if (entry.digest && timingSafeEqual(entry.digest, digest)) found = entry;
-    }
-    if (!found && this.hashed) {
-      let pending = this.inFlight.get(id);
-      if (!pending) {
-        pending = this.verifyHashed(key).finally(() => this.inFlight.delete(id));
-        this.inFlight.set(id, pending);
-      }
-      found = await pending;
-    }
-    this.remember(id, found);
-    return found;
-  }
-
-  private async verifyHashed(key: string): Promise<KeyEntry | undefined> {
-    if (this.hashing >= KeyVerifier.MAX_HASHING) {
-      if (this.waiting.length >= KeyVerifier.MAX_WAITING) throw tooManyVerifications();
-      await new Promise<void>((resolve) => this.waiting.push(resolve));
-    } else {
-      this.hashing++;
-    }
-    try {
-      let found: KeyEntry | undefined;
-      for (const entry of this.table) {
-        if (entry.hash && (await verifyApiKey(key, entry.hash))) found = entry;
-      }
-      return found;
-    } finally {
-      // Hand the slot straight to the next waiter, or free it.
-      const next = this.waiting.shift();
-      if (next) next();
-      else this.hashing--;
-    }
-  }
-
-  private remember(id: string, entry: KeyEntry | undefined): void {
-    if (this.ttlMs <= 0) return;
-    const until = Date.now() + this.ttlMs;
-    const map: Map<string, unknown> = entry ? this.accepted : this.refused;
-    map.delete(id);
-    if (map.size >= KeyVerifier.MAX_REMEMBERED) {
-      // The oldest goes (a Map keeps insertion order); expired ones are ignored on read anyway.
-      const oldest = map.keys().next().value;
-      if (oldest !== undefined) map.delete(oldest);
-    }
-    if (entry) this.accepted.set(id, { entry, until });
-    else this.refused.set(id, until);
-  }
-}
-
-function tooManyVerifications(): Error {
-  return Object.assign(new Error('too many credentials being verified; retry in a second'), {
-    statusCode: 429,
-    retryAfterMs: 1000,
-  });
-}
-
 /** Why authentication failed: the `reason` label of `ketenhub_auth_failures_total`. */
 type AuthFailure = 'missing' | 'invalid' | 'invalid-certificate' | 'certificate-required';
 
@@ -446,11 +405,7 @@ class AuthFailed extends AuthenticationError {
  * Who is calling: a key, a client certificate, or both. 401 when the caller is not proven to
  * be anyone; 403 when a valid certificate (our CA) belongs to no partner of this API.
  */
-async function authenticate(
-  request: FastifyRequest,
-  table: KeyEntry[],
-  verifier: KeyVerifier,
-): Promise<Principal> {
+function authenticate(request: FastifyRequest, table: KeyTable): Principal {
   const key = presentedKey(request);
   const peer = peerCertificate(request);
   let byCert: KeyEntry | undefined;
@@ -459,10 +414,10 @@ async function authenticate(
     if (!peer.authorized) {
       throw new AuthFailed('invalid-certificate', 'unknown', 'the client certificate is not valid');
     }
-    byCert = table.find((e) => e.mtls && certMatches(e.mtls, peer.cert));
+    byCert = table.entries.find((e) => e.mtls && certMatches(e.mtls, peer.cert));
   }
   if (key !== undefined) {
-    const byKey = await verifier.verify(key);
+    const byKey = findKey(table, key);
     if (!byKey) throw new AuthFailed('invalid', 'unknown', 'the API key is not valid');
     if (byKey.mtls && byCert !== byKey) {
       throw new AuthFailed(
@@ -477,7 +432,7 @@ async function authenticate(
     return byKey.principal;
   }
   if (byCert) {
-    if (byCert.digest || byCert.hash) {
+    if (byCert.digest) {
       throw new AuthFailed(
         'missing',
         byCert.principal.id,
@@ -554,7 +509,9 @@ function toProblem(err: ErrorLike, status: number, instance: string): Problem {
     switch (err.code) {
       case 'FST_ERR_CTP_INVALID_JSON_BODY':
       case 'FST_ERR_CTP_EMPTY_JSON_BODY':
-        body = problem(400, 'Malformed JSON', 'the body is not valid JSON');
+        body = problem(400, 'Malformed JSON', 'the body is not valid JSON', [
+          { field: '(body)', rule: 'json', message: 'is not valid JSON' },
+        ]);
         body.type = `${PROBLEM_BASE}malformed-json`;
         break;
       case 'FST_ERR_CTP_BODY_TOO_LARGE':
@@ -584,6 +541,54 @@ function routeOf(request: FastifyRequest): string {
   return request.routeOptions.url ?? 'unmatched';
 }
 
+/** A 400 about the body as a whole, before any handler sees it. */
+function bodyError(rule: string, message: string): ValidationError {
+  return new ValidationError(`the body ${message}`, [{ field: '(body)', rule, message }]);
+}
+
+/**
+ * True when objects and arrays in the JSON text nest deeper than `limit`. One pass over the
+ * characters, no recursion: brackets inside strings do not count. Malformed text is left to
+ * the parser.
+ */
+function nestsDeeperThan(text: string, limit: number): boolean {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      // A backslash escapes the next character.
+      if (c === 0x5c) i++;
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) {
+      inString = true;
+    } else if (c === 0x7b || c === 0x5b) {
+      if (++depth > limit) return true;
+    } else if (c === 0x7d || c === 0x5d) {
+      depth--;
+    }
+  }
+  return false;
+}
+
+function isJsonObject(value: unknown): boolean {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function wantsObject(request: FastifyRequest): boolean {
+  return !request.is404 && request.routeOptions.config?.jsonBody !== 'any';
+}
+
+type ParseDone = (err: Error | null, body?: unknown) => void;
+
+function jsonKind(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  return `a ${typeof value}`;
+}
+
+const BODY_METHODS = new Set(['POST', 'PUT', 'PATCH']);
+
 function httpsOptions(tls: EdgeTls | undefined): HttpsServerOptions | null {
   if (!tls) return null;
   return {
@@ -601,7 +606,6 @@ function httpsOptions(tls: EdgeTls | undefined): HttpsServerOptions | null {
 
 export function createHttpEdge(opts: HttpEdgeOptions): FastifyInstance {
   const table = buildKeyTable(opts.credentials, opts.tls);
-  const verifier = new KeyVerifier(table, opts.keyCacheMs ?? 60_000);
   const bodyLimit = opts.bodyLimitBytes ?? 1024 * 1024;
   const csvBodyLimit = opts.csvBodyLimitBytes ?? 50 * 1024 * 1024;
   const ajv = opts.ajv ?? createAjv();
@@ -635,10 +639,41 @@ export function createHttpEdge(opts: HttpEdgeOptions): FastifyInstance {
 
   // Only the media types partners send; anything else is a 415, not a silently accepted string.
   app.removeContentTypeParser('text/plain');
+  // Fastify's own JSON parsing (secure-json-parse, refusing `__proto__` and `constructor`
+  // poisoning), after a depth check: JSON.parse copes with any nesting, but a handler or a
+  // validator walking the result recursively would overflow the stack (a 500). A route that
+  // wants an object gets one: no handler meets null, a string or an array.
+  const secureParse = app.getDefaultJsonParser('error', 'error') as (
+    request: FastifyRequest,
+    body: string,
+    done: ParseDone,
+  ) => void;
+  const parseJson = (request: FastifyRequest, body: string, done: ParseDone) => {
+    const object = wantsObject(request);
+    if (object && body.length === 0) {
+      return done(bodyError('object', 'is empty; a JSON object is expected'));
+    }
+    if (nestsDeeperThan(body, MAX_JSON_DEPTH)) {
+      return done(
+        bodyError(
+          'max depth',
+          `nests objects and arrays deeper than ${MAX_JSON_DEPTH} levels, the most this API takes`,
+        ),
+      );
+    }
+    secureParse(request, body, (err, value) => {
+      if (err) return done(err);
+      if (object && !isJsonObject(value)) {
+        return done(bodyError('object', `is ${jsonKind(value)}; a JSON object is expected`));
+      }
+      done(null, value);
+    });
+  };
+  app.removeContentTypeParser('application/json');
   app.addContentTypeParser(
-    ['application/cloudevents+json', 'application/cloudevents-batch+json'],
+    ['application/json', 'application/cloudevents+json', 'application/cloudevents-batch+json'],
     { parseAs: 'string' },
-    app.getDefaultJsonParser('error', 'error'),
+    parseJson,
   );
   app.addContentTypeParser(
     'text/csv',
@@ -649,7 +684,7 @@ export function createHttpEdge(opts: HttpEdgeOptions): FastifyInstance {
   app.addHook('onRequest', async (request) => {
     if (request.routeOptions.config?.public === true) return;
     try {
-      request.principal = await authenticate(request, table, verifier);
+      request.principal = authenticate(request, table);
     } catch (err) {
       // Counted by reason and, when known from configuration, partner: never the key itself.
       if (err instanceof AuthFailed) {
@@ -657,6 +692,13 @@ export function createHttpEdge(opts: HttpEdgeOptions): FastifyInstance {
         request.log.info({ reason: err.reason, partner: err.partner }, 'authentication failed');
       }
       throw err;
+    }
+  });
+
+  // A POST without any body never reached a parser; its handler would meet undefined.
+  app.addHook('preValidation', async (request) => {
+    if (request.body === undefined && BODY_METHODS.has(request.method) && wantsObject(request)) {
+      throw bodyError('required', 'is missing; this API needs one');
     }
   });
 
@@ -701,5 +743,6 @@ export function createHttpEdge(opts: HttpEdgeOptions): FastifyInstance {
 
 function sendProblem(reply: FastifyReply, body: Problem, request: FastifyRequest): void {
   if (body.instance === undefined) body.instance = `urn:uuid:${request.id}`;
+  bounded(body);
   void reply.code(body.status).type('application/problem+json').send(body);
 }

@@ -7,6 +7,7 @@ import type {
   HubConfig,
   PartnerCredentialConfig,
 } from '@ketenhub/contracts/generated';
+import { parseApiKeyHash } from './api-key-hash.ts';
 import { loadConfig } from './config.ts';
 import { ConfigError } from './errors.ts';
 import type { EdgeTls, PartnerCredential } from './http-edge.ts';
@@ -81,6 +82,8 @@ export function toCredential(
       { field: `${where}.apiKey`, rule: 'production' },
     );
   }
+  // A malformed or scrypt hash stops the start here, named by its config path.
+  if (c.apiKeyHash) parseApiKeyHash(c.apiKeyHash, `${where}.apiKeyHash`);
   const gemeenten = who.gemeenten ?? c.gemeenten;
   return {
     id: who.id,

@@ -44,7 +44,7 @@ export function parseDocuments(text: string): Record<string, unknown>[] {
 export function loadDeployedConfig(text: string, env: NodeJS.ProcessEnv = {}): HubConfig {
   const config = loadConfigWith(text, {
     KETENHUB_PSEUDONYM_KEY: 'k'.repeat(64),
-    KETENHUB_COA_API_KEY_HASH: hashApiKey('a-test-key-of-coa-0123456789'),
+    KETENHUB_COA_API_KEY_HASH: hashApiKey('a-test-key-of-coa-0123456789abcdef'),
     NATS_USER: 'coa',
     NATS_PASSWORD: 'test-password',
     ...env,
@@ -199,7 +199,7 @@ export function serviceNeeds(name: string, config: HubConfig): { partnerUrls: st
 
 /**
  * A stand-in for a secret, by the name of its variable or Secret key: a NATS password starting
- * with a letter, a pseudonym key of 64 characters, an API key, or (for a hash) the scrypt hash of
+ * with a letter, a pseudonym key of 64 characters, an API key, or (for a hash) the digest of
  * `keyOf(name without the hash suffix)`, so a key and its hash belong together.
  */
 export function standInSecrets(names: string[]): Record<string, string> {

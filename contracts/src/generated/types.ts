@@ -574,7 +574,7 @@ export interface HubConfig {
  */
 export interface PartnerCredentialConfig {
   /**
-   * scrypt hash of the partner's API key, from `npm run hash-key` (scrypt:<N>:<r>:<p>:<salt>:<hash>); empty = none. Not a secret that opens the API, but keep it in the environment like the rest.
+   * SHA-256 digest of the partner's API key, from `npm run hash-key` (sha256:<43 base64url characters>); empty = none. A scrypt: hash of an earlier version stops the start with the instruction to make the digest (docs/adr/0011-api-key-digests.md). Not a secret that opens the API, but keep it in the environment like the rest.
    */
   apiKeyHash?: string;
   /**
@@ -605,7 +605,7 @@ export interface ClientCertificateBindingConfig {
  */
 export interface PartnerCredentialConfig1 {
   /**
-   * scrypt hash of the partner's API key, from `npm run hash-key` (scrypt:<N>:<r>:<p>:<salt>:<hash>); empty = none. Not a secret that opens the API, but keep it in the environment like the rest.
+   * SHA-256 digest of the partner's API key, from `npm run hash-key` (sha256:<43 base64url characters>); empty = none. A scrypt: hash of an earlier version stops the start with the instruction to make the digest (docs/adr/0011-api-key-digests.md). Not a secret that opens the API, but keep it in the environment like the rest.
    */
   apiKeyHash?: string;
   /**
@@ -623,7 +623,7 @@ export interface PartnerCredentialConfig1 {
  */
 export interface PartnerCredentialConfig2 {
   /**
-   * scrypt hash of the partner's API key, from `npm run hash-key` (scrypt:<N>:<r>:<p>:<salt>:<hash>); empty = none. Not a secret that opens the API, but keep it in the environment like the rest.
+   * SHA-256 digest of the partner's API key, from `npm run hash-key` (sha256:<43 base64url characters>); empty = none. A scrypt: hash of an earlier version stops the start with the instruction to make the digest (docs/adr/0011-api-key-digests.md). Not a secret that opens the API, but keep it in the environment like the rest.
    */
   apiKeyHash?: string;
   /**
@@ -641,7 +641,7 @@ export interface PartnerCredentialConfig2 {
  */
 export interface PartnerCredentialConfig3 {
   /**
-   * scrypt hash of the partner's API key, from `npm run hash-key` (scrypt:<N>:<r>:<p>:<salt>:<hash>); empty = none. Not a secret that opens the API, but keep it in the environment like the rest.
+   * SHA-256 digest of the partner's API key, from `npm run hash-key` (sha256:<43 base64url characters>); empty = none. A scrypt: hash of an earlier version stops the start with the instruction to make the digest (docs/adr/0011-api-key-digests.md). Not a secret that opens the API, but keep it in the environment like the rest.
    */
   apiKeyHash?: string;
   /**
@@ -722,7 +722,7 @@ export interface EdgeTlsConfig2 {
  */
 export interface PartnerCredentialConfig4 {
   /**
-   * scrypt hash of the partner's API key, from `npm run hash-key` (scrypt:<N>:<r>:<p>:<salt>:<hash>); empty = none. Not a secret that opens the API, but keep it in the environment like the rest.
+   * SHA-256 digest of the partner's API key, from `npm run hash-key` (sha256:<43 base64url characters>); empty = none. A scrypt: hash of an earlier version stops the start with the instruction to make the digest (docs/adr/0011-api-key-digests.md). Not a secret that opens the API, but keep it in the environment like the rest.
    */
   apiKeyHash?: string;
   /**

@@ -119,4 +119,21 @@ describe('moneyViolations', () => {
   it('is empty for data without money', () => {
     expect(moneyViolations({ a: [{ b: 'x' }], c: null })).toEqual([]);
   });
+  it('takes any value, however deep, without a stack overflow, and names where it gave up', () => {
+    for (const value of [null, undefined, '', 'x', 42, [], [null], true]) {
+      expect(moneyViolations(value, 'gegevens')).toEqual([]);
+    }
+    let deep: unknown = { iban: 'NL00XXXX0000000000' };
+    for (let i = 0; i < 200_000; i++) deep = i % 2 ? { a: deep } : [deep];
+    const violations = moneyViolations(deep, 'gegevens');
+    expect(violations).toHaveLength(1);
+    expect(violations[0]).toMatchObject({ rule: 'max depth' });
+    expect(violations[0]!.field.startsWith('gegevens')).toBe(true);
+    // Within the depth limit everything is still found.
+    let nested: unknown = { iban: 'NL91ABNA0417164301' };
+    for (let i = 0; i < 30; i++) nested = { a: nested };
+    expect(moneyViolations(nested, 'data')).toEqual([
+      expect.objectContaining({ field: `data${'.a'.repeat(30)}.iban`, rule: 'iban' }),
+    ]);
+  });
 });

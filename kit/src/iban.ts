@@ -1,4 +1,5 @@
 import type { Violation } from '@ketenhub/contracts';
+import { walkJson } from './json-walk.ts';
 
 /**
  * IBAN (ISO 13616) and money checks for the financial flows (Kredietbank, later others).
@@ -99,27 +100,24 @@ export function bedragCentProblem(
  * `iban` (any case) must pass mod-97, a property whose name ends in `BedragCent`/`bedragCent`
  * must be a positive whole number of cents. Generic on purpose, so an edge can run it over any
  * event without knowing its schema; the field is named as the schema violations name it
- * (`data.vasteLasten[1].iban`).
+ * (`data.vasteLasten[1].iban`). Safe for any value (null, a string, nesting of any depth: a
+ * `max depth` violation past MAX_WALK_DEPTH levels), though an edge validates the schema first.
  */
 export function moneyViolations(value: unknown, base = ''): Violation[] {
   const out: Violation[] = [];
-  const walk = (v: unknown, path: string) => {
-    if (Array.isArray(v)) {
-      v.forEach((item, i) => walk(item, `${path}[${i}]`));
-      return;
+  const tooDeep = walkJson(value, base, (key, child, field) => {
+    if (/^iban$/i.test(key)) {
+      const problem = ibanProblem(child);
+      if (problem) out.push({ field: field(), rule: 'iban', message: problem });
+      return false;
     }
-    if (v === null || typeof v !== 'object') return;
-    for (const [key, child] of Object.entries(v)) {
-      const at = path ? `${path}.${key}` : key;
-      if (/^iban$/i.test(key)) {
-        const problem = ibanProblem(child);
-        if (problem) out.push({ field: at, rule: 'iban', message: problem });
-      } else if (/bedragCent$/i.test(key)) {
-        const problem = bedragCentProblem(child);
-        if (problem) out.push({ field: at, rule: 'bedrag-cent', message: problem });
-      } else walk(child, at);
+    if (/bedragCent$/i.test(key)) {
+      const problem = bedragCentProblem(child);
+      if (problem) out.push({ field: field(), rule: 'bedrag-cent', message: problem });
+      return false;
     }
-  };
-  walk(value, base);
+    return true;
+  });
+  if (tooDeep) out.push(tooDeep);
   return out;
 }

@@ -3,6 +3,10 @@
  * an error message naming the field; the number itself never goes into that message.
  */
 
+import type { Violation } from '@ketenhub/contracts';
+import { ValidationError } from './errors.ts';
+import { walkJson } from './json-walk.ts';
+
 /** Why a BSN is not acceptable, or undefined when it is. */
 export function bsnProblem(value: string): string | undefined {
   if (!/^[0-9]{9}$/.test(value)) return 'must be exactly 9 digits';
@@ -15,6 +19,23 @@ export function bsnProblem(value: string): string | undefined {
 
 export function isValidBsn(value: string): boolean {
   return bsnProblem(value) === undefined;
+}
+
+/**
+ * Checks every property named `bsn` in a JSON value (a chain event's data), wherever it sits, so
+ * an edge refuses a mistyped BSN in any event a partner may send, including types added later.
+ * A non-string `bsn` is left to the schema. Fields are named as schema violations name them.
+ */
+export function bsnViolations(value: unknown, base = ''): Violation[] {
+  const out: Violation[] = [];
+  const tooDeep = walkJson(value, base, (key, child, field) => {
+    if (key !== 'bsn') return true;
+    const problem = typeof child === 'string' ? bsnProblem(child) : undefined;
+    if (problem) out.push({ field: field(), rule: 'elfproef', message: problem });
+    return false;
+  });
+  if (tooDeep) out.push(tooDeep);
+  return out;
 }
 
 /**
@@ -35,11 +56,30 @@ export function isTestBsn(value: string): boolean {
 }
 
 /**
- * V-nummers are up to 10 digits (DUO models them as an integer ≤ 9999999999); the hub carries
- * them as exactly 10 digits so the same person always gets the same string.
+ * Why a V-nummer is not acceptable, or undefined when it is (ADR 0007): 1 to 10 digits, as text
+ * or as DUO's integer, and not all zeros (no person has V-nummer 0). Signs, exponents, fractions
+ * and spaces are refused, not read as a number.
  */
-export function normaliseVnummer(value: string): string {
-  if (!/^[0-9]{1,10}$/.test(value)) throw new Error('V-nummer must be 1 to 10 digits');
-  if (/^0+$/.test(value)) throw new Error('V-nummer must not be 0');
-  return value.padStart(10, '0');
+export function vnummerProblem(value: string | number): string | undefined {
+  const text =
+    typeof value === 'number' ? (Number.isSafeInteger(value) ? String(value) : '') : value;
+  if (typeof text !== 'string' || !/^[0-9]{1,10}$/.test(text)) return 'must be 1 to 10 digits';
+  if (/^0+$/.test(text)) return 'must not be 0';
+  return undefined;
+}
+
+/**
+ * V-nummers are up to 10 digits (DUO models them as an integer ≤ 9999999999); the hub carries
+ * them as exactly 10 digits so the same person always gets the same string. Partner input that
+ * breaks the rule is a ValidationError naming `field` and the rule `vnummer`, so an edge answers
+ * 400; the number itself is not in the message.
+ */
+export function normaliseVnummer(value: string | number, field = 'vnummer'): string {
+  const problem = vnummerProblem(value);
+  if (problem) {
+    throw new ValidationError(`${field} ${problem}`, [
+      { field, rule: 'vnummer', message: problem },
+    ]);
+  }
+  return String(value).padStart(10, '0');
 }

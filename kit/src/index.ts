@@ -31,4 +31,5 @@ export * from './publisher.ts';
 export * from './identity-handler.ts';
 export * from './csv.ts';
 export * from './iban.ts';
+export * from './json-walk.ts';
 export * from './openapi-routes.ts';

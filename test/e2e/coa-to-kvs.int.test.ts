@@ -84,6 +84,13 @@ describe('COA koppeling → gemeente KVS through JetStream', () => {
       'elfproef',
     ],
     ['a missing gemeente code', (k: any) => delete k.gemeenteCode, 'gemeenteCode', 'required'],
+    ['V-nummer 0', (k: any) => (k.persoon.vNummer = '0'), 'persoon.vNummer', 'vnummer'],
+    [
+      'V-nummer 0000000000',
+      (k: any) => (k.persoon.vNummer = '0000000000'),
+      'persoon.vNummer',
+      'vnummer',
+    ],
     [
       'an unknown gemeente',
       (k: any) => (k.gemeenteCode = '0363'),
@@ -109,6 +116,20 @@ describe('COA koppeling → gemeente KVS through JetStream', () => {
       expect(await chain.streamCount()).toBe(before);
     },
   );
+
+  it('refuses a warme overdracht with V-nummer 0 with 400 naming the field, and publishes nothing', async () => {
+    const before = await chain.streamCount();
+    const overdracht = golden('overdracht-medisch-zonder-toestemming.input.json');
+    overdracht.overdrachtId = 'OVD-V0';
+    overdracht.persoon.vNummer = '0';
+    const res = await chain.coaPost('/v1/overdrachten', overdracht);
+    expect(res.status).toBe(400);
+    const problem = (await res.json()) as { errors: { field: string; rule: string }[] };
+    expect(problem.errors).toContainEqual(
+      expect.objectContaining({ field: 'persoon.vNummer', rule: 'vnummer' }),
+    );
+    expect(await chain.streamCount()).toBe(before);
+  });
 
   it('refuses a request without a valid API key with 401', async () => {
     const res = await fetch(`${chain.coa.url}/v1/koppelingen`, {

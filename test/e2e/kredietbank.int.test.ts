@@ -307,6 +307,34 @@ describe('ontzorgen: KVS → hub → Kredietbank', () => {
     expect(unknown.status).toBe(400);
     expect(JSON.stringify(await unknown.json())).toContain('referentie');
   });
+
+  let deep = '{"iban":"NL00"}';
+  for (let i = 0; i < 20_000; i++) deep = `{"a":${deep}}`;
+  it.each([
+    ['JSON null', 'null'],
+    ['an empty body', ''],
+    ['a JSON string', '"webhook"'],
+    ['a JSON array', '[{"id":"x"}]'],
+    [
+      'gegevens nested 20,000 levels deep',
+      `{"id":"${nameBasedUuid('kb-test:deep')}","type":"traject.gestart","referentie":"ONBEKEND-2",` +
+        `"gemeentecode":"0796","dossiernummer":"KB-1","tijdstip":"2026-11-23T10:00:00Z","gegevens":${deep}}`,
+    ],
+  ])('answers %s with 400 naming the field and the rule, never 500', async (_what, body) => {
+    const res = await fetch(`${chain.kbService.url}/v1/webhooks`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${chain.kbApiKey}` },
+      body,
+    });
+    expect(res.status).toBe(400);
+    expect(res.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+    const problem = (await res.json()) as { errors: { field: string; rule: string }[] };
+    expect(problem.errors.length).toBeGreaterThan(0);
+    for (const e of problem.errors) {
+      expect(e.field.length).toBeGreaterThan(0);
+      expect(e.rule.length).toBeGreaterThan(0);
+    }
+  });
 });
 
 /** Registers a traject for a new person and waits until the Kredietbank has it. */

@@ -86,6 +86,29 @@ describe('KVS inbound API', () => {
     );
   });
 
+  it('refuses with 400 a BSN that fails the elfproef (data.bsn), echoing nothing, storing nothing', async () => {
+    const before = await chain.streamCount(STREAMS.keten);
+    const event = {
+      ...gevestigd('gm0797', 6),
+      data: { ...gevestigd('gm0797', 6).data, bsn: '111222334' },
+    };
+    const res = await chain.kvsPost('gm0797', event);
+    expect(res.status).toBe(400);
+    expect(res.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+    const text = await res.text();
+    expect(text).not.toContain('111222334');
+    expect((JSON.parse(text) as { errors: unknown[] }).errors).toContainEqual(
+      expect.objectContaining({ field: 'data.bsn', rule: 'elfproef' }),
+    );
+    expect(await chain.streamCount(STREAMS.keten)).toBe(before);
+
+    const good = {
+      ...gevestigd('gm0797', 7),
+      data: { ...gevestigd('gm0797', 7).data, bsn: '111222333' },
+    };
+    expect((await chain.kvsPost('gm0797', good)).status).toBe(202);
+  });
+
   it('refuses a COA key and a missing key', async () => {
     const res = await fetch(`${chain.delivery.url}/v1/events`, {
       method: 'POST',

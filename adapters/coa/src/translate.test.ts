@@ -66,6 +66,29 @@ describe('koppeling rules', () => {
       expect.objectContaining({ field: 'persoon.bsn', rule: 'no test BSN in production' }),
     );
   });
+  it.each(['0', '0000000000'])(
+    'refuses V-nummer %j in a koppeling and an overdracht with every other violation, naming the field',
+    (vNummer) => {
+      const koppeling = base();
+      koppeling.persoon.vNummer = vNummer;
+      koppeling.persoon.bsn = '111222334';
+      const violations = violationsOf(() => koppelingToEvent(koppeling as never, testContext));
+      expect(violations).toContainEqual(
+        expect.objectContaining({ field: 'persoon.vNummer', rule: 'vnummer' }),
+      );
+      expect(violations).toContainEqual(
+        expect.objectContaining({ field: 'persoon.bsn', rule: 'elfproef' }),
+      );
+      const overdracht = read('overdracht-medisch-zonder-toestemming.input.json') as Record<
+        string,
+        any
+      >;
+      overdracht.persoon.vNummer = vNummer;
+      expect(
+        violationsOf(() => overdrachtToEvent(overdracht as never, testContext)),
+      ).toContainEqual(expect.objectContaining({ field: 'persoon.vNummer', rule: 'vnummer' }));
+    },
+  );
   it('refuses a missing gemeente code', () => {
     const msg = base();
     delete msg.gemeenteCode;

@@ -12,6 +12,7 @@ import {
   buildEvent,
   nameBasedUuid,
   normaliseVnummer,
+  vnummerProblem,
   type Event,
   type Pseudonymizer,
 } from '@ketenhub/kit';
@@ -51,11 +52,13 @@ function check(schemaId: string, value: unknown, what: string): void {
 
 /** Rules beyond the schema that every COA message about a person must meet. */
 function personRules(
-  persoon: { bsn?: string | undefined },
+  persoon: { bsn?: string | undefined; vNummer: string },
   gemeenteCode: string,
   ctx: TranslateContext,
 ): Violation[] {
   const out: Violation[] = [];
+  const vnummer = vnummerProblem(persoon.vNummer);
+  if (vnummer) out.push({ field: 'persoon.vNummer', rule: 'vnummer', message: vnummer });
   if (persoon.bsn !== undefined) {
     const problem = bsnProblem(persoon.bsn);
     if (problem) out.push({ field: 'persoon.bsn', rule: 'elfproef', message: problem });
@@ -115,7 +118,7 @@ export function koppelingToEvent(
   fail(violations, 'koppeling');
 
   const p = msg.persoon;
-  const vnummer = normaliseVnummer(p.vNummer);
+  const vnummer = normaliseVnummer(p.vNummer, 'persoon.vNummer');
   const gemeente = `gm${msg.gemeenteCode}`;
   const data: InburgeraarGekoppeld = {
     inburgeraarId: ctx.pseudonymizer.inburgeraarId({ bsn: p.bsn, vnummer }),
@@ -165,7 +168,7 @@ export function overdrachtToEvent(
   check(OVERDRACHT_SCHEMA, msg, 'warme overdracht');
   fail(personRules(msg.persoon, msg.gemeenteCode, ctx), 'warme overdracht');
 
-  const vnummer = normaliseVnummer(msg.persoon.vNummer);
+  const vnummer = normaliseVnummer(msg.persoon.vNummer, 'persoon.vNummer');
   const gemeente = `gm${msg.gemeenteCode}`;
   const data: InburgeraarOvergedragen = {
     inburgeraarId: ctx.pseudonymizer.inburgeraarId({ bsn: msg.persoon.bsn, vnummer }),

@@ -11,6 +11,7 @@ import {
   nameBasedUuid,
   normaliseVnummer,
   requireKind,
+  vnummerProblem,
   type Event,
   type IdentityStore,
   type Logger,
@@ -57,7 +58,9 @@ export function registerNotificatieRoutes(app: FastifyInstance, deps: Notificati
     requireKind(request, 'duo');
     const bron = header(request.headers.bron);
     const doel = header(request.headers.doel);
-    const berichtId = header(request.headers.berichtid);
+    // A UUID in any casing is the same berichtId: lower-cased once, here, so the seen-set, the
+    // event id (JetStream's duplicate check) and the event agree on one spelling.
+    const berichtId = header(request.headers.berichtid)?.toLowerCase();
     const headerViolations = [
       ...(bron && OIN.test(bron)
         ? []
@@ -101,6 +104,11 @@ export function registerNotificatieRoutes(app: FastifyInstance, deps: Notificati
         const problem = bsnProblem(body.bsn);
         if (problem) violations.push({ field: 'bsn', rule: 'elfproef', message: problem });
       }
+      // The schema allows 0 (DUO's integer type); no person has V-nummer 0.
+      if (typeof body.vNummer === 'number' && !violations.some((v) => v.field === 'vNummer')) {
+        const problem = vnummerProblem(body.vNummer);
+        if (problem) violations.push({ field: 'vNummer', rule: 'vnummer', message: problem });
+      }
       if (body.bsn === undefined && body.vNummer === undefined) {
         violations.push({
           field: 'bsn',
@@ -115,7 +123,8 @@ export function registerNotificatieRoutes(app: FastifyInstance, deps: Notificati
       deps.logger.info({ berichtId }, 'repeated DUO notification accepted, not processed again');
       return reply.code(201).send();
     }
-    const vnummer = body.vNummer !== undefined ? normaliseVnummer(String(body.vNummer)) : undefined;
+    const vnummer =
+      body.vNummer !== undefined ? normaliseVnummer(body.vNummer, 'vNummer') : undefined;
     const inburgeraarId = deps.pseudonymizer.inburgeraarId({
       bsn: body.bsn,
       vnummer: vnummer ?? '',
@@ -135,7 +144,7 @@ export function registerNotificatieRoutes(app: FastifyInstance, deps: Notificati
         gemeenteCode: gemeente,
         gebeurtenisId: body.gebeurtenisId,
         registratieDatumTijd: body.registratieDatumTijd,
-        berichtId: berichtId!.toLowerCase(),
+        berichtId: berichtId!,
       },
     });
     // Stored first, remembered after: a crash in between makes DUO's retry publish again, which

@@ -3,6 +3,7 @@ import { schemas } from '@ketenhub/contracts';
 import {
   ForbiddenError,
   ValidationError,
+  bsnViolations,
   childSpan,
   formatTraceparent,
   mayProduce,
@@ -45,6 +46,10 @@ export function registerKvsInboundRoutes(app: FastifyInstance, deps: KvsInboundD
     // payment to someone else's account (financieel ontzorgen), so it is refused here.
     const money = moneyViolations(event.data, 'data');
     if (money.length > 0) throw new ValidationError('invalid IBAN or amount', money);
+    // Nor can it run the elfproef: a mistyped BSN (in any field `bsn`, of any event type a KVS
+    // may send) would tie the person to someone else's records at DUO and the Kredietbank.
+    const bsn = bsnViolations(event.data, 'data');
+    if (bsn.length > 0) throw new ValidationError('invalid BSN', bsn);
     if (!mayProduce(KVS_PARTNER, event.type)) {
       throw new ForbiddenError(`a KVS may not send ${event.type}`, {
         field: 'type',

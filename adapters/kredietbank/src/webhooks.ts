@@ -41,9 +41,13 @@ export function registerWebhookRoutes(app: FastifyInstance, deps: WebhookDeps): 
   app.post('/v1/webhooks', async (request, reply) => {
     const principal = requireKind(request, KREDIETBANK_PARTNER);
     const webhook = request.body as KredietbankWebhook;
+    // The schema first, and nothing else until it holds: only then is the body an object with
+    // `gegevens` of a known shape to look into (null, a string or 50,000 levels of nesting is
+    // refused here, also without the edge's own body checks).
     const violations = schemas().validate(KREDIETBANK_WEBHOOK_SCHEMA, webhook);
-    violations.push(...moneyViolations(webhook.gegevens, 'gegevens'));
     if (violations.length > 0) throw new ValidationError('not a valid webhook', violations);
+    const money = moneyViolations(webhook.gegevens, 'gegevens');
+    if (money.length > 0) throw new ValidationError('not a valid webhook', money);
     const gemeente = `gm${webhook.gemeentecode}`;
     if (!deps.gemeenten.has(gemeente)) {
       throw new ForbiddenError(`the hub does not serve gemeente ${webhook.gemeentecode}`, {

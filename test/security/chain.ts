@@ -1,0 +1,353 @@
+/**
+ * The whole hub in one process for the security suite: one NATS server (test/harness), every
+ * service on free loopback ports (COA, gemeente-kvs with the KVS inbound API, DUO, Kredietbank,
+ * taalaanbieder, admin) and every partner simulator (KVS, DUO, Kredietbank, two schools), so a
+ * test can send hostile input to every edge and check that nothing reached a partner. Every key
+ * is a fresh random one stored hashed, as in production; retries are fast.
+ */
+import { randomBytes } from 'node:crypto';
+import { jetstream, jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
+import { startDuoSimulator, type DuoSimulator } from '@ketenhub/adapter-duo/simulator';
+import { KVS_DELIVERY_SCHEMA } from '@ketenhub/adapter-gemeente-kvs';
+import { startKvsSimulator, type KvsSimulator } from '@ketenhub/adapter-gemeente-kvs/simulator';
+import {
+  startKredietbankSimulator,
+  type KredietbankSimulator,
+} from '@ketenhub/adapter-kredietbank/simulator';
+import {
+  startTaalaanbiederSimulator,
+  type TaalaanbiederSimulator,
+} from '@ketenhub/adapter-taalaanbieder/simulator';
+import { schemas } from '@ketenhub/contracts';
+import {
+  STREAMS,
+  connectNats,
+  createLogger,
+  createPseudonymizer,
+  generateApiKey,
+  getFreePort,
+  hashApiKey,
+  type HubConfig,
+  type Logger,
+} from '@ketenhub/kit';
+import { startAdminService, type AdminService } from '../../services/admin/service.ts';
+import { startCoaService, type CoaService } from '../../services/coa/service.ts';
+import { startDuoService, type DuoService } from '../../services/duo/service.ts';
+import { startKvsService, type KvsService } from '../../services/gemeente-kvs/service.ts';
+import {
+  startKredietbankService,
+  type KredietbankService,
+} from '../../services/kredietbank/service.ts';
+import {
+  startTaalaanbiederService,
+  type TaalaanbiederService,
+} from '../../services/taalaanbieder/service.ts';
+import { startTestNats, type TestNats } from '../harness/nats.ts';
+
+export const GEMEENTEN = ['gm0797', 'gm0796', 'gm0865'] as const;
+export type Gemeente = (typeof GEMEENTEN)[number];
+export const SCHOOLS = ['taalschool-noord', 'taalschool-zuid'] as const;
+export type School = (typeof SCHOOLS)[number];
+export const HUB_OIN = '00000001234567890000';
+export const DUO_OIN = '00000001003214345000';
+/** The day the DUO adapter checks DUO's rules against (dates in the suite lie before it). */
+export const TODAY = '2026-11-23';
+
+export const oinOf = (gemeente: string) => `0000000100${gemeente.slice(2)}000000`;
+
+/** Every key a partner presents; the config holds only their hashes. */
+export interface Keys {
+  coa: string;
+  duo: string;
+  kredietbank: string;
+  kvs: Record<Gemeente, string>;
+  school: Record<School, string>;
+  /** `beheer` sees every gemeente; `gm0796` and `gm0865` are bound to that gemeente. */
+  admin: { beheer: string; gm0796: string; gm0865: string };
+}
+
+export interface SecurityChain {
+  nats: TestNats;
+  config: HubConfig;
+  keys: Keys;
+  jsm: JetStreamManager;
+  js: ReturnType<typeof jetstream>;
+  /** Partner simulators. */
+  sims: {
+    kvs: KvsSimulator;
+    duo: DuoSimulator;
+    kredietbank: KredietbankSimulator;
+    schools: Record<School, TaalaanbiederSimulator>;
+  };
+  /** Hub services. */
+  services: {
+    coa: CoaService;
+    kvs: KvsService;
+    duo: DuoService;
+    kredietbank: KredietbankService;
+    taalaanbieder: TaalaanbiederService;
+    admin: AdminService;
+  };
+  /** Base URL of each partner-facing edge. */
+  edges: {
+    coa: string;
+    kvs: string;
+    duo: string;
+    kredietbank: string;
+    school: string;
+    admin: string;
+  };
+  /** The pseudonym the hub gives a person known by BSN. */
+  idOf(bsn: string): string;
+  stop(): Promise<void>;
+}
+
+const retry = { delaysMs: [100, 200, 400] as [number, ...number[]], maxAttempts: 30 };
+const breaker = { resetTimeoutMs: 500, volumeThreshold: 5, errorThresholdPercentage: 50 };
+
+export async function startSecurityChain(opts: { logger?: Logger } = {}): Promise<SecurityChain> {
+  const logger =
+    opts.logger ?? createLogger('security', { level: process.env.LOG_LEVEL ?? 'error' });
+  const nats = await startTestNats();
+  const keys: Keys = {
+    coa: generateApiKey(),
+    duo: generateApiKey(),
+    kredietbank: generateApiKey(),
+    kvs: { gm0797: generateApiKey(), gm0796: generateApiKey(), gm0865: generateApiKey() },
+    school: { 'taalschool-noord': generateApiKey(), 'taalschool-zuid': generateApiKey() },
+    admin: { beheer: generateApiKey(), gm0796: generateApiKey(), gm0865: generateApiKey() },
+  };
+  const kvsSim = await startKvsSimulator({
+    gemeenten: [...GEMEENTEN],
+    validate: (event) => schemas().validate(KVS_DELIVERY_SCHEMA, event),
+  });
+  const duoPort = await getFreePort();
+  const kbPort = await getFreePort();
+  const duoSim = await startDuoSimulator({
+    oin: DUO_OIN,
+    gemeenten: Object.fromEntries(GEMEENTEN.map((g) => [g, oinOf(g)])),
+    hubNotificatieUrl: `http://127.0.0.1:${duoPort}/v1`,
+    hubApiKey: keys.duo,
+    processingDelayMs: 50,
+  });
+  const kbToken = generateApiKey();
+  const kbSim = await startKredietbankSimulator({
+    hubWebhookUrl: `http://127.0.0.1:${kbPort}/v1/webhooks`,
+    hubApiKey: keys.kredietbank,
+    token: kbToken,
+    webhookRetryDelayMs: 100,
+    today: TODAY,
+  });
+  const schoolSims = {} as Record<School, TaalaanbiederSimulator>;
+  const taalaanbieders: NonNullable<HubConfig['taalaanbieders']> = [];
+  for (const id of SCHOOLS) {
+    const token = generateApiKey();
+    const sim = await startTaalaanbiederSimulator({ id, token });
+    schoolSims[id] = sim;
+    taalaanbieders.push({
+      id,
+      naam: id,
+      url: sim.url,
+      token,
+      timeoutMs: 3000,
+      credential: { apiKeyHash: hashApiKey(keys.school[id]) },
+    });
+  }
+
+  const config: HubConfig = {
+    hub: { oin: HUB_OIN, pseudonymKey: randomBytes(32).toString('hex') },
+    nats: { url: nats.url },
+    gemeenten: GEMEENTEN.map((code) => ({
+      code,
+      naam: code,
+      oin: oinOf(code),
+      kvs: {
+        url: kvsSim.endpointFor(code),
+        timeoutMs: 10_000,
+        inbound: { apiKeyHash: hashApiKey(keys.kvs[code]) },
+      },
+    })) as unknown as HubConfig['gemeenten'],
+    partners: {
+      coa: { apiKeyHash: hashApiKey(keys.coa) },
+      duo: { apiKeyHash: hashApiKey(keys.duo) },
+      kredietbank: { apiKeyHash: hashApiKey(keys.kredietbank) },
+    },
+    duo: { baseUrl: duoSim.baseUrl, oin: DUO_OIN, timeoutMs: 3000 },
+    kredietbank: { baseUrl: kbSim.baseUrl, token: kbToken, timeoutMs: 3000 },
+    taalaanbieders,
+    admins: [
+      { id: 'beheer', credential: { apiKeyHash: hashApiKey(keys.admin.beheer) } },
+      {
+        id: 'fg-gm0796',
+        credential: { apiKeyHash: hashApiKey(keys.admin.gm0796), gemeenten: ['gm0796'] },
+      },
+      {
+        id: 'fg-gm0865',
+        credential: { apiKeyHash: hashApiKey(keys.admin.gm0865), gemeenten: ['gm0865'] },
+      },
+    ],
+    services: {
+      coa: { port: 0, opsPort: 0 },
+      admin: { port: 0, opsPort: 0 },
+      'gemeente-kvs': {
+        port: 0,
+        opsPort: 0,
+        concurrency: 16,
+        ackWaitMs: 10_000,
+        retry: { delaysMs: [100, 200, 400, 800], maxAttempts: 60 },
+        breaker,
+      },
+      duo: { port: duoPort, opsPort: 0, concurrency: 8, ackWaitMs: 10_000, retry, breaker },
+      kredietbank: { port: kbPort, opsPort: 0, concurrency: 4, ackWaitMs: 10_000, retry, breaker },
+      taalaanbieder: { port: 0, opsPort: 0, concurrency: 8, ackWaitMs: 10_000, retry, breaker },
+    },
+  };
+
+  const coa = await startCoaService(config, { logger });
+  const kvs = await startKvsService(config, { logger });
+  const duo = await startDuoService(config, { logger, today: () => TODAY });
+  const kredietbank = await startKredietbankService(config, { logger });
+  const taalaanbieder = await startTaalaanbiederService(config, { logger });
+  const admin = await startAdminService(config, { logger });
+  for (const id of SCHOOLS) schoolSims[id].setHub(taalaanbieder.url, keys.school[id]);
+
+  const nc = await connectNats(nats.url, 'security-observer');
+  const jsm = await jetstreamManager(nc);
+  const pseudonyms = createPseudonymizer(config.hub.pseudonymKey);
+  return {
+    nats,
+    config,
+    keys,
+    jsm,
+    js: jetstream(nc),
+    sims: { kvs: kvsSim, duo: duoSim, kredietbank: kbSim, schools: schoolSims },
+    services: { coa, kvs, duo, kredietbank, taalaanbieder, admin },
+    edges: {
+      coa: coa.url,
+      kvs: kvs.url!,
+      duo: duo.url,
+      kredietbank: kredietbank.url,
+      school: taalaanbieder.url,
+      admin: admin.url,
+    },
+    idOf: (bsn) => pseudonyms.inburgeraarId({ bsn, vnummer: '' }),
+    async stop() {
+      await admin.stop();
+      await taalaanbieder.stop();
+      await kredietbank.stop();
+      await duo.stop();
+      await kvs.stop();
+      await coa.stop();
+      await nc.drain();
+      for (const sim of Object.values(schoolSims)) await sim.close();
+      await kbSim.close();
+      await duoSim.close();
+      await kvsSim.close();
+      await nats.stop();
+    },
+  };
+}
+
+/** What the partner simulators have received so far: equal counts = nothing reached them. */
+export interface PartnerCounts {
+  kvs: number;
+  duo: number;
+  kredietbank: number;
+  schools: number;
+}
+
+export function partnerCounts(chain: SecurityChain): PartnerCounts {
+  const kb = chain.sims.kredietbank.stats();
+  return {
+    kvs: chain.sims.kvs.stats().total.received,
+    duo: chain.sims.duo.stats().requests,
+    // Every call the hub can make there: register, change, extend, end, and the refused ones.
+    kredietbank:
+      kb.registraties +
+      kb.wijzigingen +
+      kb.looptijdWijzigingen +
+      kb.beeindigingen +
+      kb.duplicates +
+      kb.rejected,
+    schools: SCHOOLS.reduce((n, id) => n + chain.sims.schools[id].deliveries(), 0),
+  };
+}
+
+/** The sequence of the last message stored in KETEN: unchanged = nothing was accepted. */
+export async function ketenLastSeq(chain: SecurityChain): Promise<number> {
+  return (await chain.jsm.streams.info(STREAMS.keten)).state.last_seq;
+}
+
+/** Polls until `check` holds or the time is up; returns the last result. */
+export async function eventually(
+  check: () => boolean | Promise<boolean>,
+  timeoutMs = 15_000,
+): Promise<boolean> {
+  const until = Date.now() + timeoutMs;
+  while (Date.now() < until) {
+    if (await check()) return true;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return check();
+}
+
+/**
+ * Waits until the chain is quiet: no new message in KETEN and no partner receiving anything for
+ * `quietMs` (messages still being retried show up as one or the other within that time).
+ */
+export async function settle(chain: SecurityChain, quietMs = 1500, timeoutMs = 30_000) {
+  const until = Date.now() + timeoutMs;
+  let last = JSON.stringify([await ketenLastSeq(chain), partnerCounts(chain)]);
+  let since = Date.now();
+  while (Date.now() < until) {
+    await new Promise((r) => setTimeout(r, 100));
+    const now = JSON.stringify([await ketenLastSeq(chain), partnerCounts(chain)]);
+    if (now !== last) {
+      last = now;
+      since = Date.now();
+    } else if (Date.now() - since >= quietMs) return;
+  }
+  throw new Error('the chain did not become quiet');
+}
+
+/** Every message on `subject` (wildcards allowed) in `stream`, oldest first, with its subject. */
+export async function messagesOn<T>(
+  chain: SecurityChain,
+  stream: string,
+  subject: string,
+): Promise<{ subject: string; seq: number; data: T }[]> {
+  const info = await chain.jsm.streams
+    .info(stream, { subjects_filter: subject })
+    .catch(() => undefined);
+  const total = Object.values(info?.state.subjects ?? {}).reduce((a, b) => a + b, 0);
+  const out: { subject: string; seq: number; data: T }[] = [];
+  if (total === 0) return out;
+  const consumer = await chain.js.consumers.get(stream, { filter_subjects: subject });
+  try {
+    while (out.length < total) {
+      const batch = await consumer.fetch({ max_messages: total - out.length, expires: 2000 });
+      let got = 0;
+      for await (const m of batch) {
+        got++;
+        out.push({ subject: m.subject, seq: m.seq, data: m.json<T>() });
+      }
+      if (got === 0) break;
+    }
+  } finally {
+    await consumer.delete().catch(() => undefined);
+  }
+  return out;
+}
+
+/** The value of a key in a NATS KV bucket, read from its stream; undefined when absent. */
+export async function kvValue<T>(
+  chain: SecurityChain,
+  bucket: string,
+  key: string,
+): Promise<T | undefined> {
+  const m = await chain.jsm.streams
+    .getMessage(`KV_${bucket}`, { last_by_subj: `$KV.${bucket}.${key}` })
+    .catch(() => null);
+  if (!m || m.data.length === 0) return undefined;
+  return m.json<T>();
+}

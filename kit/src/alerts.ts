@@ -33,7 +33,14 @@ export async function raiseAlert(js: JetStreamClient, alert: Omit<Alert, 'at'>):
   const full: Alert = { ...alert, at: new Date().toISOString() };
   // One alert per cause, even when the message that raised it is handled again (retried,
   // redelivered after a crash) within the stream's duplicate window.
-  const msgID = [alert.kind, alert.service, alert.eventId ?? full.at, alert.attempts].join(':');
+  // The gemeente is part of it: event ids are chosen by partners and not unique across gemeenten.
+  const msgID = [
+    alert.kind,
+    alert.service,
+    alert.gemeente ?? '',
+    alert.eventId ?? full.at,
+    alert.attempts,
+  ].join(':');
   await js.publish(alertSubject(alert.kind, alert.service), JSON.stringify(full), { msgID });
 }
 

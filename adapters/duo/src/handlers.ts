@@ -18,6 +18,7 @@ import type {
 } from '@ketenhub/contracts/generated';
 import {
   OutOfOrderError,
+  PERSON_WAIT_ATTEMPTS,
   ValidationError,
   buildEvent,
   childSpan,
@@ -196,9 +197,6 @@ const OUTCOME_TYPES: Record<Melding, { ok: string; nok: string }> = {
   },
 };
 
-/** Deliveries of a melding that wait for the person's BSN before it is refused `bsn-onbekend`. */
-export const BSN_WAIT_ATTEMPTS = 4;
-
 interface MeldingPlan {
   melding: Melding;
   api: DuoApi;
@@ -262,7 +260,7 @@ function createMeldingHandler(
       // The vestiging or koppeling that brings the BSN travels on another consumer and may be a
       // moment behind (a KVS sends the vestiging and the PIP back to back): wait for it a few
       // attempts (nak with the service's backoff) before telling the KVS there is none.
-      if (m.info.deliveryCount < BSN_WAIT_ATTEMPTS) {
+      if (m.info.deliveryCount < PERSON_WAIT_ATTEMPTS) {
         throw new OutOfOrderError(
           'no BSN known for this person yet: data.inburgeraarId (vestiging or koppeling first)',
           { field: 'data.inburgeraarId', rule: 'vestiging or koppeling first' },

@@ -7,6 +7,7 @@ import type {
 } from '@ketenhub/contracts/generated';
 import {
   OutOfOrderError,
+  PERSON_WAIT_ATTEMPTS,
   PartnerUnavailableError,
   ValidationError,
   childSpan,
@@ -36,9 +37,6 @@ import {
 } from './translate.ts';
 
 export const KREDIETBANK_PARTNER = 'kredietbank';
-
-/** Deliveries of an aanvraag that wait for the person's BSN before it is dead-lettered. */
-export const BSN_WAIT_ATTEMPTS = 4;
 
 export interface KredietbankDeps {
   kredietbank: KredietbankClient;
@@ -176,7 +174,7 @@ export function createAanvraagHandler(deps: KredietbankDeps): (m: JsMsg) => Prom
       // The vestiging with the BSN travels on another consumer and may be a moment behind an
       // aanvraag sent right after it: wait a few deliveries. Then dead-lettered, replayable once
       // the vestiging (with BSN) has reached the hub.
-      if (m.info.deliveryCount < BSN_WAIT_ATTEMPTS) {
+      if (m.info.deliveryCount < PERSON_WAIT_ATTEMPTS) {
         throw new OutOfOrderError(
           'no BSN known for this person yet: data.inburgeraarId (vestiging or koppeling first)',
           { field: 'data.inburgeraarId', rule: 'vestiging or koppeling first' },

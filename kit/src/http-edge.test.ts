@@ -1,9 +1,10 @@
-import { Writable } from 'node:stream';
+import { Readable, Writable } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { PartnerUnavailableError, ValidationError } from './errors.ts';
 import { generateApiKey, hashApiKey } from './api-key-hash.ts';
 import { createHttpEdge, requireGemeente, requireKind } from './http-edge.ts';
+import { csvText, isCsvBody, streamCsv } from './csv.ts';
 import { createLogger } from './log.ts';
 import { createMetrics, type Metrics } from './metrics.ts';
 
@@ -45,7 +46,7 @@ describe('createHttpEdge', () => {
         { id: 'kvs-gm0797', kind: 'gemeente-kvs', apiKey: KVS_KEY, gemeenten: ['gm0797'] },
       ],
       bodyLimitBytes: 1024,
-      csvBodyLimitBytes: 4096,
+      csv: { bodyLimitBytes: 4096 },
     });
     app.get('/open', { config: { public: true } }, async () => ({ ok: true }));
     app.post('/v1/koppelingen', async (request, reply) => {
@@ -77,7 +78,11 @@ describe('createHttpEdge', () => {
       },
       async () => ({ ok: true }),
     );
-    app.post('/v1/csv', async (request) => ({ length: (request.body as string).length }));
+    app.post('/v1/csv', async (request) => {
+      if (!isCsvBody(request.body)) throw new Error('not a CSV body');
+      return { length: (await csvText(request.body)).length };
+    });
+    app.post('/v1/csv-unread', async () => ({ ok: true }));
     app.get('/v1/boom', async () => {
       throw new Error('database password is hunter2 at 10.0.0.1');
     });
@@ -277,7 +282,7 @@ describe('createHttpEdge', () => {
     expect(res.json()).toMatchObject({ status: 400, title: 'Malformed JSON' });
   });
 
-  it('accepts text/csv as a raw string with its own, larger limit', async () => {
+  it('accepts text/csv as a body read as it arrives, with its own, larger limit', async () => {
     const csv = '\uFEFFbsn;naam\n' + 'a;b\n'.repeat(500); // > 1024 bytes, < 4096
     const res = await app.inject({
       method: 'POST',
@@ -295,6 +300,68 @@ describe('createHttpEdge', () => {
       payload: 'x'.repeat(5000),
     });
     expect(tooBig.statusCode).toBe(413);
+    expect(tooBig.headers['content-type']).toContain('application/problem+json');
+
+    // Without a Content-Length the limit holds as the bytes arrive.
+    const chunked = await app.inject({
+      method: 'POST',
+      url: '/v1/csv',
+      headers: { 'x-api-key': COA_KEY, 'content-type': 'text/csv' },
+      payload: Readable.from(Array.from({ length: 50 }, () => Buffer.from('x'.repeat(100)))),
+    });
+    expect(chunked.statusCode).toBe(413);
+    expect(chunked.json()).toMatchObject({ status: 413 });
+  });
+
+  it('answers before the CSV body was read to its end, and the connection stays usable', async () => {
+    const edge = createHttpEdge({
+      service: 'edge-test',
+      logger: createLogger('edge-test', { level: 'silent' }),
+      credentials: [{ id: 'coa', kind: 'coa', apiKey: COA_KEY }],
+      csv: { bodyLimitBytes: 4 * 1024 * 1024 },
+    });
+    // Reads the header only, as a route does that refuses the file by its header.
+    edge.post('/v1/header', async (request) => {
+      if (!isCsvBody(request.body)) throw new Error('not a CSV body');
+      for await (const row of streamCsv(request.body)) return { header: row.cells };
+      return {};
+    });
+    const url = await edge.listen({ port: 0, host: '127.0.0.1' });
+    try {
+      const body = 'a;b\n' + '1;2\n'.repeat(500_000); // 2 MB, far more than one chunk
+      for (let i = 0; i < 3; i++) {
+        const res = await fetch(`${url}/v1/header`, {
+          method: 'POST',
+          headers: { 'x-api-key': COA_KEY, 'content-type': 'text/csv' },
+          body,
+          signal: AbortSignal.timeout(5000),
+        });
+        expect(res.status).toBe(200);
+        expect(await res.json()).toEqual({ header: ['a', 'b'] });
+      }
+    } finally {
+      // The client keeps its connections alive; this test is about the answers, not the close.
+      edge.server.closeAllConnections();
+      await edge.close();
+    }
+  });
+
+  it('answers 415 to text/csv on an edge that takes no CSV', async () => {
+    const noCsv = createHttpEdge({
+      service: 'edge-test',
+      logger: createLogger('edge-test', { level: 'silent' }),
+      credentials: [{ id: 'coa', kind: 'coa', apiKey: COA_KEY }],
+    });
+    noCsv.post('/v1/csv', async () => ({ ok: true }));
+    const res = await noCsv.inject({
+      method: 'POST',
+      url: '/v1/csv',
+      headers: { 'x-api-key': COA_KEY, 'content-type': 'text/csv' },
+      payload: 'a;b\n1;2\n',
+    });
+    expect(res.statusCode).toBe(415);
+    expect(res.json().type).toBe('https://ketenhub.nl/problems/unsupported-media-type');
+    await noCsv.close();
   });
 
   it('answers 404 as problem+json, after authentication', async () => {

@@ -16,6 +16,7 @@ import type { Ajv2020 } from 'ajv/dist/2020.js';
 import type { ErrorObject } from 'ajv';
 import { apiKeyDigest, parseApiKeyHash } from './api-key-hash.ts';
 import { AuthenticationError, ConfigError, ForbiddenError, ValidationError } from './errors.ts';
+import { csvBody, isCsvBody } from './csv.ts';
 import type { Logger } from './log.ts';
 import type { Metrics } from './metrics.ts';
 
@@ -94,8 +95,13 @@ export interface HttpEdgeOptions {
   tls?: EdgeTls;
   /** Limit for JSON bodies. Default 1 MiB. */
   bodyLimitBytes?: number;
-  /** Limit for text/csv bodies (bulk exports). Default 50 MiB. */
-  csvBodyLimitBytes?: number;
+  /**
+   * Take text/csv bodies (bulk exports): only on an edge with a CSV route, elsewhere text/csv is
+   * a 415 like any type the edge does not take. The route gets a `CsvBody` (kit/src/csv.ts) to
+   * read as it arrives, never the whole file at once; more than `bodyLimitBytes` (default 50 MiB)
+   * is a 413.
+   */
+  csv?: { bodyLimitBytes?: number };
   /**
    * The ajv that compiles route schemas; default `createAjv()`. Pass one with the contract
    * schemas added when route schemas `$ref` them. Query strings and params are not coerced:
@@ -607,7 +613,6 @@ function httpsOptions(tls: EdgeTls | undefined): HttpsServerOptions | null {
 export function createHttpEdge(opts: HttpEdgeOptions): FastifyInstance {
   const table = buildKeyTable(opts.credentials, opts.tls);
   const bodyLimit = opts.bodyLimitBytes ?? 1024 * 1024;
-  const csvBodyLimit = opts.csvBodyLimitBytes ?? 50 * 1024 * 1024;
   const ajv = opts.ajv ?? createAjv();
   const logger = opts.logger.child({ component: 'http-edge' });
 
@@ -675,11 +680,22 @@ export function createHttpEdge(opts: HttpEdgeOptions): FastifyInstance {
     { parseAs: 'string' },
     parseJson,
   );
-  app.addContentTypeParser(
-    'text/csv',
-    { parseAs: 'string', bodyLimit: csvBodyLimit },
-    (_request, body, done) => done(null, body),
-  );
+  if (opts.csv) {
+    const csvLimit = opts.csv.bodyLimitBytes ?? 50 * 1024 * 1024;
+    app.addContentTypeParser('text/csv', (request, payload, done) => {
+      const length = request.headers['content-length'];
+      try {
+        done(null, csvBody(payload, csvLimit, length === undefined ? undefined : Number(length)));
+      } catch (err) {
+        done(err as Error, undefined);
+      }
+    });
+    // An answer before the whole CSV was read (a bad header, a row that breaks CSV, the limit, a
+    // 403): what the client still sends is read and dropped, or the connection would hang on it.
+    app.addHook('onSend', async (request) => {
+      if (isCsvBody(request.body) && !request.body.complete) request.body.discardRest();
+    });
+  }
 
   app.addHook('onRequest', async (request) => {
     if (request.routeOptions.config?.public === true) return;

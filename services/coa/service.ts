@@ -60,7 +60,8 @@ export async function startCoaService(
     credentials,
     ...(tls ? { tls } : {}),
     ...(settings.bodyLimitBytes ? { bodyLimitBytes: settings.bodyLimitBytes } : {}),
-    ...(settings.csvBodyLimitBytes ? { csvBodyLimitBytes: settings.csvBodyLimitBytes } : {}),
+    // The TVS export is the only CSV this edge takes.
+    csv: settings.csvBodyLimitBytes ? { bodyLimitBytes: settings.csvBodyLimitBytes } : {},
   });
   registerCoaRoutes(edge, {
     ctx: {

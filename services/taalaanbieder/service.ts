@@ -116,7 +116,8 @@ export async function startTaalaanbiederService(
     logger,
     metrics,
     credentials,
-    ...(settings.csvBodyLimitBytes ? { csvBodyLimitBytes: settings.csvBodyLimitBytes } : {}),
+    // For the hours spreadsheet (`POST /v1/uren.csv`).
+    csv: settings.csvBodyLimitBytes ? { bodyLimitBytes: settings.csvBodyLimitBytes } : {},
     ...(settings.tls
       ? { tls: edgeTlsFromConfig(settings.tls, 'services.taalaanbieder.tls')! }
       : {}),

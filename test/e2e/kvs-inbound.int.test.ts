@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { STREAMS, createPseudonymizer, nameBasedUuid } from '@ketenhub/kit';
-import { startTestChain, type TestChain } from '../harness/index.ts';
+import { startTestChain, testKvsKey, type TestChain } from '../harness/index.ts';
 
 let chain: TestChain;
 beforeAll(async () => {
@@ -107,6 +107,16 @@ describe('KVS inbound API', () => {
       data: { ...gevestigd('gm0797', 7).data, bsn: '111222333' },
     };
     expect((await chain.kvsPost('gm0797', good)).status).toBe(202);
+  });
+
+  it('answers 415 to text/csv: this API takes no CSV', async () => {
+    const res = await fetch(`${chain.delivery.url}/v1/events`, {
+      method: 'POST',
+      headers: { 'content-type': 'text/csv', authorization: 'Bearer ' + testKvsKey('gm0797') },
+      body: 'a;b\n1;2\n',
+    });
+    expect(res.status).toBe(415);
+    expect(res.headers.get('content-type')).toMatch(/^application\/problem\+json/);
   });
 
   it('refuses a COA key and a missing key', async () => {

@@ -74,7 +74,7 @@ function personRules(
     out.push({
       field: 'gemeenteCode',
       rule: 'served-gemeente',
-      message: `gemeente ${gemeenteCode} is not served by this hub`,
+      message: 'is not a gemeente this hub serves',
     });
   }
   return out;

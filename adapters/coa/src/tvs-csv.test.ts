@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { schemas } from '@ketenhub/contracts';
+import { csvBody, type CsvInput } from '@ketenhub/kit';
 import { streamTvsCsv, translateTvsCsv, type TvsRowOutcome } from './tvs-csv.ts';
 import { testContext } from './translate.test.ts';
 
@@ -30,12 +31,12 @@ describe('TVS CSV export', () => {
     ]);
     expect(result.rejected).toEqual([
       { row: 3, field: 'bsn', rule: 'elfproef', reason: 'fails the elfproef' },
-      { row: 4, field: 'geboortedatum', rule: 'date', reason: '31-02-2015 is not a calendar date' },
+      { row: 4, field: 'geboortedatum', rule: 'date', reason: 'is not a calendar date' },
       {
         row: 5,
         field: 'gemeente_code',
         rule: 'served-gemeente',
-        reason: 'gemeente 0363 is not served by this hub',
+        reason: 'is not a gemeente this hub serves',
       },
       { row: 6, field: '(row)', rule: 'column count', reason: 'has 7 columns, the header has 18' },
       expect.objectContaining({
@@ -81,11 +82,46 @@ describe('TVS CSV export', () => {
     );
   });
 
+  const [header, first] = csv.replace(/^\uFEFF/, '').split('\r\n');
+  /** The first data row of the fixture with its cells changed. */
+  const rowWith = (cells: Record<string, string>, koppelingId: string) => {
+    const columns = header!.split(';');
+    const out = first!.split(';');
+    for (const [column, value] of Object.entries({ ...cells, koppeling_id: koppelingId })) {
+      out[columns.indexOf(column)] = value;
+    }
+    return out.join(';');
+  };
+
+  it('rejects a row with V-nummer 0 like any other bad row, naming the column', () => {
+    const text = [
+      header,
+      rowWith({ v_nummer: '0' }, 'KOP-V-1'),
+      rowWith({}, 'KOP-V-2'),
+      rowWith({ v_nummer: '0000000000' }, 'KOP-V-3'),
+      rowWith({ v_nummer: '-12' }, 'KOP-V-4'),
+      rowWith({ v_nummer: '12345678901' }, 'KOP-V-5'),
+    ].join('\r\n');
+    const r = translateTvsCsv(text, testContext);
+    expect(r.accepted.map((a) => a.koppelingId)).toEqual(['KOP-V-2']);
+    expect(r.rejected.map((x) => [x.row, x.field, x.rule])).toEqual([
+      [2, 'v_nummer', 'vnummer'],
+      [4, 'v_nummer', 'vnummer'],
+      [5, 'v_nummer', 'pattern ^[0-9]{1,10}$'],
+      [6, 'v_nummer', 'pattern ^[0-9]{1,10}$'],
+    ]);
+    expect(JSON.stringify(r.rejected)).not.toMatch(/0000000000|12345678901/);
+  });
+
   describe('one row at a time (streamTvsCsv)', () => {
-    async function collect(text: string): Promise<TvsRowOutcome[]> {
+    async function collect(text: CsvInput): Promise<TvsRowOutcome[]> {
       const out: TvsRowOutcome[] = [];
       for await (const o of streamTvsCsv(text, testContext)) out.push(o);
       return out;
+    }
+    async function* bytesOf(text: string, size: number): AsyncGenerator<Uint8Array> {
+      const bytes = Buffer.from(text, 'utf8');
+      for (let i = 0; i < bytes.length; i += size) yield bytes.subarray(i, i + size);
     }
 
     it('gives the same rows, events and rejections as the whole-file translation', async () => {
@@ -95,10 +131,11 @@ describe('TVS CSV export', () => {
       expect(outcomes.flatMap((o) => ('rejected' in o ? [o.rejected] : []))).toEqual(
         result.rejected,
       );
+      // The same from a request body arriving in small chunks.
+      expect(await collect(csvBody(bytesOf(csv, 5), 1024 * 1024))).toEqual(outcomes);
     });
 
     it('numbers rows across chunk boundaries of a large export', async () => {
-      const [header, first] = csv.replace(/^\uFEFF/, '').split('\r\n');
       // Enough rows that the text is read in several chunks.
       const rows = Array.from({ length: 4000 }, () => first!);
       const outcomes = await collect(`${header}\r\n${rows.join('\r\n')}\r\n`);
@@ -106,25 +143,38 @@ describe('TVS CSV export', () => {
       expect(outcomes.map((o) => o.row)).toEqual(rows.map((_, i) => i + 2));
     });
 
-    it('refuses a bad header or an unparseable file before any row comes out', async () => {
+    it('refuses a bad header before any row comes out', async () => {
       await expect(collect('koppeling_id;foo\r\nKOP-1;x\r\n')).rejects.toMatchObject({
         name: 'ValidationError',
         violations: expect.arrayContaining([
           expect.objectContaining({ field: 'foo', rule: 'known column' }),
         ]),
       });
-      const [header, first] = csv.replace(/^\uFEFF/, '').split('\r\n');
-      const broken = `${header}\r\n${first}\r\n"unclosed;quote\r\n`;
+    });
+
+    it('gives the rows before a row that breaks CSV, then names that row and column, not the cell', async () => {
+      const bsn = '123456782';
+      const broken = [
+        header,
+        first,
+        rowWith({ bsn: `${bsn}"x"` }, 'KOP-BROKEN'),
+        rowWith({}, 'KOP-AFTER'),
+      ].join('\r\n');
       const seen: TvsRowOutcome[] = [];
-      await expect(
-        (async () => {
-          for await (const o of streamTvsCsv(broken, testContext)) seen.push(o);
-        })(),
-      ).rejects.toMatchObject({
+      let err: unknown;
+      try {
+        for await (const o of streamTvsCsv(csvBody(bytesOf(broken, 64), 1024 * 1024), testContext))
+          seen.push(o);
+      } catch (e) {
+        err = e;
+      }
+      expect(seen.map((o) => o.row)).toEqual([2]);
+      expect(err).toMatchObject({
         name: 'ValidationError',
-        violations: [expect.objectContaining({ field: '(file)', rule: 'csv' })],
+        violations: [{ field: 'bsn', rule: 'csv', message: expect.stringMatching(/^row 3: /) }],
       });
-      expect(seen).toEqual([]);
+      const { message, violations } = err as { message: string; violations: unknown };
+      expect(JSON.stringify({ message, violations })).not.toContain(bsn);
     });
   });
 });

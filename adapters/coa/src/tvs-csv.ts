@@ -6,10 +6,10 @@ import type {
 import { schemas } from '@ketenhub/contracts';
 import {
   ValidationError,
-  csvHeader,
   nameBasedUuid,
   readCsv,
   streamCsv,
+  type CsvInput,
   type Event,
 } from '@ketenhub/kit';
 import { koppelingToEvent, type TranslateContext } from './translate.ts';
@@ -95,20 +95,25 @@ function checkHeader(header: string[] | undefined): string[] {
   return header;
 }
 
-/** One data row, accepted with its event or rejected with the field and reason. */
+/**
+ * One data row, accepted with its event or rejected with the field and reason; `end` is the
+ * line it ends on (later than `row` when a quoted cell spans lines).
+ */
 export type TvsRowOutcome =
-  | { row: number; koppelingId: string; event: Event<InburgeraarGekoppeld> }
-  | { row: number; rejected: RejectedRow };
+  | { row: number; end: number; koppelingId: string; event: Event<InburgeraarGekoppeld> }
+  | { row: number; end: number; rejected: RejectedRow };
 
 function translateRow(
   header: string[],
   cells: string[],
   row: number,
+  end: number,
   ctx: TranslateContext,
 ): TvsRowOutcome {
   if (cells.length !== header.length) {
     return {
       row,
+      end,
       rejected: {
         row,
         field: '(row)',
@@ -125,12 +130,12 @@ function translateRow(
   for (const col of ['geboortedatum', 'koppel_datum', 'vergunning_datum']) {
     const v = raw[col];
     if (v && /^\d{2}-\d{2}-\d{4}$/.test(v) && !isRealDate(isoDate(v))) {
-      violations.push({ field: col, rule: 'date', message: `${v} is not a calendar date` });
+      violations.push({ field: col, rule: 'date', message: 'is not a calendar date' });
     }
   }
   if (violations.length > 0) {
     const v = violations[0]!;
-    return { row, rejected: { row, field: v.field, rule: v.rule, reason: v.message } };
+    return { row, end, rejected: { row, field: v.field, rule: v.rule, reason: v.message } };
   }
   try {
     const event = koppelingToEvent(
@@ -138,12 +143,13 @@ function translateRow(
       ctx,
       'coa-tvs-csv',
     );
-    return { row, koppelingId: raw.koppeling_id!, event };
+    return { row, end, koppelingId: raw.koppeling_id!, event };
   } catch (err) {
     if ((err as Error).name !== 'ValidationError') throw err;
     const v = (err as ValidationError).violations[0]!;
     return {
       row,
+      end,
       rejected: { row, field: csvField(v.field), rule: v.rule, reason: v.message },
     };
   }
@@ -158,8 +164,8 @@ export function translateTvsCsv(text: string, ctx: TranslateContext): TvsCsvResu
   const records = readCsv(text);
   const header = checkHeader(records[0]?.cells);
   const result: TvsCsvResult = { rows: records.length - 1, accepted: [], rejected: [] };
-  for (const { cells, row } of records.slice(1)) {
-    const outcome = translateRow(header, cells, row, ctx);
+  for (const { cells, row, end } of records.slice(1)) {
+    const outcome = translateRow(header, cells, row, end, ctx);
     if ('rejected' in outcome) result.rejected.push(outcome.rejected);
     else result.accepted.push(outcome);
   }
@@ -167,35 +173,35 @@ export function translateTvsCsv(text: string, ctx: TranslateContext): TvsCsvResu
 }
 
 /**
- * translateTvsCsv one row at a time, for exports of any size: the caller can publish each
- * batch before the next rows are translated, so a year's catch-up of 100,000 rows never holds
- * 100,000 events in memory (the whole-file version took about 600 MB for that, see
- * bench/README.md). Same outcomes, same row numbers. The file is checked to parse as a whole
- * first (records are not kept), so a broken file is still refused before any row comes out.
+ * translateTvsCsv one row at a time, for exports of any size, from the text or from the request
+ * body as it arrives: the caller can publish each batch before the next rows are read, so a
+ * year's catch-up of 100,000 rows is never held whole, as text or as events. Same outcomes, same
+ * row numbers. A bad header is refused before any row comes out; a row that breaks CSV syntax
+ * ends the rows with a ValidationError naming it, after the rows before it (the caller has
+ * stored those and must say so).
  */
 export async function* streamTvsCsv(
-  text: string,
+  input: CsvInput,
   ctx: TranslateContext,
 ): AsyncGenerator<TvsRowOutcome> {
-  const header = checkHeader(csvHeader(text));
-  let first = true;
-  for await (const { cells, row } of streamCsv(text)) {
-    if (first) {
-      first = false;
-      continue;
-    }
-    yield translateRow(header, cells, row, ctx);
+  let header: string[] | undefined;
+  for await (const { cells, row, end } of streamCsv(input)) {
+    if (!header) header = checkHeader(cells);
+    else yield translateRow(header, cells, row, end, ctx);
   }
+  if (!header) checkHeader(undefined);
 }
 
 /** Names a koppeling field by its CSV column so the report points at the cell COA can fix. */
 const CSV_COLUMN: Record<string, string> = {
+  koppelingId: 'koppeling_id',
+  'persoon.vNummer': 'v_nummer',
   'persoon.bsn': 'bsn',
   'persoon.geboortedatum': 'geboortedatum',
   gemeenteCode: 'gemeente_code',
   vergunningDatum: 'vergunning_datum',
 };
 
-function csvField(field: string): string {
+export function csvField(field: string): string {
   return CSV_COLUMN[field] ?? field;
 }

@@ -9,7 +9,9 @@ import {
   ForbiddenError,
   ValidationError,
   childSpan,
+  csvText,
   formatTraceparent,
+  isCsvBody,
   mayProduce,
   parseTraceparent,
   requireKind,
@@ -125,7 +127,7 @@ export function registerTaalaanbiederRoutes(
 
   app.post('/v1/uren.csv', async (request, reply) => {
     const school = schoolOf(request, UREN);
-    if (typeof request.body !== 'string') {
+    if (!isCsvBody(request.body)) {
       return reply.code(415).type('application/problem+json').send({
         type: 'https://ketenhub.nl/problems/unsupported-media-type',
         title: 'Unsupported media type',
@@ -133,7 +135,8 @@ export function registerTaalaanbiederRoutes(
         detail: 'send the hours spreadsheet as text/csv',
       });
     }
-    const parsed = parseUrenCsv(request.body);
+    // A week's hours of one school: small enough (the edge's CSV limit) to read whole.
+    const parsed = parseUrenCsv(await csvText(request.body));
     const traceparent = traceFor(request);
     const rejected: RejectedRow[] = [...parsed.rejected];
     const accepted: { row: number; trajectId: string; eventId: string }[] = [];

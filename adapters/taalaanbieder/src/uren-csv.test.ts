@@ -52,6 +52,32 @@ describe('hours CSV', () => {
     ]);
   });
 
+  it('names the row, the column and the rule of a bad cell, never its content', () => {
+    const bsn = '123456782';
+    const r = parseUrenCsv(
+      `traject_id;peildatum;uren_totaal\n${bsn};01-12-2026;4\n${T1};31-02-2026;4\n${T1};01-12-2026;${bsn}\n`,
+    );
+    expect(r.rejected.map((x) => [x.row, x.field])).toEqual([
+      [2, 'traject_id'],
+      [3, 'peildatum'],
+      [4, 'uren_totaal'],
+    ]);
+    expect(JSON.stringify(r.rejected)).not.toMatch(/123456782|31-02-2026/);
+
+    let err: unknown;
+    try {
+      parseUrenCsv(`traject_id;peildatum;uren_totaal\n${T1};01-12-2026;4\n${T1};${bsn}"x";4\n`);
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toMatchObject({
+      name: 'ValidationError',
+      violations: [{ field: 'peildatum', rule: 'csv', message: expect.stringMatching(/^row 3: /) }],
+    });
+    const { message, violations } = err as { message: string; violations: unknown };
+    expect(JSON.stringify({ message, violations })).not.toContain(bsn);
+  });
+
   it('refuses a file whose header is not the hours export', () => {
     expect(() => parseUrenCsv('leerling;uren\nx;1\n')).toThrow(/header/);
     expect(() => parseUrenCsv('')).toThrow(/empty/);

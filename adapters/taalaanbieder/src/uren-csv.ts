@@ -81,7 +81,7 @@ export function parseUrenCsv(text: string): UrenCsvResult {
         violations.push({
           field: 'peildatum',
           rule: 'date',
-          message: `${raw.peildatum} is not a calendar date`,
+          message: 'is not a calendar date',
         });
       }
     }

@@ -31,7 +31,6 @@ import {
   startOpsServer,
   streamLimits,
   toCredential,
-  type Event,
   type HubConfig,
   type Logger,
   type PartnerClient,

@@ -129,11 +129,13 @@ export function registerNotificatieRoutes(app: FastifyInstance, deps: Notificati
       bsn: body.bsn,
       vnummer: vnummer ?? '',
     });
-    await deps.identities.merge(inburgeraarId, {
+    // DUO addresses the gemeente responsible for the person (`doel`), also after a move: its
+    // notifications bind the person to that gemeente (docs/adr/0012-tenant-binding.md).
+    await deps.identities.binding.merge(inburgeraarId, {
       ...(body.bsn ? { bsn: body.bsn } : {}),
       ...(vnummer ? { vnummer } : {}),
-      gemeente,
     });
+    await deps.identities.persons.bind(inburgeraarId, gemeente, 'duo');
     const event = buildEvent({
       id: nameBasedUuid(`duo:notificatie:${berichtId}`),
       type: NOTIFICATIE_ONTVANGEN,

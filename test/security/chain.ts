@@ -5,6 +5,7 @@
  * test can send hostile input to every edge and check that nothing reached a partner. Every key
  * is a fresh random one stored hashed, as in production; retries are fast.
  */
+import { expect } from 'vitest';
 import { randomBytes } from 'node:crypto';
 import { jetstream, jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
 import { startDuoSimulator, type DuoSimulator } from '@ketenhub/adapter-duo/simulator';
@@ -350,4 +351,13 @@ export async function kvValue<T>(
     .catch(() => null);
   if (!m || m.data.length === 0) return undefined;
   return m.json<T>();
+}
+
+/** Asserts that every service of the chain answers its /health with status ok. */
+export async function expectServicesHealthy(chain: SecurityChain): Promise<void> {
+  for (const service of Object.values(chain.services)) {
+    const res = await fetch(`${service.opsUrl}/health`);
+    expect(res.status, service.opsUrl).toBe(200);
+    expect(await res.json(), service.opsUrl).toMatchObject({ status: 'ok' });
+  }
 }

@@ -19,6 +19,7 @@ import {
   partnerCounts,
   settle,
   startSecurityChain,
+  expectServicesHealthy,
   type PartnerCounts,
   type SecurityChain,
 } from './chain.ts';
@@ -473,17 +474,5 @@ describe('event ids', () => {
 });
 
 it('every service is healthy afterwards', async () => {
-  const s = chain.services;
-  for (const url of [
-    s.coa.opsUrl,
-    s.kvs.opsUrl,
-    s.duo.opsUrl,
-    s.kredietbank.opsUrl,
-    s.taalaanbieder.opsUrl,
-    s.admin.opsUrl,
-  ]) {
-    const res = await fetch(`${url}/health`);
-    expect(res.status, url).toBe(200);
-    expect(await res.json(), url).toMatchObject({ status: 'ok' });
-  }
+  await expectServicesHealthy(chain);
 });

@@ -14,6 +14,7 @@ import {
   partnerCounts,
   settle,
   startSecurityChain,
+  expectServicesHealthy,
   type PartnerCounts,
   type SecurityChain,
 } from './chain.ts';
@@ -1154,19 +1155,7 @@ describe('a flood of made-up keys', () => {
 });
 
 it('every service and simulator is healthy afterwards', async () => {
-  const s = chain.services;
-  for (const url of [
-    s.coa.opsUrl,
-    s.kvs.opsUrl,
-    s.duo.opsUrl,
-    s.kredietbank.opsUrl,
-    s.taalaanbieder.opsUrl,
-    s.admin.opsUrl,
-  ]) {
-    const res = await fetch(`${url}/health`);
-    expect(res.status, url).toBe(200);
-    expect(await res.json(), url).toMatchObject({ status: 'ok' });
-  }
+  await expectServicesHealthy(chain);
   expect((await fetch(`${chain.sims.kvs.url}/health`)).status).toBe(200);
   for (const url of [
     chain.sims.duo.url,

@@ -313,16 +313,17 @@ export interface PublishResult {
   duplicate: boolean;
 }
 
+/** The server refused the message for its size (the stream's max_msg_size, JetStream 10054). */
 function isTooLarge(err: unknown): boolean {
-  for (let e = err as { message?: unknown; cause?: unknown } | undefined; e; e = e.cause as never) {
-    if (
-      typeof e.message === 'string' &&
-      /maximum (payload|message size)|max.*size/i.test(e.message)
-    )
+  for (let e = err as TooLargeShape | undefined; e; e = e.cause as TooLargeShape | undefined) {
+    if (e.api_error?.err_code === 10054) return true;
+    if (typeof e.message === 'string' && /exceeds maximum|maximum payload/i.test(e.message)) {
       return true;
+    }
   }
   return false;
 }
+type TooLargeShape = { message?: unknown; cause?: unknown; api_error?: { err_code?: number } };
 
 /**
  * Publishes a chain event and waits for the stream's ack. `Nats-Msg-Id` is the event's scoped

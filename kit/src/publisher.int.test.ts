@@ -10,6 +10,7 @@ import {
   STREAMS,
   connectNats,
   provisionStreams,
+  publishEvent,
   scopedEventId,
 } from './nats.ts';
 import { createPublisher, openReceipts, type Publisher } from './publisher.ts';
@@ -120,5 +121,15 @@ describe('publisher', () => {
     const fits = event(nameBasedUuid('publisher-test:fits'), 'gm0797');
     const room = MAX_EVENT_BYTES - Buffer.byteLength(JSON.stringify(fits)) - 20;
     await coa.publish(event(fits.id, 'gm0797', { reden: 'y'.repeat(room) }), '');
+    // What only the server can measure (body and headers together) is a 413 as well.
+    const crowded = event(nameBasedUuid('publisher-test:crowded'), 'gm0797', {
+      reden: 'z'.repeat(room),
+    });
+    await expect(
+      publishEvent(js, crowded, JSON.stringify(crowded), {
+        partner: 'coa',
+        traceparent: 't'.repeat(8 * 1024),
+      }),
+    ).rejects.toMatchObject({ name: 'PayloadTooLargeError', status: 413 });
   });
 });

@@ -6,6 +6,9 @@ import { InfrastructureError } from './errors.ts';
 export interface JsonBucket<T> {
   get(key: string): Promise<T | undefined>;
   put(key: string, value: T): Promise<void>;
+  /** Writes the key only when it holds no value yet; false when it does (nothing written). */
+  create(key: string, value: T): Promise<boolean>;
+  delete(key: string): Promise<void>;
 }
 
 /**
@@ -42,6 +45,22 @@ export async function openJsonBucket<T>(
     async put(key, value) {
       try {
         await kv.put(key, JSON.stringify(value));
+      } catch (err) {
+        throw unavailable(err);
+      }
+    },
+    async create(key, value) {
+      try {
+        await kv.create(key, JSON.stringify(value));
+        return true;
+      } catch (err) {
+        if (/wrong last sequence|key exists/i.test((err as Error).message)) return false;
+        throw unavailable(err);
+      }
+    },
+    async delete(key) {
+      try {
+        await kv.delete(key);
       } catch (err) {
         throw unavailable(err);
       }

@@ -106,6 +106,14 @@ describe('publisher', () => {
     expect(ids.map((s) => s.partner)).toEqual(['coa', 'gemeente-kvs']);
   });
 
+  it('forgets an id whose publish failed, so the retry is taken as new', async () => {
+    const id = nameBasedUuid('publisher-test:failed');
+    const tooBig = event(id, 'gm0865', { reden: 'x'.repeat(MAX_EVENT_BYTES) });
+    await expect(coa.accept(tooBig, '')).rejects.toMatchObject({ status: 413 });
+    await coa.accept(event(id, 'gm0865', { reden: 'kort' }), '');
+    expect((await storedOn('keten.gm0865.pip.ingetrokken')).map((s) => s.id)).toContain(id);
+  });
+
   it('refuses an event larger than the stream stores with a 413, not a retryable 503', async () => {
     const big = event(nameBasedUuid('publisher-test:big'), 'gm0797', {
       reden: 'x'.repeat(MAX_EVENT_BYTES),

@@ -95,18 +95,32 @@ export function createPublisher(opts: {
           accept.content ?? { type: event.type, gemeente: event.gemeente, data: event.data },
         ),
       );
-      const before = await receipts.get(key);
-      if (before && before.digest !== digest) {
-        const id = accept.id ?? { field: 'id', value: event.id };
-        throw new ConflictError(
-          `${id.field} ${id.value} was accepted before with other content; send a change under a new id`,
-          { field: id.field, rule: 'same content for the same id' },
-        );
+      // One KV write for an id seen the first time (the common case): the receipt is created
+      // before the publish, which also settles two requests racing with the same id.
+      const receipt = { eventId: event.id, digest };
+      if (!(await receipts.create(key, receipt))) {
+        const before = await receipts.get(key);
+        if (before && before.digest !== digest) {
+          const id = accept.id ?? { field: 'id', value: event.id };
+          throw new ConflictError(
+            `${id.field} ${id.value} was accepted before with other content; send a change under a new id`,
+            { field: id.field, rule: 'same content for the same id' },
+          );
+        }
+        // The same content again: published again (JetStream drops it within its window, the
+        // receiving partner recognises the id after it), so the partner gets the same answer.
+        await publish(event, traceparent);
+        return;
       }
-      await publish(event, traceparent);
-      // After the stream's ack: a failed publish leaves no receipt, so the partner's retry is
-      // taken as new. A crash in between only loses the 409 for a changed resend of this id.
-      if (!before) await receipts.put(key, { eventId: event.id, digest });
+      try {
+        await publish(event, traceparent);
+      } catch (err) {
+        // Nothing stored: the receipt goes, so the partner's retry, with any content, is new.
+        // (A crash right here would leave it: a retry with the same content is then stored as
+        // usual, one with other content is refused although nothing was stored.)
+        await receipts.delete(key).catch(() => undefined);
+        throw err;
+      }
     },
   };
 }

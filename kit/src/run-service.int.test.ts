@@ -1,9 +1,9 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { jetstream, jetstreamManager, type JetStreamClient } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import type { DeadLetter } from './dead-letter.ts';
 import { PartnerUnavailableError, ValidationError } from './errors.ts';
-import { tenantMismatch } from './person-register.ts';
+import { openPersonRegister, tenantMismatch } from './person-register.ts';
 import { startLocalNats, type LocalNats } from './local-nats.ts';
 import { createLogger } from './log.ts';
 import { createMetrics } from './metrics.ts';
@@ -297,6 +297,63 @@ describe('alerts', () => {
     expect((await letters.next({ expires: 10_000 }))?.json()).toMatchObject({
       errorName: 'TenantMismatchError',
       eventId: 'tenant-event',
+    });
+    await svc.stop();
+  });
+
+  it('refuses, before the handler, a message about a person of another gemeente', async () => {
+    const persons = await openPersonRegister(nc, { ttlDays: 1 });
+    const own = `ih-${'3'.repeat(32)}`;
+    const other = `ih-${'4'.repeat(32)}`;
+    await persons.bind(own, 'gm0003', 'coa');
+    await persons.bind(other, 'gm0004', 'coa');
+    const handled: string[] = [];
+    const svc = await runService({
+      service: 'guarded',
+      partner: 'test-partner',
+      flow: 'test>partner',
+      nc,
+      consumer: {
+        stream: STREAMS.keten,
+        durable: 'guarded',
+        filterSubject: 'keten.gm0003.guarded.>',
+        ackWaitMs: 5000,
+      },
+      backoff: { delaysMs: [20], maxAttempts: 5 },
+      handler: async (m) => {
+        handled.push(m.json<{ id: string }>().id);
+        return 'delivered';
+      },
+      persons,
+      logger,
+    });
+    const publish = (id: string, inburgeraarId: string) =>
+      js.publish(
+        'keten.gm0003.guarded.x',
+        JSON.stringify({ id, gemeente: 'gm0003', data: { inburgeraarId } }),
+        { msgID: `guarded-${id}` },
+      );
+    await publish('mine', own);
+    await publish('theirs', other);
+    await publish('unknown', `ih-${'5'.repeat(32)}`);
+    const alerts = await js.consumers.get(STREAMS.alerts, {
+      filter_subjects: 'alert.tenant-mismatch.guarded',
+    });
+    expect((await alerts.next({ expires: 10_000 }))?.json()).toMatchObject({
+      kind: 'tenant-mismatch',
+      gemeente: 'gm0003',
+      eventId: 'theirs',
+    });
+    const letters = await js.consumers.get(STREAMS.deadLetters, {
+      filter_subjects: 'dlq.guarded.gm0003',
+    });
+    expect((await letters.next({ expires: 10_000 }))?.json()).toMatchObject({
+      errorName: 'TenantMismatchError',
+      eventId: 'theirs',
+    });
+    // Its own person and one the register does not know are the handler's to decide.
+    await vi.waitFor(() => expect(handled.sort()).toEqual(['mine', 'unknown']), {
+      timeout: 10_000,
     });
     await svc.stop();
   });

@@ -7,6 +7,7 @@ import { REPLAY_FOR_HEADER, writeDeadLetter } from './dead-letter.ts';
 import { isRetryable, type AlertKind } from './errors.ts';
 import { CONSUMER_STATE, type Metrics } from './metrics.ts';
 import { ensureConsumer, type DurableSpec } from './nats.ts';
+import type { PersonRegister } from './person-register.ts';
 
 /** What a handler reports about a message it handled without throwing. */
 export type Outcome = 'delivered' | 'duplicate' | 'skipped' | 'rejected';
@@ -49,6 +50,13 @@ export interface RunServiceOptions {
   describe?: (m: JsMsg) => DeadLetterContext;
   /** Usually the partner client's breaker: while it is open the consumer stops pulling. */
   gate?: ConsumerGate;
+  /**
+   * The tenant check of every message, before the handler: a chain event about a person
+   * (`data.inburgeraarId`) whom the person register binds to another gemeente than the event's
+   * own is dead-lettered with the alert `tenant-mismatch`, whatever the handler would do
+   * (docs/adr/0012-tenant-binding.md). Left out only by the consumers that bind persons.
+   */
+  persons?: PersonRegister;
   logger: Logger;
   metrics?: Metrics;
   /** Messages handled at the same time. */
@@ -102,6 +110,11 @@ export interface ConsumerSpec {
   flow: string | ((m: JsMsg) => string);
   /** Holds the consumer while the partner's breaker is open. */
   gate?: ConsumerGate;
+  /**
+   * The identity consumer: it binds (or moves) persons itself, by the rules of
+   * createIdentityHandler, so the runner's tenant check is not for it.
+   */
+  bindsPersons?: boolean;
 }
 
 /**
@@ -119,6 +132,8 @@ export async function runConsumers(opts: {
   concurrency: number;
   logger: Logger;
   metrics?: Metrics;
+  /** The tenant check of every consumer but those that bind persons (RunServiceOptions). */
+  persons?: PersonRegister;
 }): Promise<RunningService[]> {
   const running: RunningService[] = [];
   try {
@@ -138,6 +153,7 @@ export async function runConsumers(opts: {
           backoff: opts.backoff,
           handler: c.handler,
           ...(c.gate ? { gate: c.gate } : {}),
+          ...(opts.persons && !c.bindsPersons ? { persons: opts.persons } : {}),
           logger: opts.logger.child({ consumer: c.durable }),
           ...(opts.metrics ? { metrics: opts.metrics } : {}),
           concurrency: opts.concurrency,
@@ -150,6 +166,23 @@ export async function runConsumers(opts: {
     throw err;
   }
   return running;
+}
+
+/**
+ * The runner's tenant check (RunServiceOptions.persons). A body that is not a chain event about
+ * a person passes untouched: the handler refuses what it cannot read.
+ */
+async function checkTenant(persons: PersonRegister, m: JsMsg): Promise<void> {
+  let event: { gemeente?: unknown; data?: { inburgeraarId?: unknown } | null };
+  try {
+    event = m.json();
+  } catch {
+    return;
+  }
+  const id = event?.data?.inburgeraarId;
+  if (typeof event?.gemeente === 'string' && typeof id === 'string') {
+    await persons.check(event.gemeente, id);
+  }
 }
 
 const ALWAYS_PASS: ConsumerGate = {
@@ -243,6 +276,7 @@ export async function runService(opts: RunServiceOptions): Promise<RunningServic
       return;
     }
     try {
+      if (opts.persons) await checkTenant(opts.persons, m);
       const outcome = await opts.handler(m);
       m.ack();
       histories.delete(m.seq);

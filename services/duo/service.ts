@@ -153,6 +153,7 @@ export async function startDuoService(
       durable: 'duo-identiteiten',
       filter: 'keten.*.inburgeraar.>',
       handler: createIdentityHandler(identities, pseudonymizer),
+      bindsPersons: true,
       flow: (m) => flowName(m.headers?.get(PARTNER_HEADER), 'duo'),
     },
     {
@@ -211,6 +212,7 @@ export async function startDuoService(
     backoff,
     ackWaitMs: settings.ackWaitMs ?? 60_000,
     concurrency: settings.concurrency ?? 8,
+    persons: identities.persons,
     logger,
     metrics,
   });

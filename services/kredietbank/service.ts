@@ -116,7 +116,6 @@ export async function startKredietbankService(
   const outbound = {
     kredietbank,
     trajecten,
-    persons: identities.persons,
     projector: createProjector(KREDIETBANK_PARTNER),
     processingLog: createProcessingLog(js),
     logger,
@@ -130,6 +129,7 @@ export async function startKredietbankService(
       durable: 'kredietbank-identiteiten',
       filter: 'keten.*.inburgeraar.>',
       handler: createIdentityHandler(identities, createPseudonymizer(config.hub.pseudonymKey)),
+      bindsPersons: true,
       flow: (m) => flowName(m.headers?.get(PARTNER_HEADER), KREDIETBANK_PARTNER),
     },
     {
@@ -164,6 +164,7 @@ export async function startKredietbankService(
     backoff,
     ackWaitMs: settings.ackWaitMs ?? 60_000,
     concurrency: settings.concurrency ?? 8,
+    persons: identities.persons,
     logger,
     metrics,
   });

@@ -174,6 +174,7 @@ export async function startTaalaanbiederService(
         describe: describeMessage,
         // While this school's breaker is open, its aanmeldingen wait in the stream.
         gate: client.gate,
+        persons,
         logger: logger.child({ taalaanbieder: school.id }),
         metrics,
         concurrency: settings.concurrency ?? 8,

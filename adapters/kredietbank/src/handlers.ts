@@ -20,7 +20,6 @@ import {
   type IdentityStore,
   type Logger,
   type Outcome,
-  type PersonRegister,
   type ProcessingLog,
   type Projector,
 } from '@ketenhub/kit';
@@ -41,8 +40,6 @@ export const KREDIETBANK_PARTNER = 'kredietbank';
 export interface KredietbankDeps {
   kredietbank: KredietbankClient;
   identities: IdentityStore;
-  /** Which gemeente each person belongs to (kit): another gemeente's person is refused. */
-  persons: PersonRegister;
   trajecten: TrajectStore;
   projector: Projector;
   processingLog: ProcessingLog;
@@ -235,8 +232,6 @@ export function createBeeindigingHandler(
     const disclosure = deps.projector.project(event);
     if (!disclosure) return 'skipped';
     const data = disclosure.event.data as OntzorgenBeeindigingAangevraagd;
-    // Another gemeente's person: TenantMismatchError (dead letter, alert), before anything else.
-    await deps.persons.check(event.gemeente, data.inburgeraarId);
     const link = await knownTraject(
       deps,
       event.gemeente,
@@ -288,7 +283,6 @@ export function createPipHandler(deps: KredietbankTrajectDeps): (m: JsMsg) => Pr
     const data = disclosure.event.data as PipVastgesteld;
     const call = pipToLooptijd(data);
     if (!data.ontzorgen || !call) return 'skipped';
-    await deps.persons.check(event.gemeente, data.inburgeraarId);
     const link = await knownTraject(
       deps,
       event.gemeente,

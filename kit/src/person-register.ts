@@ -1,11 +1,6 @@
 import type { NatsConnection } from '@nats-io/transport-node';
-import { Kvm, type KV } from '@nats-io/kv';
-import {
-  InfrastructureError,
-  OutOfOrderError,
-  PersonUnknownError,
-  TenantMismatchError,
-} from './errors.ts';
+import { OutOfOrderError, PersonUnknownError, TenantMismatchError } from './errors.ts';
+import { openJsonBucket } from './json-bucket.ts';
 
 /**
  * Which gemeente each person (pseudonym) belongs to: the hub's tenant binding
@@ -80,48 +75,26 @@ export async function openPersonRegister(
   nc: NatsConnection,
   opts: { ttlDays: number; replicas?: number },
 ): Promise<PersonRegister> {
-  const unavailable = (err: unknown) =>
-    new InfrastructureError('person register unavailable', { cause: err });
-  let kv: KV;
-  try {
-    kv = await new Kvm(nc).create(PERSON_BUCKET, {
-      history: 1,
-      ttl: opts.ttlDays * 24 * 60 * 60 * 1000,
-      replicas: opts.replicas ?? 1,
-      description: 'pseudonym → gemeente: which gemeente may act on the person (no BSN)',
-    });
-  } catch (err) {
-    throw unavailable(err);
-  }
-
-  async function bindingOf(id: string): Promise<PersonBinding | undefined> {
-    try {
-      const entry = await kv.get(id);
-      if (!entry || entry.operation !== 'PUT' || entry.length === 0) return undefined;
-      return entry.json<PersonBinding>();
-    } catch (err) {
-      throw unavailable(err);
-    }
-  }
+  const bucket = await openJsonBucket<PersonBinding>(nc, {
+    bucket: PERSON_BUCKET,
+    what: 'person register',
+    description: 'pseudonym → gemeente: which gemeente may act on the person (no BSN)',
+    ...opts,
+  });
 
   async function check(gemeente: string, id: string): Promise<'known' | 'unknown'> {
-    const binding = await bindingOf(id);
+    const binding = await bucket.get(id);
     if (!binding) return 'unknown';
     if (binding.gemeente !== gemeente) throw tenantMismatch();
     return 'known';
   }
 
   return {
-    bindingOf,
+    bindingOf: (id) => bucket.get(id),
     check,
     async bind(id, gemeente, door) {
-      const current = await bindingOf(id);
-      if (current?.gemeente === gemeente) return;
-      try {
-        await kv.put(id, JSON.stringify({ gemeente, door, sinds: new Date().toISOString() }));
-      } catch (err) {
-        throw unavailable(err);
-      }
+      if ((await bucket.get(id))?.gemeente === gemeente) return;
+      await bucket.put(id, { gemeente, door, sinds: new Date().toISOString() });
     },
     async require(gemeente, id, deliveryCount) {
       if ((await check(gemeente, id)) === 'unknown') throw personUnknown(deliveryCount);

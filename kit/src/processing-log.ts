@@ -54,3 +54,31 @@ export function createProcessingLog(js: JetStreamClient): ProcessingLog {
     },
   };
 }
+
+/**
+ * One disclosure of personal data to a partner, with the processing log around it: the
+ * `gestart` record is stored before `call` runs (fail closed: when it cannot be stored, this
+ * throws the log's retryable error and nothing is disclosed), and the outcome after it:
+ * `verstrekt`, or `mislukt` / `geweigerd` by whether the failure is retried (the failure is
+ * rethrown). A lost outcome record leaves `gestart`, which reads as "possibly disclosed", the
+ * safe side for an inzage, so it is logged, not thrown. Every adapter discloses through this.
+ */
+export async function disclose<T>(
+  deps: { processingLog: ProcessingLog; logger: { warn(obj: object, msg: string): void } },
+  record: Omit<ProcessingRecord, 'status' | 'tijdstip'>,
+  call: () => Promise<T>,
+): Promise<T> {
+  await deps.processingLog.record({ ...record, status: 'gestart' });
+  let result: T;
+  try {
+    result = await call();
+  } catch (err) {
+    const status = (err as { retryable?: boolean }).retryable ? 'mislukt' : 'geweigerd';
+    await deps.processingLog.record({ ...record, status }).catch(() => undefined);
+    throw err;
+  }
+  await deps.processingLog.record({ ...record, status: 'verstrekt' }).catch((err: Error) => {
+    deps.logger.warn({ eventId: record.eventId, err: err.message }, 'outcome record not written');
+  });
+  return result;
+}

@@ -22,6 +22,7 @@ import {
   ValidationError,
   buildEvent,
   childSpan,
+  disclose,
   formatTraceparent,
   nameBasedUuid,
   parseChainEvent,
@@ -311,27 +312,13 @@ function createMeldingHandler(
       eventId: event.id,
       eventType: event.type,
     };
-    await deps.processingLog.record({ ...record, status: 'gestart' });
     let versionDrift: { answered: string; pinned: string } | undefined;
     try {
-      ({ versionDrift } = await deps.duo.call(p.api, {
-        method: p.method,
-        path: p.path,
-        bron,
-        berichtId,
-        data: p.body,
-      }));
+      ({ versionDrift } = await disclose(deps, record, () =>
+        deps.duo.call(p.api, { method: p.method, path: p.path, bron, berichtId, data: p.body }),
+      ));
     } catch (err) {
-      const e = err as {
-        retryable?: boolean;
-        name?: string;
-        rule?: string;
-        partnerStatus?: number;
-        message?: string;
-      };
-      await deps.processingLog
-        .record({ ...record, status: e.retryable ? 'mislukt' : 'geweigerd' })
-        .catch(() => undefined);
+      const e = err as { name?: string; rule?: string; partnerStatus?: number };
       if (e.name === 'PartnerRejectedError') {
         await outcome(false, {
           door: 'duo',
@@ -344,9 +331,6 @@ function createMeldingHandler(
       }
       throw err;
     }
-    await deps.processingLog.record({ ...record, status: 'verstrekt' }).catch((err: Error) => {
-      deps.logger.warn({ eventId: event.id, err: err.message }, 'outcome record not written');
-    });
     if (versionDrift) {
       deps.logger.warn({ eventId: event.id, api: p.api, ...versionDrift }, 'DUO API version drift');
       await raiseAlert(deps.js, {

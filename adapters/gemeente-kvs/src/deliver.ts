@@ -4,6 +4,7 @@ import {
   PARTNER_HEADER,
   ValidationError,
   childSpan,
+  disclose,
   formatTraceparent,
   parseTraceparent,
   type DeadLetterContext,
@@ -110,28 +111,15 @@ export function createKvsDelivery(deps: KvsDeliveryDeps): (m: JsMsg) => Promise<
       eventId: event.id,
       eventType: event.type,
     };
-    await processingLog.record({ ...record, status: 'gestart' });
-
-    let outcome: Outcome;
-    try {
-      const res = await client.request({
+    const res = await disclose({ processingLog, logger }, record, () =>
+      client.request({
         method: 'POST',
         url: '',
         data: { ...disclosure.event, traceparent },
         headers: { 'content-type': CLOUDEVENTS_JSON, traceparent },
         idempotencyKey: event.id,
-      });
-      outcome = isDuplicateAnswer(res.status, res.data) ? 'duplicate' : 'delivered';
-    } catch (err) {
-      const status = (err as { retryable?: boolean }).retryable ? 'mislukt' : 'geweigerd';
-      await processingLog.record({ ...record, status }).catch(() => undefined);
-      throw err;
-    }
-    // The disclosure happened; a lost outcome record leaves `gestart`, which reads as
-    // "possibly disclosed" — the safe side for an inzage.
-    await processingLog.record({ ...record, status: 'verstrekt' }).catch((err: Error) => {
-      logger.warn({ eventId: event.id, err: err.message }, 'outcome record not written');
-    });
-    return outcome;
+      }),
+    );
+    return isDuplicateAnswer(res.status, res.data) ? 'duplicate' : 'delivered';
   };
 }

@@ -11,6 +11,7 @@ import {
   PartnerUnavailableError,
   ValidationError,
   childSpan,
+  disclose,
   nameBasedUuid,
   parseChainEvent,
   parseTraceparent,
@@ -106,12 +107,8 @@ function registrationInFlight(err: unknown): unknown {
   return err;
 }
 
-/**
- * Discloses through `call` with the processing log around it: `gestart` must be stored before
- * the call (fail closed: no record, no disclosure, the message is retried), the outcome after
- * it is best effort (`verstrekt`, or `mislukt`/`geweigerd` by whether the failure is retried).
- */
-async function withProcessingLog<T>(
+/** `call` as a disclosure to the Kredietbank about `betrokkene`, logged by the kit's `disclose`. */
+function withProcessingLog<T>(
   deps: KredietbankTrajectDeps,
   m: JsMsg,
   event: Incoming<unknown>,
@@ -133,19 +130,7 @@ async function withProcessingLog<T>(
     eventId: event.id,
     eventType: event.type,
   };
-  await deps.processingLog.record({ ...record, status: 'gestart' });
-  let result: T;
-  try {
-    result = await call();
-  } catch (err) {
-    const status = (err as { retryable?: boolean }).retryable ? 'mislukt' : 'geweigerd';
-    await deps.processingLog.record({ ...record, status }).catch(() => undefined);
-    throw err;
-  }
-  await deps.processingLog.record({ ...record, status: 'verstrekt' }).catch((err: Error) => {
-    deps.logger.warn({ eventId: event.id, err: err.message }, 'outcome record not written');
-  });
-  return result;
+  return disclose(deps, record, call);
 }
 
 /**

@@ -2,6 +2,7 @@ import type { JsMsg } from '@nats-io/jetstream';
 import type { PipVastgesteld } from '@ketenhub/contracts/generated';
 import {
   childSpan,
+  disclose,
   formatTraceparent,
   parseChainEvent,
   parseTraceparent,
@@ -99,23 +100,15 @@ export function createAanmeldingHandler(deps: AanmeldingDeps): (m: JsMsg) => Pro
       eventId: event.id,
       eventType: event.type,
     };
-    await processingLog.record({ ...record, status: 'gestart' });
-    try {
-      await client.request({
+    await disclose({ processingLog, logger }, record, () =>
+      client.request({
         method: 'POST',
         url: '/aanmeldingen',
         data: aanmelding,
         headers: { traceparent },
         idempotencyKey: aanmelding.aanmeldingId,
-      });
-    } catch (err) {
-      const status = (err as { retryable?: boolean }).retryable ? 'mislukt' : 'geweigerd';
-      await processingLog.record({ ...record, status }).catch(() => undefined);
-      throw err;
-    }
-    await processingLog.record({ ...record, status: 'verstrekt' }).catch((err: Error) => {
-      logger.warn({ eventId: event.id, err: err.message }, 'outcome record not written');
-    });
+      }),
+    );
     await deps.publish(aangemeldEvent(event, taalaanbieder, deps.ctx), traceparent);
     return 'delivered';
   };

@@ -1,6 +1,10 @@
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { parse, stringify } from 'yaml';
 import { policies } from '@ketenhub/contracts';
-import { streamLimits, type HubConfig } from './hub-config.ts';
+import { loadHubConfig, streamLimits, type HubConfig } from './hub-config.ts';
 
 const base = { streams: {} } as unknown as HubConfig;
 
@@ -28,5 +32,46 @@ describe('streamLimits', () => {
       processingLogMaxAgeDays: 732,
       replicas: 3,
     });
+  });
+});
+
+describe('retry and breaker: one definition for every service that calls a partner', () => {
+  const shipped = new URL('../../config/ketenhub.yaml', import.meta.url);
+  const env = { KETENHUB_PSEUDONYM_KEY: 'k'.repeat(40) };
+  const dir = mkdtempSync(join(tmpdir(), 'hub-config-'));
+
+  it.each(['gemeente-kvs', 'duo', 'taalaanbieder', 'kredietbank'])(
+    'refuses a bad retry or breaker of %s with its path',
+    (service) => {
+      const config = parse(readFileSync(shipped, 'utf8')) as {
+        services: Record<string, Record<string, unknown>>;
+      };
+      config.services[service] = {
+        ...config.services[service],
+        retry: { delaysMs: [], maxAttempts: 0 },
+        breaker: { resetTimeoutMs: 5, tripAfter: 3 },
+      };
+      const file = join(dir, `${service}.yaml`);
+      writeFileSync(file, stringify(config));
+      let message = '';
+      try {
+        loadHubConfig(file, env);
+      } catch (err) {
+        expect((err as Error).name).toBe('ConfigError');
+        message = (err as Error).message;
+      }
+      for (const path of [
+        `services.${service}.retry.delaysMs`,
+        `services.${service}.retry.maxAttempts`,
+        `services.${service}.breaker.resetTimeoutMs`,
+        `services.${service}.breaker.tripAfter`,
+      ]) {
+        expect(message).toContain(`${file}: ${path}:`);
+      }
+    },
+  );
+
+  it('takes the shipped settings', () => {
+    expect(() => loadHubConfig(shipped.pathname, env)).not.toThrow();
   });
 });

@@ -377,19 +377,8 @@ export interface HubConfig {
       opsPort: number;
       concurrency?: number;
       ackWaitMs?: number;
-      retry?: {
-        /**
-         * @minItems 1
-         */
-        delaysMs: [number, ...number[]];
-        maxAttempts: number;
-      };
-      breaker?: {
-        errorThresholdPercentage?: number;
-        resetTimeoutMs?: number;
-        volumeThreshold?: number;
-        rollingCountTimeoutMs?: number;
-      };
+      retry?: Retry;
+      breaker?: Breaker;
       /**
        * Port of the KVS inbound API (the KVS sends chain events); absent = not served.
        */
@@ -401,19 +390,8 @@ export interface HubConfig {
       opsPort: number;
       concurrency?: number;
       ackWaitMs?: number;
-      retry?: {
-        /**
-         * @minItems 1
-         */
-        delaysMs: [number, ...number[]];
-        maxAttempts: number;
-      };
-      breaker?: {
-        errorThresholdPercentage?: number;
-        resetTimeoutMs?: number;
-        volumeThreshold?: number;
-        rollingCountTimeoutMs?: number;
-      };
+      retry?: Retry;
+      breaker?: Breaker;
     };
     /**
      * The admin API (services/admin) for operators and privacy officers; its users are `admins`.
@@ -439,19 +417,8 @@ export interface HubConfig {
       opsPort: number;
       concurrency?: number;
       ackWaitMs?: number;
-      retry?: {
-        /**
-         * @minItems 1
-         */
-        delaysMs: [number, ...number[]];
-        maxAttempts: number;
-      };
-      breaker?: {
-        errorThresholdPercentage?: number;
-        resetTimeoutMs?: number;
-        volumeThreshold?: number;
-        rollingCountTimeoutMs?: number;
-      };
+      retry?: Retry;
+      breaker?: Breaker;
       tls?: EdgeTlsConfig2;
       /**
        * Limit for an hours CSV (text/csv); default 50 MiB.
@@ -467,19 +434,8 @@ export interface HubConfig {
       opsPort: number;
       concurrency?: number;
       ackWaitMs?: number;
-      retry?: {
-        /**
-         * @minItems 1
-         */
-        delaysMs: [number, ...number[]];
-        maxAttempts: number;
-      };
-      breaker?: {
-        errorThresholdPercentage?: number;
-        resetTimeoutMs?: number;
-        volumeThreshold?: number;
-        rollingCountTimeoutMs?: number;
-      };
+      retry?: Retry;
+      breaker?: Breaker;
     };
   };
   simulators?: {
@@ -674,6 +630,25 @@ export interface EdgeTlsConfig {
    * Ask clients for a certificate; default true when caFile is set. A client without one can still use its API key.
    */
   requestCert?: boolean;
+}
+/**
+ * How a failed message is retried: the delay before each next attempt (the last repeats) and the attempts before it is dead-lettered.
+ */
+export interface Retry {
+  /**
+   * @minItems 1
+   */
+  delaysMs: [number, ...number[]];
+  maxAttempts: number;
+}
+/**
+ * The circuit breaker of each partner endpoint (opossum): open at this error percentage over the rolling window, half-open after resetTimeoutMs.
+ */
+export interface Breaker {
+  errorThresholdPercentage?: number;
+  resetTimeoutMs?: number;
+  volumeThreshold?: number;
+  rollingCountTimeoutMs?: number;
 }
 /**
  * TLS for a partner-facing API: the service listens with https instead of http.

@@ -4,7 +4,12 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
 import { policies } from '@ketenhub/contracts';
-import { loadHubConfig, streamLimits, type HubConfig } from './hub-config.ts';
+import {
+  edgeOptionsFromConfig,
+  loadHubConfig,
+  streamLimits,
+  type HubConfig,
+} from './hub-config.ts';
 
 const base = { streams: {} } as unknown as HubConfig;
 
@@ -73,5 +78,32 @@ describe('retry and breaker: one definition for every service that calls a partn
 
   it('takes the shipped settings', () => {
     expect(() => loadHubConfig(shipped.pathname, env)).not.toThrow();
+  });
+});
+
+describe('edgeOptionsFromConfig: one way every service configures its edge', () => {
+  const config = (services: Record<string, unknown>) => ({ services }) as unknown as HubConfig;
+
+  it('takes the body limit and TLS of any service, and the CSV parser only where asked', () => {
+    const cfg = config({
+      duo: { port: 0, opsPort: 0, bodyLimitBytes: 4096, csvBodyLimitBytes: 8192 },
+      coa: { port: 0, opsPort: 0, csvBodyLimitBytes: 8192 },
+    });
+    expect(edgeOptionsFromConfig(cfg, 'duo')).toEqual({ bodyLimitBytes: 4096 });
+    expect(edgeOptionsFromConfig(cfg, 'coa', { csv: true })).toEqual({
+      csv: { bodyLimitBytes: 8192 },
+    });
+    expect(
+      edgeOptionsFromConfig(config({ kredietbank: {} }), 'kredietbank', { csv: true }),
+    ).toEqual({ csv: {} });
+  });
+
+  it('reads the certificates at once, naming the setting of a file it cannot read', () => {
+    const cfg = config({
+      kredietbank: { tls: { certFile: 'no/such/cert.pem', keyFile: 'no/such/key.pem' } },
+    });
+    expect(() => edgeOptionsFromConfig(cfg, 'kredietbank')).toThrow(
+      /services\.kredietbank\.tls\.certFile: cannot read no\/such\/cert\.pem/,
+    );
   });
 });

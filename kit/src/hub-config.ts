@@ -10,7 +10,7 @@ import type {
 import { parseApiKeyHash } from './api-key-hash.ts';
 import { loadConfig } from './config.ts';
 import { ConfigError } from './errors.ts';
-import type { EdgeTls, PartnerCredential } from './http-edge.ts';
+import type { EdgeTls, HttpEdgeOptions, PartnerCredential } from './http-edge.ts';
 import { DEFAULT_LIMITS, type NatsAuth, type StreamLimits } from './nats.ts';
 
 export type { HubConfig };
@@ -148,5 +148,34 @@ export function edgeTlsFromConfig(
     key: read(tls.keyFile, 'keyFile'),
     ...(tls.caFile ? { ca: read(tls.caFile, 'caFile') } : {}),
     ...(tls.requestCert !== undefined ? { requestCert: tls.requestCert } : {}),
+  };
+}
+
+/** The edge settings every `services.<name>` block with a partner API may hold. */
+interface EdgeSettings {
+  tls?: EdgeTlsConfig;
+  bodyLimitBytes?: number;
+  csvBodyLimitBytes?: number;
+}
+
+/**
+ * The HTTP edge options of a service from its `services.<name>` block, the same for every
+ * service: TLS (certificates read now, so a missing file stops the start before anything
+ * connects), the JSON body limit and, only for an edge that takes CSV (`csv: true`), the CSV
+ * parser with its limit.
+ */
+export function edgeOptionsFromConfig(
+  config: HubConfig,
+  service: keyof HubConfig['services'],
+  opts: { csv?: boolean } = {},
+): Pick<HttpEdgeOptions, 'tls' | 'bodyLimitBytes' | 'csv'> {
+  const settings = (config.services[service] ?? {}) as EdgeSettings;
+  const tls = edgeTlsFromConfig(settings.tls, `services.${service}.tls`);
+  return {
+    ...(tls ? { tls } : {}),
+    ...(settings.bodyLimitBytes ? { bodyLimitBytes: settings.bodyLimitBytes } : {}),
+    ...(opts.csv
+      ? { csv: settings.csvBodyLimitBytes ? { bodyLimitBytes: settings.csvBodyLimitBytes } : {} }
+      : {}),
   };
 }

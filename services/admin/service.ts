@@ -7,7 +7,7 @@ import {
   createLogger,
   createMetrics,
   createPseudonymizer,
-  edgeTlsFromConfig,
+  edgeOptionsFromConfig,
   inzageKeys,
   natsAuth,
   provisionStreams,
@@ -94,7 +94,7 @@ export async function startAdminService(
       });
     }
   }
-  const tls = edgeTlsFromConfig(settings.tls, 'services.admin.tls');
+  const edgeOptions = edgeOptionsFromConfig(config, 'admin');
 
   const nc = await connectNats(config.nats.url, service, natsAuth(config));
   try {
@@ -107,7 +107,7 @@ export async function startAdminService(
       logger,
       metrics,
       credentials,
-      ...(tls ? { tls } : {}),
+      ...edgeOptions,
     });
     registerAdminRoutes(edge, { js, jsm, policySet: policies(), pseudonymKeys, logger });
     const host = settings.host ?? '127.0.0.1';

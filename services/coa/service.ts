@@ -7,7 +7,7 @@ import {
   createMetrics,
   createPseudonymizer,
   credentialFromConfig,
-  edgeTlsFromConfig,
+  edgeOptionsFromConfig,
   natsAuth,
   provisionStreams,
   createPublisher,
@@ -40,7 +40,8 @@ export async function startCoaService(
   const settings = config.services.coa;
   // Credentials and certificates first: a bad one stops the start before anything connects.
   const credentials = [credentialFromConfig(config, 'coa')];
-  const tls = edgeTlsFromConfig(settings.tls, 'services.coa.tls');
+  // The TVS export is the only CSV this edge takes.
+  const edgeOptions = edgeOptionsFromConfig(config, service, { csv: true });
   const nc = await connectNats(config.nats.url, service, natsAuth(config));
   const limits = streamLimits(config);
   await provisionStreams(nc, limits);
@@ -58,10 +59,7 @@ export async function startCoaService(
     logger,
     metrics,
     credentials,
-    ...(tls ? { tls } : {}),
-    ...(settings.bodyLimitBytes ? { bodyLimitBytes: settings.bodyLimitBytes } : {}),
-    // The TVS export is the only CSV this edge takes.
-    csv: settings.csvBodyLimitBytes ? { bodyLimitBytes: settings.csvBodyLimitBytes } : {},
+    ...edgeOptions,
   });
   registerCoaRoutes(edge, {
     ctx: {

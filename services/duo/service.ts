@@ -21,6 +21,7 @@ import {
   combineGates,
   connectNats,
   createHttpEdge,
+  edgeOptionsFromConfig,
   createLogger,
   createMetrics,
   createProcessingLog,
@@ -86,6 +87,7 @@ export async function startDuoService(
     );
   }
   const credentials = [credentialFromConfig(config, 'duo' as keyof HubConfig['partners'])];
+  const edgeOptions = edgeOptionsFromConfig(config, service);
   const nc = await connectNats(config.nats.url, service, natsAuth(config));
   await provisionStreams(nc, streamLimits(config));
   const js = jetstream(nc);
@@ -116,7 +118,7 @@ export async function startDuoService(
   const pseudonymizer = createPseudonymizer(config.hub.pseudonymKey);
 
   // DUO-facing: the Notificatie API.
-  const edge = createHttpEdge({ service, logger, metrics, credentials });
+  const edge = createHttpEdge({ service, logger, metrics, credentials, ...edgeOptions });
   registerNotificatieRoutes(edge, {
     duoOin: duoConfig.oin,
     gemeenteByOin: new Map(config.gemeenten.map((g) => [g.oin!, g.code])),

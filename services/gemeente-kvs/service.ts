@@ -13,6 +13,7 @@ import {
   createLogger,
   createMetrics,
   createHttpEdge,
+  edgeOptionsFromConfig,
   createPartnerClient,
   kvsCredentials,
   createPublisher,
@@ -105,11 +106,12 @@ export async function startKvsService(
 
   // The KVS inbound API: each KVS's credential is bound to its own gemeente.
   const credentials = kvsCredentials(config);
+  const edgeOptions = edgeOptionsFromConfig(config, service);
   const js = jetstream(nc);
   let edge: ReturnType<typeof createHttpEdge> | undefined;
   let url: string | undefined;
   if (settings.port !== undefined && credentials.length > 0) {
-    edge = createHttpEdge({ service, logger, metrics, credentials });
+    edge = createHttpEdge({ service, logger, metrics, credentials, ...edgeOptions });
     const limits = streamLimits(config);
     const publisher = createPublisher({
       js,

@@ -15,6 +15,7 @@ import {
   ConfigError,
   connectNats,
   createHttpEdge,
+  edgeOptionsFromConfig,
   createIdentityHandler,
   createLogger,
   createMetrics,
@@ -73,6 +74,7 @@ export async function startKredietbankService(
     );
   }
   const credentials = [credentialFromConfig(config, 'kredietbank')];
+  const edgeOptions = edgeOptionsFromConfig(config, service);
   const nc = await connectNats(config.nats.url, service, natsAuth(config));
   await provisionStreams(nc, streamLimits(config));
   const js = jetstream(nc);
@@ -99,7 +101,7 @@ export async function startKredietbankService(
   });
 
   // Kredietbank-facing: the webhooks.
-  const edge = createHttpEdge({ service, logger, metrics, credentials });
+  const edge = createHttpEdge({ service, logger, metrics, credentials, ...edgeOptions });
   registerWebhookRoutes(edge, {
     gemeenten: servedGemeenten(config),
     trajecten,

@@ -19,7 +19,7 @@ import {
   createPartnerClient,
   createProcessingLog,
   createProjector,
-  edgeTlsFromConfig,
+  edgeOptionsFromConfig,
   flowName,
   natsAuth,
   provisionStreams,
@@ -75,6 +75,8 @@ export async function startTaalaanbiederService(
   // aanmeldingen but cannot report back until it has a key.
   const given = (c: (typeof schools)[number]['credential']) =>
     !!(c.apiKey || c.apiKeyHash || c.mtls);
+  // For the hours spreadsheet (`POST /v1/uren.csv`).
+  const edgeOptions = edgeOptionsFromConfig(config, service, { csv: true });
   const credentials = schools.flatMap((s, i) =>
     given(s.credential)
       ? [
@@ -115,11 +117,7 @@ export async function startTaalaanbiederService(
     logger,
     metrics,
     credentials,
-    // For the hours spreadsheet (`POST /v1/uren.csv`).
-    csv: settings.csvBodyLimitBytes ? { bodyLimitBytes: settings.csvBodyLimitBytes } : {},
-    ...(settings.tls
-      ? { tls: edgeTlsFromConfig(settings.tls, 'services.taalaanbieder.tls')! }
-      : {}),
+    ...edgeOptions,
   });
   registerTaalaanbiederRoutes(edge, { ctx, trajecten, publish: publisher.accept, logger });
   const url = await edge.listen({

@@ -383,6 +383,8 @@ export interface HubConfig {
        * Port of the KVS inbound API (the KVS sends chain events); absent = not served.
        */
       port?: number;
+      tls?: EdgeTlsConfig;
+      bodyLimitBytes?: number;
     };
     duo?: {
       host?: string;
@@ -392,6 +394,8 @@ export interface HubConfig {
       ackWaitMs?: number;
       retry?: Retry;
       breaker?: Breaker;
+      tls?: EdgeTlsConfig;
+      bodyLimitBytes?: number;
     };
     /**
      * The admin API (services/admin) for operators and privacy officers; its users are `admins`.
@@ -407,6 +411,7 @@ export interface HubConfig {
        */
       opsPort?: number;
       tls?: EdgeTlsConfig1;
+      bodyLimitBytes?: number;
     };
     /**
      * The taalaanbieder adapter: one consumer per school in `taalaanbieders`, and the school-facing API (voortgang, uren, verzuim) on `port`.
@@ -424,6 +429,7 @@ export interface HubConfig {
        * Limit for an hours CSV (text/csv); default 50 MiB.
        */
       csvBodyLimitBytes?: number;
+      bodyLimitBytes?: number;
     };
     /**
      * The Kredietbank adapter: its webhook API (port) and the consumer of ontzorgen.aangevraagd.
@@ -436,6 +442,8 @@ export interface HubConfig {
       ackWaitMs?: number;
       retry?: Retry;
       breaker?: Breaker;
+      tls?: EdgeTlsConfig;
+      bodyLimitBytes?: number;
     };
   };
   simulators?: {

@@ -27,3 +27,38 @@ export function childSpan(parent?: TraceContext): TraceContext {
     flags: parent?.flags ?? '01',
   };
 }
+
+/**
+ * The traceparent of work a partner's HTTP request starts: a child of the caller's `traceparent`
+ * header (or of `fallback`, e.g. one carried in the body), or a new trace.
+ */
+export function traceparentFor(
+  headers: Record<string, string | string[] | undefined>,
+  fallback?: unknown,
+): string {
+  const header = headers.traceparent;
+  const parent =
+    parseTraceparent(Array.isArray(header) ? header[0] : header) ??
+    parseTraceparent(typeof fallback === 'string' ? fallback : undefined);
+  return formatTraceparent(childSpan(parent));
+}
+
+/**
+ * The span of handling one stream message: a child of its `traceparent` header, formatted for
+ * the next hop, and the ids a processing log record carries.
+ */
+export function messageSpan(m: { headers?: { get(name: string): string } | undefined }): {
+  traceparent: string;
+  ids: { traceId: string; spanId: string; parentSpanId?: string };
+} {
+  const parent = parseTraceparent(m.headers?.get('traceparent'));
+  const span = childSpan(parent);
+  return {
+    traceparent: formatTraceparent(span),
+    ids: {
+      traceId: span.traceId,
+      spanId: span.spanId,
+      ...(parent ? { parentSpanId: parent.spanId } : {}),
+    },
+  };
+}

@@ -3,15 +3,13 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { CoaKoppeling, CoaWarmeOverdracht } from '@ketenhub/contracts/generated';
 import {
   ForbiddenError,
-  childSpan,
-  formatTraceparent,
   isCsvBody,
   isRetryable,
   mayProduce,
-  parseTraceparent,
   problem,
   requireGemeente,
   requireKind,
+  traceparentFor,
   type Event,
   type Logger,
   type Problem,
@@ -35,11 +33,6 @@ export interface CoaRouteDeps {
   csvPublishConcurrency?: number;
 }
 
-function traceFor(request: FastifyRequest): string {
-  const header = request.headers.traceparent;
-  return formatTraceparent(childSpan(parseTraceparent(Array.isArray(header) ? header[0] : header)));
-}
-
 function assertMayProduce(request: FastifyRequest, type: string): void {
   const principal = requireKind(request, 'coa');
   if (!mayProduce(principal.kind, type)) {
@@ -61,7 +54,7 @@ export function registerCoaRoutes(app: FastifyInstance, deps: CoaRouteDeps): voi
     assertMayProduce(request, GEKOPPELD);
     const event = koppelingToEvent(request.body as CoaKoppeling, ctx);
     requireGemeente(request, event.gemeente, 'gemeenteCode');
-    await publish(event, traceFor(request));
+    await publish(event, traceparentFor(request.headers));
     return reply.code(202).send({ eventId: event.id, type: event.type });
   });
 
@@ -69,7 +62,7 @@ export function registerCoaRoutes(app: FastifyInstance, deps: CoaRouteDeps): voi
     assertMayProduce(request, OVERGEDRAGEN);
     const event = overdrachtToEvent(request.body as CoaWarmeOverdracht, ctx);
     requireGemeente(request, event.gemeente, 'gemeenteCode');
-    await publish(event, traceFor(request));
+    await publish(event, traceparentFor(request.headers));
     return reply.code(202).send({ eventId: event.id, type: event.type });
   });
 
@@ -85,7 +78,7 @@ export function registerCoaRoutes(app: FastifyInstance, deps: CoaRouteDeps): voi
       });
     }
     const principal = requireKind(request, 'coa');
-    const traceparent = traceFor(request);
+    const traceparent = traceparentFor(request.headers);
     const concurrency = deps.csvPublishConcurrency ?? 256;
     const report: TvsReport = {
       rows: 0,

@@ -21,12 +21,10 @@ import {
   PERSON_WAIT_ATTEMPTS,
   ValidationError,
   buildEvent,
-  childSpan,
   disclose,
-  formatTraceparent,
+  messageSpan,
   nameBasedUuid,
   parseChainEvent,
-  parseTraceparent,
   raiseAlert,
   scopedEventIdOf,
   type Event,
@@ -73,11 +71,6 @@ interface Incoming<D> extends Event<D> {
 }
 
 const parse = <D>(m: JsMsg): Incoming<D> => parseChainEvent<D>(m);
-
-function traceOf(m: JsMsg) {
-  const parent = parseTraceparent(m.headers?.get('traceparent'));
-  return { parent, span: childSpan(parent) };
-}
 
 /** The BSN of a person of this gemeente; a person of another gemeente is refused (kit). */
 async function bsnOf(
@@ -178,7 +171,7 @@ export function createNotificationHandler(deps: DuoDeps): (m: JsMsg) => Promise<
     const violations = schemas().validateEvent(out);
     if (violations.length > 0)
       throw new ValidationError('DUO details do not fit the chain contract', violations);
-    await deps.publish(out, formatTraceparent(traceOf(m).span));
+    await deps.publish(out, messageSpan(m).traceparent);
     return 'delivered';
   };
 }
@@ -232,8 +225,7 @@ function createMeldingHandler(
     const projected = disclosure.event as Incoming<
       Record<string, unknown> & { inburgeraarId: string; pipId?: string }
     >;
-    const { span, parent } = traceOf(m);
-    const traceparent = formatTraceparent(span);
+    const { traceparent, ids } = messageSpan(m);
     // Every id derived from the melding (DUO's berichtId, the outcome's event id) comes from its
     // scoped id: a KVS chooses its event ids, and must not be able to pick another gemeente's.
     const scoped = scopedEventIdOf(m, event);
@@ -300,9 +292,7 @@ function createMeldingHandler(
     }
 
     const record = {
-      traceId: span.traceId,
-      spanId: span.spanId,
-      ...(parent ? { parentSpanId: parent.spanId } : {}),
+      ...ids,
       activiteit: disclosure.activity,
       ontvanger: { partner: DUO_PARTNER, endpoint: p.api },
       betrokkene: event.data.inburgeraarId,

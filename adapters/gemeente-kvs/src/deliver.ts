@@ -3,10 +3,8 @@ import { policies, schemas } from '@ketenhub/contracts';
 import {
   PARTNER_HEADER,
   ValidationError,
-  childSpan,
   disclose,
-  formatTraceparent,
-  parseTraceparent,
+  messageSpan,
   type DeadLetterContext,
   type Logger,
   type Outcome,
@@ -96,13 +94,9 @@ export function createKvsDelivery(deps: KvsDeliveryDeps): (m: JsMsg) => Promise<
       throw new ValidationError('projected event breaks the KVS delivery contract', violations);
     }
 
-    const parent = parseTraceparent(m.headers?.get('traceparent'));
-    const span = childSpan(parent);
-    const traceparent = formatTraceparent(span);
+    const { traceparent, ids } = messageSpan(m);
     const record = {
-      traceId: span.traceId,
-      spanId: span.spanId,
-      ...(parent ? { parentSpanId: parent.spanId } : {}),
+      ...ids,
       activiteit: disclosure.activity,
       ontvanger: { partner: KVS_PARTNER, endpoint: gemeente },
       betrokkene: event.data.inburgeraarId ?? 'onbekend',

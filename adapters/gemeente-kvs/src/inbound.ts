@@ -1,16 +1,14 @@
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import { schemas } from '@ketenhub/contracts';
 import {
   ForbiddenError,
   ValidationError,
   bsnViolations,
-  childSpan,
-  formatTraceparent,
   mayProduce,
   moneyViolations,
-  parseTraceparent,
   requireGemeente,
   requireKind,
+  traceparentFor,
   type Event,
   type Logger,
 } from '@ketenhub/kit';
@@ -20,14 +18,6 @@ export interface KvsInboundDeps {
   /** Publishes to JetStream and resolves when the stream has stored the event. */
   publish: (event: Event<unknown>, traceparent: string) => Promise<void>;
   logger: Logger;
-}
-
-function traceFor(request: FastifyRequest, event: { traceparent?: unknown }): string {
-  const header = request.headers.traceparent;
-  const parent =
-    parseTraceparent(Array.isArray(header) ? header[0] : header) ??
-    parseTraceparent(typeof event.traceparent === 'string' ? event.traceparent : undefined);
-  return formatTraceparent(childSpan(parent));
 }
 
 /**
@@ -76,7 +66,7 @@ export function registerKvsInboundRoutes(app: FastifyInstance, deps: KvsInboundD
     }
     requireGemeente(request, event.gemeente, 'gemeente');
     const { traceparent: _ignored, ...clean } = event;
-    await deps.publish(clean as Event<unknown>, traceFor(request, event));
+    await deps.publish(clean as Event<unknown>, traceparentFor(request.headers, event.traceparent));
     deps.logger.info(
       { eventId: event.id, type: event.type, kvs: principal.id },
       'KVS event accepted',

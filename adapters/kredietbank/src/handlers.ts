@@ -10,11 +10,10 @@ import {
   PERSON_WAIT_ATTEMPTS,
   PartnerUnavailableError,
   ValidationError,
-  childSpan,
   disclose,
+  messageSpan,
   nameBasedUuid,
   parseChainEvent,
-  parseTraceparent,
   scopedEventIdOf,
   type Disclosure,
   type Event,
@@ -116,12 +115,8 @@ function withProcessingLog<T>(
   betrokkene: string,
   call: () => Promise<T>,
 ): Promise<T> {
-  const parent = parseTraceparent(m.headers?.get('traceparent'));
-  const span = childSpan(parent);
   const record = {
-    traceId: span.traceId,
-    spanId: span.spanId,
-    ...(parent ? { parentSpanId: parent.spanId } : {}),
+    ...messageSpan(m).ids,
     activiteit: disclosure.activity,
     ontvanger: { partner: KREDIETBANK_PARTNER, endpoint: 'ontzorgtrajecten' },
     betrokkene,

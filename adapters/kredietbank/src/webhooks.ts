@@ -5,13 +5,11 @@ import {
   ForbiddenError,
   ValidationError,
   buildEvent,
-  childSpan,
-  formatTraceparent,
   mayProduce,
   moneyViolations,
   nameBasedUuid,
-  parseTraceparent,
   requireKind,
+  traceparentFor,
   type Event,
   type Logger,
 } from '@ketenhub/kit';
@@ -83,10 +81,7 @@ export function registerWebhookRoutes(app: FastifyInstance, deps: WebhookDeps): 
     if (chainViolations.length > 0) {
       throw new ValidationError('webhook does not fit the chain contract', chainViolations);
     }
-    const header = request.headers.traceparent;
-    const traceparent = formatTraceparent(
-      childSpan(parseTraceparent(Array.isArray(header) ? header[0] : header)),
-    );
+    const traceparent = traceparentFor(request.headers);
     await deps.publish(event, traceparent);
     deps.logger.info(
       { eventId: event.id, type: event.type, gemeente, partner: principal.id },

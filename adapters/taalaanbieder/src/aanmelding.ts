@@ -1,11 +1,9 @@
 import type { JsMsg } from '@nats-io/jetstream';
 import type { PipVastgesteld } from '@ketenhub/contracts/generated';
 import {
-  childSpan,
   disclose,
-  formatTraceparent,
+  messageSpan,
   parseChainEvent,
-  parseTraceparent,
   scopedEventIdOf,
   type DeadLetterContext,
   type Event,
@@ -84,13 +82,9 @@ export function createAanmeldingHandler(deps: AanmeldingDeps): (m: JsMsg) => Pro
       taalaanbieder,
     });
 
-    const parent = parseTraceparent(m.headers?.get('traceparent'));
-    const span = childSpan(parent);
-    const traceparent = formatTraceparent(span);
+    const { traceparent, ids } = messageSpan(m);
     const record = {
-      traceId: span.traceId,
-      spanId: span.spanId,
-      ...(parent ? { parentSpanId: parent.spanId } : {}),
+      ...ids,
       activiteit: disclosure.activity,
       ontvanger: { partner: TAALAANBIEDER_PARTNER, endpoint: taalaanbieder },
       betrokkene: event.data.inburgeraarId,

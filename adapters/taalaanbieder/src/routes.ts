@@ -8,13 +8,11 @@ import type {
 import {
   ForbiddenError,
   ValidationError,
-  childSpan,
   csvText,
-  formatTraceparent,
   isCsvBody,
   mayProduce,
-  parseTraceparent,
   requireKind,
+  traceparentFor,
   type Event,
   type Logger,
 } from '@ketenhub/kit';
@@ -38,11 +36,6 @@ export interface TaalaanbiederRouteDeps {
   /** Publishes to JetStream and resolves when the stream has stored the event. */
   publish: (event: Event<unknown>, traceparent: string) => Promise<void>;
   logger: Logger;
-}
-
-function traceFor(request: FastifyRequest): string {
-  const header = request.headers.traceparent;
-  return formatTraceparent(childSpan(parseTraceparent(Array.isArray(header) ? header[0] : header)));
 }
 
 /** The school a request comes from: its credential's id is the school id (bound in the config). */
@@ -95,7 +88,7 @@ async function single<M extends { trajectId: string }>(
   const traject = await trajectOf(deps, msg.trajectId, school);
   if (!traject) throw new ValidationError('unknown traject', [UNKNOWN_TRAJECT]);
   const event = toEvent(msg, traject, deps.ctx);
-  await deps.publish(event, traceFor(request));
+  await deps.publish(event, traceparentFor(request.headers));
   return reply.code(202).send({ eventId: event.id, type: event.type });
 }
 
@@ -137,7 +130,7 @@ export function registerTaalaanbiederRoutes(
     }
     // A week's hours of one school: small enough (the edge's CSV limit) to read whole.
     const parsed = parseUrenCsv(await csvText(request.body));
-    const traceparent = traceFor(request);
+    const traceparent = traceparentFor(request.headers);
     const rejected: RejectedRow[] = [...parsed.rejected];
     const accepted: { row: number; trajectId: string; eventId: string }[] = [];
     const events: { row: number; trajectId: string; event: Event<unknown> }[] = [];

@@ -141,17 +141,10 @@ export function registerAdminRoutes(app: FastifyInstance, deps: AdminRouteDeps):
           { field: 'bsn', rule: 'elfproef', message: problem },
         ]);
       }
-      let vnummer: string | undefined;
-      if (request.body.vnummer) {
-        try {
-          vnummer = normaliseVnummer(request.body.vnummer);
-        } catch (err) {
-          const message = (err as Error).message;
-          throw new ValidationError(`vnummer: ${message}`, [
-            { field: 'vnummer', rule: 'v-nummer', message },
-          ]);
-        }
-      }
+      // A bad V-nummer is a ValidationError naming the field (kit: one rule for every edge).
+      const vnummer = request.body.vnummer
+        ? normaliseVnummer(request.body.vnummer, 'vnummer')
+        : undefined;
       const gemeenten = gemeentenFor(request, gemeente);
       const disclosures = await disclosuresFor(deps.js, deps.jsm, deps.policySet, {
         betrokkenen: inzagePseudonyms({ bsn, vnummer }, deps.pseudonymKeys),

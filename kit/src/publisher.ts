@@ -1,8 +1,9 @@
 import { createHash } from 'node:crypto';
-import type { JetStreamClient } from '@nats-io/jetstream';
+import { jetstream, type JetStreamClient } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { ConflictError } from './errors.ts';
 import type { Event } from './events.ts';
+import { streamLimits, type HubConfig } from './hub-config.ts';
 import { openJsonBucket, type JsonBucket } from './json-bucket.ts';
 import { publishEvent } from './nats.ts';
 
@@ -123,4 +124,24 @@ export function createPublisher(opts: {
       }
     },
   };
+}
+
+/**
+ * The publisher of a service with a partner edge: as `partner`, with receipts kept as long as
+ * the KETEN stream keeps events (the configuration's stream limits).
+ */
+export async function openEdgePublisher(
+  nc: NatsConnection,
+  config: HubConfig,
+  partner: string,
+): Promise<Publisher> {
+  const limits = streamLimits(config);
+  return createPublisher({
+    js: jetstream(nc),
+    partner,
+    receipts: await openReceipts(nc, {
+      ttlDays: limits.ketenMaxAgeDays,
+      replicas: limits.replicas,
+    }),
+  });
 }

@@ -1,4 +1,3 @@
-import { jetstream } from '@nats-io/jetstream';
 import { registerCoaRoutes } from '@ketenhub/adapter-coa';
 import {
   connectNats,
@@ -10,8 +9,7 @@ import {
   edgeOptionsFromConfig,
   natsAuth,
   provisionStreams,
-  createPublisher,
-  openReceipts,
+  openEdgePublisher,
   servedGemeenten,
   sourceUrn,
   streamLimits,
@@ -43,16 +41,8 @@ export async function startCoaService(
   // The TVS export is the only CSV this edge takes.
   const edgeOptions = edgeOptionsFromConfig(config, service, { csv: true });
   const nc = await connectNats(config.nats.url, service, natsAuth(config));
-  const limits = streamLimits(config);
-  await provisionStreams(nc, limits);
-  const publisher = createPublisher({
-    js: jetstream(nc),
-    partner: 'coa',
-    receipts: await openReceipts(nc, {
-      ttlDays: limits.ketenMaxAgeDays,
-      replicas: limits.replicas,
-    }),
-  });
+  await provisionStreams(nc, streamLimits(config));
+  const publisher = await openEdgePublisher(nc, config, 'coa');
 
   const edge = createHttpEdge({
     service,

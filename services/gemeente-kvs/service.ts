@@ -16,8 +16,7 @@ import {
   edgeOptionsFromConfig,
   createPartnerClient,
   kvsCredentials,
-  createPublisher,
-  openReceipts,
+  openEdgePublisher,
   createProcessingLog,
   createProjector,
   natsAuth,
@@ -107,20 +106,11 @@ export async function startKvsService(
   // The KVS inbound API: each KVS's credential is bound to its own gemeente.
   const credentials = kvsCredentials(config);
   const edgeOptions = edgeOptionsFromConfig(config, service);
-  const js = jetstream(nc);
   let edge: ReturnType<typeof createHttpEdge> | undefined;
   let url: string | undefined;
   if (settings.port !== undefined && credentials.length > 0) {
     edge = createHttpEdge({ service, logger, metrics, credentials, ...edgeOptions });
-    const limits = streamLimits(config);
-    const publisher = createPublisher({
-      js,
-      partner: KVS_PARTNER,
-      receipts: await openReceipts(nc, {
-        ttlDays: limits.ketenMaxAgeDays,
-        replicas: limits.replicas,
-      }),
-    });
+    const publisher = await openEdgePublisher(nc, config, KVS_PARTNER);
     registerKvsInboundRoutes(edge, {
       publish: publisher.accept,
       logger,

@@ -27,8 +27,7 @@ import {
   natsAuth,
   openIdentityStore,
   provisionStreams,
-  createPublisher,
-  openReceipts,
+  openEdgePublisher,
   runConsumers,
   servedGemeenten,
   sourceUrn,
@@ -91,14 +90,7 @@ export async function startKredietbankService(
     metrics,
   });
 
-  const publisher = createPublisher({
-    js,
-    partner: KREDIETBANK_PARTNER,
-    receipts: await openReceipts(nc, {
-      ttlDays: streamLimits(config).ketenMaxAgeDays,
-      replicas,
-    }),
-  });
+  const publisher = await openEdgePublisher(nc, config, KREDIETBANK_PARTNER);
 
   // Kredietbank-facing: the webhooks.
   const edge = createHttpEdge({ service, logger, metrics, credentials, ...edgeOptions });

@@ -23,9 +23,8 @@ import {
   flowName,
   natsAuth,
   provisionStreams,
-  createPublisher,
+  openEdgePublisher,
   openPersonRegister,
-  openReceipts,
   runService,
   sourceUrn,
   startOpsServer,
@@ -103,14 +102,7 @@ export async function startTaalaanbiederService(
     source: sourceUrn(config.hub.oin, TAALAANBIEDER_PARTNER),
     ...(opts.now ? { now: opts.now } : {}),
   };
-  const publisher = createPublisher({
-    js,
-    partner: TAALAANBIEDER_PARTNER,
-    receipts: await openReceipts(nc, {
-      ttlDays: streamLimits(config).ketenMaxAgeDays,
-      replicas: config.streams?.replicas ?? 1,
-    }),
-  });
+  const publisher = await openEdgePublisher(nc, config, TAALAANBIEDER_PARTNER);
 
   const edge = createHttpEdge({
     service,

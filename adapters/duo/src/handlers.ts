@@ -28,6 +28,7 @@ import {
   raiseAlert,
   scopedEventIdOf,
   type Event,
+  type Identity,
   type IdentityStore,
   type Logger,
   type Outcome,
@@ -81,7 +82,7 @@ async function bsnOf(
   return (await deps.identities.personOf(gemeente, inburgeraarId))?.bsn;
 }
 
-/** DUO notification → pull the details → the chain event of DESIGN §2. */
+/** DUO notification → pull the details → the chain event of its gebeurtenis code. */
 export function createNotificationHandler(deps: DuoDeps): (m: JsMsg) => Promise<Outcome> {
   return async (m) => {
     const event = parse<DuoNotificatieOntvangen>(m);
@@ -214,7 +215,7 @@ function createMeldingHandler(
     event: Incoming<Record<string, unknown>>,
     bsn: string,
     bron: string,
-    ctx: { berichtId: string },
+    ctx: { berichtId: string; identity: Identity },
   ) => MeldingPlan,
   melding: Melding,
 ): (m: JsMsg) => Promise<Outcome> {
@@ -248,8 +249,10 @@ function createMeldingHandler(
       await deps.publish(out, traceparent);
     };
 
-    const bsn = await bsnOf(deps, event.gemeente, event.data.inburgeraarId);
-    if (!bsn) {
+    // A person of another gemeente is refused here too (kit: TenantMismatchError).
+    const identity = await deps.identities.personOf(event.gemeente, event.data.inburgeraarId);
+    const bsn = identity?.bsn;
+    if (!identity || !bsn) {
       // The vestiging or koppeling that brings the BSN travels on another consumer and may be a
       // moment behind (a KVS sends the vestiging and the PIP back to back): wait for it a few
       // attempts (nak with the service's backoff) before telling the KVS there is none.
@@ -271,7 +274,7 @@ function createMeldingHandler(
     }
     const bron = deps.oinOf(event.gemeente);
     const berichtId = nameBasedUuid(`duo:melding:${scoped}`);
-    const p = plan(projected, bsn, bron, { berichtId });
+    const p = plan(projected, bsn, bron, { berichtId, identity });
     const violations = await p.check();
     if (violations.length > 0) {
       deps.logger.info(
@@ -351,7 +354,7 @@ async function ctxGet<T>(deps: DuoDeps, api: DuoApi, bsn: string, bron: string, 
 export function createPipHandler(deps: DuoDeps) {
   return createMeldingHandler(
     deps,
-    (event, bsn, bron) => {
+    (event, bsn, bron, { identity }) => {
       const pip = event.data as unknown as PipVastgesteld;
       return {
         melding: 'pip',
@@ -360,7 +363,7 @@ export function createPipHandler(deps: DuoDeps) {
         path: `/personen/${bsn}/PIP`,
         body: pipToDuo(pip),
         async check() {
-          const [plicht, doelgroep, huidig, identity] = await Promise.all([
+          const [plicht, doelgroep, huidig] = await Promise.all([
             ctxGet<DuoInburgeringsplicht>(
               deps,
               'Inburgeringsplicht',
@@ -370,7 +373,6 @@ export function createPipHandler(deps: DuoDeps) {
             ),
             ctxGet<DuoDoelgroep>(deps, 'Inburgeringsplicht', bsn, bron, '/doelgroep'),
             ctxGet<DuoGemeentePip>(deps, 'PIP', bsn, bron, '/PIP'),
-            deps.identities.personOf(event.gemeente, pip.inburgeraarId),
           ]);
           const dg = doelgroep ? doelgroepFromDuo(doelgroep)?.indeling : undefined;
           return checkPip(pip, {

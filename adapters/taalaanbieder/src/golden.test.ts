@@ -17,7 +17,7 @@ import {
 } from './translate.ts';
 import { parseUrenCsv } from './uren-csv.ts';
 
-// Golden mapping tests (DESIGN.md §7): each input under fixtures/golden/ and the exact output the
+// Golden mapping tests: each input under fixtures/golden/ and the exact output the
 // adapter must make of it. UPDATE_GOLDEN=1 rewrites the expected files; review that diff by hand.
 const GOLDEN = fileURLToPath(new URL('../fixtures/golden/', import.meta.url));
 const update = process.env.UPDATE_GOLDEN === '1';

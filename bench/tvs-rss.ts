@@ -18,10 +18,10 @@ import { generateApiKey, startLocalNats } from '@ketenhub/kit';
 
 const CHILD = `
 import { readFileSync } from 'node:fs';
-import { startCoaService } from ${JSON.stringify(new URL('../services/coa/service.ts', import.meta.url).href)};
-import { createLogger } from '@ketenhub/kit';
+import { coaModule } from '@ketenhub/adapter-coa';
+import { createLogger, runModules } from '@ketenhub/kit';
 const config = JSON.parse(readFileSync(process.argv[1], 'utf8'));
-const coa = await startCoaService(config, { logger: createLogger('coa', { level: 'error' }) });
+const coa = await runModules(config, [coaModule()], { logger: createLogger('coa', { level: 'error' }) });
 process.stdout.write(coa.url + '\\n');
 `;
 

@@ -33,3 +33,4 @@ export * from './csv.ts';
 export * from './iban.ts';
 export * from './json-walk.ts';
 export * from './openapi-routes.ts';
+export * from './module.ts';

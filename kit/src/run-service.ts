@@ -110,6 +110,8 @@ export interface ConsumerSpec {
   flow: string | ((m: JsMsg) => string);
   /** Holds the consumer while the partner's breaker is open. */
   gate?: ConsumerGate;
+  /** What a dead letter records of a message (RunServiceOptions.describe). */
+  describe?: (m: JsMsg) => DeadLetterContext;
   /**
    * The identity consumer: it binds (or moves) persons itself, by the rules of
    * createIdentityHandler, so the runner's tenant check is not for it.
@@ -118,8 +120,8 @@ export interface ConsumerSpec {
 }
 
 /**
- * The consumers of one service on the KETEN stream, each its own pull loop with the service's
- * retry, ack wait and concurrency (what the DUO and Kredietbank services run).
+ * The consumers of one module on the KETEN stream, each its own pull loop with the module's
+ * retry, ack wait and concurrency (what `runModules` runs).
  */
 export async function runConsumers(opts: {
   service: string;
@@ -153,6 +155,7 @@ export async function runConsumers(opts: {
           backoff: opts.backoff,
           handler: c.handler,
           ...(c.gate ? { gate: c.gate } : {}),
+          ...(c.describe ? { describe: c.describe } : {}),
           ...(opts.persons && !c.bindsPersons ? { persons: opts.persons } : {}),
           logger: opts.logger.child({ consumer: c.durable }),
           ...(opts.metrics ? { metrics: opts.metrics } : {}),

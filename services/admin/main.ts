@@ -1,6 +1,4 @@
-import { createLogger, loadHubConfig, stopOnSignals } from '@ketenhub/kit';
-import { startAdminService } from './service.ts';
+import { runMain } from '@ketenhub/kit';
+import { adminModule } from './module.ts';
 
-const logger = createLogger('admin');
-const service = await startAdminService(loadHubConfig(), { logger });
-stopOnSignals(() => service.stop(), logger);
+await runMain([adminModule()]);

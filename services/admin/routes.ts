@@ -3,7 +3,7 @@
  * administrators and privacy officers. Every route needs an `admin` credential; a credential
  * bound to gemeenten sees and touches only their data (a gemeente's privacy officer). Answers
  * carry ids, reasons and counts, and for an inzage the disclosures about one person; never a
- * message body. Registered on a kit HTTP edge by service.ts; openapi.yaml documents them.
+ * message body. Registered on a kit HTTP edge by module.ts; openapi.yaml documents them.
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { JetStreamClient, JetStreamManager } from '@nats-io/jetstream';

@@ -1,6 +1,4 @@
-import { createLogger, loadHubConfig, stopOnSignals } from '@ketenhub/kit';
-import { startCoaService } from './service.ts';
+import { coaModule } from '@ketenhub/adapter-coa';
+import { runMain } from '@ketenhub/kit';
 
-const logger = createLogger('coa');
-const service = await startCoaService(loadHubConfig(), { logger });
-stopOnSignals(() => service.stop(), logger);
+await runMain([coaModule()]);

@@ -1,6 +1,4 @@
-import { createLogger, loadHubConfig, stopOnSignals } from '@ketenhub/kit';
-import { startDuoService } from './service.ts';
+import { duoModule } from '@ketenhub/adapter-duo';
+import { runMain } from '@ketenhub/kit';
 
-const logger = createLogger('duo');
-const service = await startDuoService(loadHubConfig(), { logger });
-stopOnSignals(() => service.stop(), logger);
+await runMain([duoModule()]);

@@ -1,6 +1,4 @@
-import { createLogger, loadHubConfig, stopOnSignals } from '@ketenhub/kit';
-import { startKvsService } from './service.ts';
+import { kvsModule } from '@ketenhub/adapter-gemeente-kvs';
+import { runMain } from '@ketenhub/kit';
 
-const logger = createLogger('gemeente-kvs');
-const service = await startKvsService(loadHubConfig(), { logger });
-stopOnSignals(() => service.stop(), logger);
+await runMain([kvsModule()]);

@@ -1,6 +1,4 @@
-import { createLogger, loadHubConfig, stopOnSignals } from '@ketenhub/kit';
-import { startKredietbankService } from './service.ts';
+import { kredietbankModule } from '@ketenhub/adapter-kredietbank';
+import { runMain } from '@ketenhub/kit';
 
-const logger = createLogger('kredietbank');
-const service = await startKredietbankService(loadHubConfig(), { logger });
-stopOnSignals(() => service.stop(), logger);
+await runMain([kredietbankModule()]);

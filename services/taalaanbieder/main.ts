@@ -1,6 +1,4 @@
-import { createLogger, loadHubConfig, stopOnSignals } from '@ketenhub/kit';
-import { startTaalaanbiederService } from './service.ts';
+import { taalaanbiederModule } from '@ketenhub/adapter-taalaanbieder';
+import { runMain } from '@ketenhub/kit';
 
-const logger = createLogger('taalaanbieder');
-const service = await startTaalaanbiederService(loadHubConfig(), { logger });
-stopOnSignals(() => service.stop(), logger);
+await runMain([taalaanbiederModule()]);

@@ -11,9 +11,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startKvsSimulator, type KvsSimulator } from '@ketenhub/adapter-gemeente-kvs/simulator';
-import { createLogger, generateApiKey } from '@ketenhub/kit';
-import { startCoaService, type CoaService } from '../../services/coa/service.ts';
-import { startKvsService, type KvsService } from '../../services/gemeente-kvs/service.ts';
+import { createLogger, generateApiKey, runModules, type RunningModules } from '@ketenhub/kit';
 import { makeTestPki, type TestCert, type TestPki } from '../harness/certs.ts';
 import {
   TEST_GEMEENTEN,
@@ -22,6 +20,8 @@ import {
   testConfig,
   type TestNats,
 } from '../harness/index.ts';
+import { coaModule } from '@ketenhub/adapter-coa';
+import { kvsModule } from '@ketenhub/adapter-gemeente-kvs';
 
 const koppeling = JSON.parse(
   readFileSync(
@@ -39,8 +39,8 @@ let dir: string;
 let pki: TestPki;
 let nats: TestNats;
 let kvs: KvsSimulator;
-let coa: CoaService;
-let delivery: KvsService;
+let coa: RunningModules;
+let delivery: RunningModules;
 const apiKey = generateApiKey();
 
 beforeAll(async () => {
@@ -56,8 +56,8 @@ beforeAll(async () => {
   };
   config.partners.coa.mtls = { subject: 'CN=tvs.coa.test,O=COA' };
   const logger = createLogger('test', { level: process.env.LOG_LEVEL ?? 'error' });
-  coa = await startCoaService(config, { logger });
-  delivery = await startKvsService(config, { logger });
+  coa = await runModules(config, [coaModule()], { logger });
+  delivery = await runModules(config, [kvsModule()], { logger });
 });
 
 afterAll(async () => {

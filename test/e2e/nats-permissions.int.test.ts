@@ -48,19 +48,9 @@ import {
   type HubConfig,
   type LocalNats,
   testBsn,
+  runModules,
+  type RunningModules,
 } from '@ketenhub/kit';
-import { startCoaService, type CoaService } from '../../services/coa/service.ts';
-import { startKvsService, type KvsService } from '../../services/gemeente-kvs/service.ts';
-import { startAdminService, type AdminService } from '../../services/admin/service.ts';
-import { startDuoService, type DuoService } from '../../services/duo/service.ts';
-import {
-  startKredietbankService,
-  type KredietbankService,
-} from '../../services/kredietbank/service.ts';
-import {
-  startTaalaanbiederService,
-  type TaalaanbiederService,
-} from '../../services/taalaanbieder/service.ts';
 import {
   TEST_DUO_OIN,
   TEST_GEMEENTEN,
@@ -69,6 +59,12 @@ import {
   testConfig,
   testKvsKey,
 } from '../harness/index.ts';
+import { adminModule } from '../../services/admin/module.ts';
+import { coaModule } from '@ketenhub/adapter-coa';
+import { duoModule } from '@ketenhub/adapter-duo';
+import { kredietbankModule } from '@ketenhub/adapter-kredietbank';
+import { kvsModule } from '@ketenhub/adapter-gemeente-kvs';
+import { taalaanbiederModule } from '@ketenhub/adapter-taalaanbieder';
 
 const PERMISSIONS = fileURLToPath(new URL('../../deploy/nats/permissions.conf', import.meta.url));
 const SHIPPED_CONFIG = fileURLToPath(new URL('../../config/ketenhub.yaml', import.meta.url));
@@ -151,12 +147,12 @@ let dir: string;
 let serverLog: string;
 let nats: LocalNats;
 let kvs: KvsSimulator;
-let coa: CoaService | undefined;
-let delivery: KvsService | undefined;
-let admin: AdminService | undefined;
-let duo: DuoService | undefined;
-let kredietbank: KredietbankService | undefined;
-let taalaanbieder: TaalaanbiederService | undefined;
+let coa: RunningModules | undefined;
+let delivery: RunningModules | undefined;
+let admin: RunningModules | undefined;
+let duo: RunningModules | undefined;
+let kredietbank: RunningModules | undefined;
+let taalaanbieder: RunningModules | undefined;
 let duoSim: DuoSimulator;
 let kbSim: KredietbankSimulator;
 const schools = new Map<string, { sim: TaalaanbiederSimulator; key: string }>();
@@ -330,8 +326,8 @@ describe('NATS users per service (deploy/nats/permissions.conf)', () => {
   });
 
   it('delivers a koppeling from COA to the KVS with each service under its own user', async () => {
-    coa = await startCoaService(configAs('coa'), { logger });
-    delivery = await startKvsService(configAs('gemeente-kvs'), { logger });
+    coa = await runModules(configAs('coa'), [coaModule()], { logger });
+    delivery = await runModules(configAs('gemeente-kvs'), [kvsModule()], { logger });
     const res = await fetch(`${coa.url}/v1/koppelingen`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', authorization: `Bearer ${coaApiKey}` },
@@ -417,8 +413,9 @@ describe('NATS users per service (deploy/nats/permissions.conf)', () => {
 
   it('serves every admin API route as the admin user, within its permissions', async () => {
     const key = generateApiKey();
-    admin = await startAdminService(
+    admin = await runModules(
       { ...configAs('admin'), admins: testAdmins({ all: key, gm0796: generateApiKey() }) },
+      [adminModule()],
       { logger },
     );
     const call = async (method: string, path: string, body?: unknown) => {
@@ -475,10 +472,12 @@ describe('NATS users per service (deploy/nats/permissions.conf)', () => {
   it('runs DUO, the Kredietbank and the schools under their own users, without a violation', async () => {
     const before = violations().length;
     // The Kredietbank first: it creates the shared identity bucket, the DUO adapter finds it.
-    kredietbank = await startKredietbankService(configAs('kredietbank'), { logger });
-    duo = await startDuoService(configAs('duo'), { logger, today: () => TODAY });
-    taalaanbieder = await startTaalaanbiederService(configAs('taalaanbieder'), { logger });
-    for (const { sim, key } of schools.values()) sim.setHub(taalaanbieder.url, key);
+    kredietbank = await runModules(configAs('kredietbank'), [kredietbankModule()], { logger });
+    duo = await runModules(configAs('duo'), [duoModule({ today: () => TODAY })], { logger });
+    taalaanbieder = await runModules(configAs('taalaanbieder'), [taalaanbiederModule()], {
+      logger,
+    });
+    for (const { sim, key } of schools.values()) sim.setHub(taalaanbieder.url!, key);
 
     // The KVS reports the vestiging (with the BSN): both identity consumers store it.
     const bsn = testBsn(900);

@@ -11,11 +11,13 @@ import {
   hashApiKey,
   type HubConfig,
   type Logger,
+  runModules,
+  type RunningModules,
 } from '@ketenhub/kit';
-import { startCoaService, type CoaService } from '../../services/coa/service.ts';
-import { startKvsService, type KvsService } from '../../services/gemeente-kvs/service.ts';
-import { startAdminService, type AdminService } from '../../services/admin/service.ts';
 import { startTestNats, type TestNats } from './nats.ts';
+import { adminModule } from '../../services/admin/module.ts';
+import { coaModule } from '@ketenhub/adapter-coa';
+import { kvsModule } from '@ketenhub/adapter-gemeente-kvs';
 
 export const TEST_GEMEENTEN = ['gm0797', 'gm0796', 'gm0865'];
 
@@ -75,8 +77,8 @@ export function testAdmins(keys: TestAdminKeys): NonNullable<HubConfig['admins']
 export interface TestChain {
   nats: TestNats;
   kvs: KvsSimulator;
-  coa: CoaService;
-  delivery: KvsService;
+  coa: RunningModules;
+  delivery: RunningModules;
   config: HubConfig;
   /** The key COA presents; the config holds only its hash. */
   coaApiKey: string;
@@ -84,7 +86,7 @@ export interface TestChain {
   streamCount(stream?: string): Promise<number>;
   coaPost(path: string, body: unknown, contentType?: string): Promise<Response>;
   /** The admin API, when started with `admin: true`. */
-  admin?: AdminService;
+  admin?: RunningModules;
   adminKeys?: TestAdminKeys;
   /** Calls the admin API with `key` (none: unauthenticated); a body is sent as JSON. */
   adminCall(
@@ -112,9 +114,9 @@ export async function startTestChain(
   const config = testConfig(nats.url, kvs, coaApiKey);
   const adminKeys = opts.admin ? { all: generateApiKey(), gm0796: generateApiKey() } : undefined;
   if (adminKeys) config.admins = testAdmins(adminKeys);
-  const coa = await startCoaService(config, { logger });
-  const delivery = await startKvsService(config, { logger });
-  const admin = adminKeys ? await startAdminService(config, { logger }) : undefined;
+  const coa = await runModules(config, [coaModule()], { logger });
+  const delivery = await runModules(config, [kvsModule()], { logger });
+  const admin = adminKeys ? await runModules(config, [adminModule()], { logger }) : undefined;
   const nc = await connectNats(nats.url, 'test-observer');
   const jsm = await jetstreamManager(nc);
   return {

@@ -5,15 +5,17 @@ import {
   generateApiKey,
   type HubConfig,
   type Logger,
+  runModules,
+  type RunningModules,
 } from '@ketenhub/kit';
-import { startDuoService, type DuoService } from '../../services/duo/service.ts';
 import { TEST_GEMEENTEN, startTestChain, type TestChain } from './chain.ts';
+import { duoModule } from '@ketenhub/adapter-duo';
 
 export const TEST_DUO_OIN = '00000001003214345000';
 
 export interface DuoTestChain extends TestChain {
   duoSim: DuoSimulator;
-  duoService: DuoService;
+  duoService: RunningModules;
   duoApiKey: string;
   /** OIN of a test gemeente (gm0797 → its OIN). */
   oinOf(gemeente: string): string;
@@ -51,10 +53,11 @@ export async function startDuoTestChain(
       },
     },
   };
-  const duoService = await startDuoService(config, {
-    logger,
-    ...(opts.today ? { today: opts.today } : {}),
-  });
+  const duoService = await runModules(
+    config,
+    [duoModule(opts.today ? { today: opts.today } : {})],
+    { logger },
+  );
   return {
     ...chain,
     config,

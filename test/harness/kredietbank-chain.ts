@@ -8,16 +8,15 @@ import {
   getFreePort,
   type HubConfig,
   type Logger,
+  runModules,
+  type RunningModules,
 } from '@ketenhub/kit';
-import {
-  startKredietbankService,
-  type KredietbankService,
-} from '../../services/kredietbank/service.ts';
 import { startTestChain, type TestChain } from './chain.ts';
+import { kredietbankModule } from '@ketenhub/adapter-kredietbank';
 
 export interface KredietbankTestChain extends TestChain {
   kbSim: KredietbankSimulator;
-  kbService: KredietbankService;
+  kbService: RunningModules;
   /** The key the Kredietbank presents at the hub's webhook. */
   kbApiKey: string;
   /** The token the hub presents at the Kredietbank. */
@@ -56,7 +55,7 @@ export async function startKredietbankTestChain(
       },
     },
   };
-  const kbService = await startKredietbankService(config, { logger });
+  const kbService = await runModules(config, [kredietbankModule()], { logger });
   return {
     ...chain,
     config,

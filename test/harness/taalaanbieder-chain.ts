@@ -16,19 +16,18 @@ import {
   runService,
   type HubConfig,
   type Logger,
+  runModules,
+  type RunningModules,
 } from '@ketenhub/kit';
-import {
-  startTaalaanbiederService,
-  type TaalaanbiederService,
-} from '../../services/taalaanbieder/service.ts';
 import { startTestChain, type TestChain } from './chain.ts';
+import { taalaanbiederModule } from '@ketenhub/adapter-taalaanbieder';
 
 export const TEST_SCHOOLS = ['taalschool-noord', 'taalschool-zuid'] as const;
 
 export interface TaalaanbiederTestChain extends TestChain {
   schools: Map<string, TaalaanbiederSimulator>;
   schoolKeys: Map<string, string>;
-  taalaanbieder: TaalaanbiederService;
+  taalaanbieder: RunningModules;
   /** Calls the hub's school API as `school` (undefined: without a key). */
   schoolPost(
     school: string | undefined,
@@ -81,8 +80,8 @@ export async function startTaalaanbiederTestChain(
       },
     },
   };
-  const taalaanbieder = await startTaalaanbiederService(config, { logger });
-  for (const [id, sim] of schools) sim.setHub(taalaanbieder.url, schoolKeys.get(id)!);
+  const taalaanbieder = await runModules(config, [taalaanbiederModule()], { logger });
+  for (const [id, sim] of schools) sim.setHub(taalaanbieder.url!, schoolKeys.get(id)!);
   const nc = await connectNats(chain.nats.url, 'test-taalaanbieder-observer');
   // The schools get aanmeldingen only for persons the hub knows for the PIP's gemeente; the DUO
   // and Kredietbank services bind them from the koppeling and the vestiging. This chain runs

@@ -30,20 +30,16 @@ import {
   hashApiKey,
   type HubConfig,
   type Logger,
+  runModules,
+  type RunningModules,
 } from '@ketenhub/kit';
-import { startAdminService, type AdminService } from '../../services/admin/service.ts';
-import { startCoaService, type CoaService } from '../../services/coa/service.ts';
-import { startDuoService, type DuoService } from '../../services/duo/service.ts';
-import { startKvsService, type KvsService } from '../../services/gemeente-kvs/service.ts';
-import {
-  startKredietbankService,
-  type KredietbankService,
-} from '../../services/kredietbank/service.ts';
-import {
-  startTaalaanbiederService,
-  type TaalaanbiederService,
-} from '../../services/taalaanbieder/service.ts';
 import { startTestNats, type TestNats } from '../harness/nats.ts';
+import { adminModule } from '../../services/admin/module.ts';
+import { coaModule } from '@ketenhub/adapter-coa';
+import { duoModule } from '@ketenhub/adapter-duo';
+import { kredietbankModule } from '@ketenhub/adapter-kredietbank';
+import { kvsModule } from '@ketenhub/adapter-gemeente-kvs';
+import { taalaanbiederModule } from '@ketenhub/adapter-taalaanbieder';
 
 export const GEMEENTEN = ['gm0797', 'gm0796', 'gm0865'] as const;
 export type Gemeente = (typeof GEMEENTEN)[number];
@@ -82,12 +78,12 @@ export interface SecurityChain {
   };
   /** Hub services. */
   services: {
-    coa: CoaService;
-    kvs: KvsService;
-    duo: DuoService;
-    kredietbank: KredietbankService;
-    taalaanbieder: TaalaanbiederService;
-    admin: AdminService;
+    coa: RunningModules;
+    kvs: RunningModules;
+    duo: RunningModules;
+    kredietbank: RunningModules;
+    taalaanbieder: RunningModules;
+    admin: RunningModules;
   };
   /** Base URL of each partner-facing edge. */
   edges: {
@@ -106,7 +102,9 @@ export interface SecurityChain {
 const retry = { delaysMs: [100, 200, 400] as [number, ...number[]], maxAttempts: 30 };
 const breaker = { resetTimeoutMs: 500, volumeThreshold: 5, errorThresholdPercentage: 50 };
 
-export async function startSecurityChain(opts: { logger?: Logger } = {}): Promise<SecurityChain> {
+export async function startSecurityChain(
+  opts: { logger?: Logger; oneProcess?: boolean } = {},
+): Promise<SecurityChain> {
   const logger =
     opts.logger ?? createLogger('security', { level: process.env.LOG_LEVEL ?? 'error' });
   const nats = await startTestNats();
@@ -204,13 +202,30 @@ export async function startSecurityChain(opts: { logger?: Logger } = {}): Promis
     },
   };
 
-  const coa = await startCoaService(config, { logger });
-  const kvs = await startKvsService(config, { logger });
-  const duo = await startDuoService(config, { logger, today: () => TODAY });
-  const kredietbank = await startKredietbankService(config, { logger });
-  const taalaanbieder = await startTaalaanbiederService(config, { logger });
-  const admin = await startAdminService(config, { logger });
-  for (const id of SCHOOLS) schoolSims[id].setHub(taalaanbieder.url, keys.school[id]);
+  const modules = {
+    coa: coaModule(),
+    kvs: kvsModule(),
+    duo: duoModule({ today: () => TODAY }),
+    kredietbank: kredietbankModule(),
+    taalaanbieder: taalaanbiederModule(),
+    admin: adminModule(),
+  };
+  // Every module in its own process as deployed, or all of them in one (the runner's other
+  // shape): the guarantees must not depend on which.
+  let hub: RunningModules | undefined;
+  const services = {} as Record<keyof typeof modules, RunningModules>;
+  if (opts.oneProcess) {
+    const one = (hub = await runModules(config, Object.values(modules), { logger }));
+    for (const [name, m] of Object.entries(modules)) {
+      services[name as keyof typeof modules] = { ...one, url: one.urls[m.id]! };
+    }
+  } else {
+    for (const [name, m] of Object.entries(modules)) {
+      services[name as keyof typeof modules] = await runModules(config, [m], { logger });
+    }
+  }
+  const { coa, kvs, duo, kredietbank, taalaanbieder, admin } = services;
+  for (const id of SCHOOLS) schoolSims[id].setHub(taalaanbieder.url!, keys.school[id]);
 
   const nc = await connectNats(nats.url, 'security-observer');
   const jsm = await jetstreamManager(nc);
@@ -222,23 +237,19 @@ export async function startSecurityChain(opts: { logger?: Logger } = {}): Promis
     jsm,
     js: jetstream(nc),
     sims: { kvs: kvsSim, duo: duoSim, kredietbank: kbSim, schools: schoolSims },
-    services: { coa, kvs, duo, kredietbank, taalaanbieder, admin },
+    services,
     edges: {
-      coa: coa.url,
+      coa: coa.url!,
       kvs: kvs.url!,
-      duo: duo.url,
-      kredietbank: kredietbank.url,
-      school: taalaanbieder.url,
-      admin: admin.url,
+      duo: duo.url!,
+      kredietbank: kredietbank.url!,
+      school: taalaanbieder.url!,
+      admin: admin.url!,
     },
     idOf: (bsn) => pseudonyms.inburgeraarId({ bsn, vnummer: '' }),
     async stop() {
-      await admin.stop();
-      await taalaanbieder.stop();
-      await kredietbank.stop();
-      await duo.stop();
-      await kvs.stop();
-      await coa.stop();
+      if (hub) await hub.stop();
+      else for (const service of Object.values(services).reverse()) await service.stop();
       await nc.drain();
       for (const sim of Object.values(schoolSims)) await sim.close();
       await kbSim.close();

@@ -81,7 +81,9 @@ const duoRequests = (gemeentecode: string, afterSeq = 0) =>
   chain.sims.duo.requests().filter((r) => r.seq > afterSeq && r.gemeentecode === gemeentecode);
 
 beforeAll(async () => {
-  chain = await startSecurityChain();
+  // All modules in one process: the tenant guarantees hold there too (hostile-input runs them
+  // one process each, as deployed).
+  chain = await startSecurityChain({ oneProcess: true });
   idP = chain.idOf(P);
   const res = await coaPost(koppeling({ koppelingId: 'KOP-P', bsn: P }));
   expect(res.status, res.text).toBe(202);

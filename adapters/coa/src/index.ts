@@ -1,3 +1,4 @@
 export * from './translate.ts';
 export * from './tvs-csv.ts';
 export * from './routes.ts';
+export * from './module.ts';

@@ -4,3 +4,4 @@ export * from './handlers.ts';
 export * from './notificaties.ts';
 export * from './rules.ts';
 export * from './translate.ts';
+export * from './module.ts';

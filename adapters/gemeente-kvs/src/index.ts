@@ -1,2 +1,3 @@
 export * from './deliver.ts';
 export * from './inbound.ts';
+export * from './module.ts';

@@ -3,3 +3,4 @@ export * from './routes.ts';
 export * from './traject.ts';
 export * from './translate.ts';
 export * from './uren-csv.ts';
+export * from './module.ts';

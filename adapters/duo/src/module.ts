@@ -1,0 +1,168 @@
+import { Kvm } from '@nats-io/kv';
+import {
+  ConfigError,
+  IDENTITY_BUCKET,
+  PARTNER_HEADER,
+  PERSON_BUCKET,
+  combineGates,
+  createIdentityHandler,
+  credentialFromConfig,
+  flowName,
+  type ConsumerGate,
+  type HubConfig,
+  type PartnerModule,
+} from '@ketenhub/kit';
+import { DUO_APIS, createDuoClient, type DuoApi } from './duo-client.ts';
+import {
+  DUO_PARTNER,
+  createMapHandler,
+  createPipHandler,
+  createPipIntrekkingHandler,
+  createPvtHandler,
+  createNotificationHandler,
+  createUrenHandler,
+} from './handlers.ts';
+import { registerNotificatieRoutes } from './notificaties.ts';
+
+/** DUO's notifications already taken, by berichtId (DUO may send one again). */
+export const DUO_DEDUP_BUCKET = 'DUO_BERICHTEN';
+
+function duoConfigOf(config: HubConfig): NonNullable<HubConfig['duo']> {
+  if (!config.duo) {
+    throw new ConfigError('duo: required by the duo module', { field: 'duo', rule: 'required' });
+  }
+  return config.duo;
+}
+
+/**
+ * DUO: its notifications in (the Notificatie API per gemeente, the details pulled, chain
+ * events out to the KVS), and the gemeente's meldingen out (PIP, MAP/PVT, hours), with DUO's
+ * business rules checked first. One consumer per melding type, each held while the breaker of
+ * the DUO API it calls is open.
+ */
+export function duoModule(opts: { today?: () => string } = {}): PartnerModule {
+  return {
+    id: DUO_PARTNER,
+    kind: 'both',
+    service: 'duo',
+    description: "DUO's notifications in; PIP, MAP, PVT and hours to DUO's M2M APIs",
+    stores: [IDENTITY_BUCKET, PERSON_BUCKET, DUO_DEDUP_BUCKET],
+    edge: { credentials: (config) => [credentialFromConfig(config, DUO_PARTNER)] },
+    defaults: { ackWaitMs: 60_000 },
+    check(config) {
+      duoConfigOf(config);
+      const missing = config.gemeenten.filter((g) => !g.oin).map((g) => g.code);
+      if (missing.length > 0) {
+        throw new ConfigError(
+          `gemeenten ${missing.join(', ')} have no oin; DUO addresses gemeenten by OIN`,
+          { field: 'gemeenten[].oin', rule: 'required' },
+        );
+      }
+    },
+    async start(rt) {
+      const duoConfig = duoConfigOf(rt.config);
+      const oins = new Map(rt.config.gemeenten.map((g) => [g.code, g.oin!]));
+      const identities = await rt.identities();
+      const seenBucket = await new Kvm(rt.nc).create(DUO_DEDUP_BUCKET, {
+        history: 1,
+        ttl: (duoConfig.notificatieDedupDays ?? 30) * 24 * 60 * 60 * 1000,
+        replicas: rt.replicas,
+      });
+      const duo = createDuoClient({
+        baseUrl: duoConfig.baseUrl,
+        duoOin: duoConfig.oin,
+        ...(duoConfig.token ? { token: duoConfig.token } : {}),
+        ...(duoConfig.timeoutMs ? { timeoutMs: duoConfig.timeoutMs } : {}),
+        ...(rt.settings.breaker ? { breaker: rt.settings.breaker } : {}),
+        ...(duoConfig.apiVersions ? { versions: duoConfig.apiVersions } : {}),
+        logger: rt.logger,
+        metrics: rt.metrics,
+      });
+      const gateOf = (api: DuoApi): ConsumerGate => duo.client(api).gate;
+      // DUO's notifications are deduplicated by berichtId (DUO_DEDUP_BUCKET); every event this
+      // module publishes is made by the hub, so it needs no receipts.
+      const deps = {
+        duo,
+        identities,
+        oinOf: (g: string) => oins.get(g)!,
+        publish: rt.publish,
+        projector: rt.projector,
+        processingLog: rt.processingLog,
+        js: rt.js,
+        source: rt.source,
+        logger: rt.logger,
+        ...(opts.today ? { today: opts.today } : {}),
+      };
+      return {
+        routes: (edge) =>
+          registerNotificatieRoutes(edge, {
+            duoOin: duoConfig.oin,
+            gemeenteByOin: new Map(rt.config.gemeenten.map((g) => [g.oin!, g.code])),
+            pseudonymizer: rt.pseudonymizer,
+            identities,
+            seen: async (id) => (await seenBucket.get(id.toLowerCase()))?.operation === 'PUT',
+            remember: async (id) => {
+              await seenBucket.put(id.toLowerCase(), new Date().toISOString());
+            },
+            publish: rt.publish,
+            source: rt.source,
+            logger: rt.logger,
+          }),
+        consumers: [
+          {
+            durable: 'duo-identiteiten',
+            filter: 'keten.*.inburgeraar.>',
+            handler: createIdentityHandler(identities, rt.pseudonymizer),
+            bindsPersons: true,
+            flow: (m) => flowName(m.headers?.get(PARTNER_HEADER), DUO_PARTNER),
+          },
+          {
+            durable: 'duo-notificaties',
+            filter: 'keten.*.duo.notificatie-ontvangen',
+            handler: createNotificationHandler(deps),
+            flow: 'duo>kvs',
+            // It reads whichever DUO APIs the notification needs: wait while any is down.
+            gate: combineGates(DUO_APIS.map(gateOf)),
+          },
+          {
+            durable: 'duo-pip',
+            filter: 'keten.*.pip.vastgesteld',
+            handler: createPipHandler(deps),
+            flow: 'kvs>duo',
+            gate: gateOf('PIP'),
+          },
+          {
+            durable: 'duo-pip-intrekking',
+            filter: 'keten.*.pip.ingetrokken',
+            handler: createPipIntrekkingHandler(deps),
+            flow: 'kvs>duo',
+            gate: gateOf('PIP'),
+          },
+          {
+            durable: 'duo-map',
+            filter: 'keten.*.map.afgerond',
+            handler: createMapHandler(deps),
+            flow: 'kvs>duo',
+            gate: gateOf('MAP-PVT-Zroute'),
+          },
+          {
+            durable: 'duo-pvt',
+            filter: 'keten.*.pvt.ondertekend',
+            handler: createPvtHandler(deps),
+            flow: 'kvs>duo',
+            gate: gateOf('MAP-PVT-Zroute'),
+          },
+          {
+            durable: 'duo-uren',
+            filter: 'keten.*.leerroute.uren',
+            handler: createUrenHandler(deps),
+            flow: 'kvs>duo',
+            gate: gateOf('GevolgdeUren'),
+          },
+        ],
+        persons: identities.persons,
+        stop: () => duo.shutdown(),
+      };
+    },
+  };
+}

@@ -1,0 +1,73 @@
+import {
+  PARTNER_HEADER,
+  RECEIPT_BUCKET,
+  createPartnerClient,
+  flowName,
+  kvsCredentials,
+  type ConsumerSpec,
+  type PartnerClient,
+  type PartnerModule,
+} from '@ketenhub/kit';
+import { KVS_PARTNER, createKvsDelivery, describeMessage, isDuplicateAnswer } from './deliver.ts';
+import { registerKvsInboundRoutes } from './inbound.ts';
+
+/**
+ * Each gemeente's KVS: every chain event of the gemeente delivered to its KVS (one durable
+ * consumer and one breaker per gemeente, so a KVS that is down holds up only its own
+ * gemeente's messages), and, when `services.gemeente-kvs.port` is set, the KVS inbound API
+ * where each KVS's credential is bound to its own gemeente.
+ */
+export function kvsModule(): PartnerModule {
+  return {
+    id: KVS_PARTNER,
+    kind: 'both',
+    service: 'gemeente-kvs',
+    description: "every chain event to the gemeente's KVS; the KVS's events in",
+    stores: [RECEIPT_BUCKET],
+    edge: { optional: true, credentials: kvsCredentials },
+    defaults: { concurrency: 16 },
+    async start(rt) {
+      const clients: PartnerClient[] = [];
+      const consumers: ConsumerSpec[] = rt.config.gemeenten.map((gemeente) => {
+        const logger = rt.logger.child({ gemeente: gemeente.code });
+        const client = createPartnerClient({
+          partner: KVS_PARTNER,
+          endpoint: gemeente.code,
+          baseURL: gemeente.kvs.url,
+          timeoutMs: gemeente.kvs.timeoutMs ?? 5000,
+          ...(gemeente.kvs.token
+            ? { headers: { authorization: `Bearer ${gemeente.kvs.token}` } }
+            : {}),
+          ...(rt.settings.breaker ? { breaker: rt.settings.breaker } : {}),
+          treatAsSuccess: isDuplicateAnswer,
+          logger,
+          metrics: rt.metrics,
+        });
+        clients.push(client);
+        return {
+          durable: `${KVS_PARTNER}-${gemeente.code}`,
+          filter: `keten.${gemeente.code}.>`,
+          handler: createKvsDelivery({
+            gemeente: gemeente.code,
+            client,
+            projector: rt.projector,
+            processingLog: rt.processingLog,
+            logger,
+          }),
+          flow: (m) => flowName(m.headers?.get(PARTNER_HEADER), KVS_PARTNER),
+          describe: describeMessage,
+          // While this gemeente's KVS breaker is open, its messages wait in the stream.
+          gate: client.gate,
+        };
+      });
+      return {
+        consumers,
+        routes: async (edge) => {
+          const publisher = await rt.edgePublisher();
+          registerKvsInboundRoutes(edge, { publish: publisher.accept, logger: rt.logger });
+        },
+        stop: () => clients.forEach((c) => c.shutdown()),
+      };
+    },
+  };
+}

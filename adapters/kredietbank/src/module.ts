@@ -1,0 +1,126 @@
+import {
+  ConfigError,
+  IDENTITY_BUCKET,
+  PARTNER_HEADER,
+  PERSON_BUCKET,
+  RECEIPT_BUCKET,
+  createIdentityHandler,
+  credentialFromConfig,
+  flowName,
+  servedGemeenten,
+  type HubConfig,
+  type PartnerModule,
+} from '@ketenhub/kit';
+import {
+  KREDIETBANK_PARTNER,
+  createAanvraagHandler,
+  createBeeindigingHandler,
+  createPipHandler,
+} from './handlers.ts';
+import { createKredietbankClient } from './kredietbank-client.ts';
+import { TRAJECT_BUCKET, openTrajectStore } from './trajecten.ts';
+import { registerWebhookRoutes } from './webhooks.ts';
+
+/** A traject runs 6 months, extensions through the PIP; webhooks may come a while after. */
+const TRAJECT_TTL_DAYS = 2 * 366;
+
+function kredietbankConfigOf(config: HubConfig): NonNullable<HubConfig['kredietbank']> {
+  if (!config.kredietbank) {
+    throw new ConfigError('kredietbank: required by the kredietbank module', {
+      field: 'kredietbank',
+      rule: 'required',
+    });
+  }
+  return config.kredietbank;
+}
+
+/**
+ * The Kredietbank (financieel ontzorgen): ontzorgen.aangevraagd from the KVS → register or
+ * change the traject; ontzorgen.beeindiging-aangevraagd → end it early; a pip.vastgesteld with
+ * ontzorgen → move its end (all three held while the Kredietbank's breaker is open); the
+ * Kredietbank's webhooks → ontzorgen.* chain events to the gemeente's KVS.
+ */
+export function kredietbankModule(): PartnerModule {
+  return {
+    id: KREDIETBANK_PARTNER,
+    kind: 'both',
+    service: 'kredietbank',
+    description: 'ontzorgen trajecten to the Kredietbank; its webhooks in',
+    stores: [IDENTITY_BUCKET, PERSON_BUCKET, RECEIPT_BUCKET, TRAJECT_BUCKET],
+    edge: { credentials: (config) => [credentialFromConfig(config, KREDIETBANK_PARTNER)] },
+    defaults: { ackWaitMs: 60_000 },
+    check: (config) => void kredietbankConfigOf(config),
+    async start(rt) {
+      const kbConfig = kredietbankConfigOf(rt.config);
+      const identities = await rt.identities();
+      const trajecten = await openTrajectStore(rt.nc, {
+        ttlDays: TRAJECT_TTL_DAYS,
+        replicas: rt.replicas,
+      });
+      const publisher = await rt.edgePublisher();
+      const kredietbank = createKredietbankClient({
+        baseUrl: kbConfig.baseUrl,
+        ...(kbConfig.token ? { token: kbConfig.token } : {}),
+        ...(kbConfig.timeoutMs ? { timeoutMs: kbConfig.timeoutMs } : {}),
+        ...(rt.settings.breaker ? { breaker: rt.settings.breaker } : {}),
+        logger: rt.logger,
+        metrics: rt.metrics,
+      });
+      const outbound = {
+        kredietbank,
+        trajecten,
+        projector: rt.projector,
+        processingLog: rt.processingLog,
+        logger: rt.logger,
+      };
+      const gate = kredietbank.client.gate;
+      return {
+        routes: (edge) =>
+          registerWebhookRoutes(edge, {
+            gemeenten: servedGemeenten(rt.config),
+            trajecten,
+            publish: publisher.accept,
+            source: rt.source,
+            logger: rt.logger,
+          }),
+        // One consumer per event type: nats-server 2.9 allows one filter subject per consumer.
+        // Each waits in the stream while the Kredietbank's breaker is open.
+        consumers: [
+          {
+            // The same identity feed as DUO's (koppeling, vestiging → BSN), so this module
+            // does not depend on the DUO module running.
+            durable: 'kredietbank-identiteiten',
+            filter: 'keten.*.inburgeraar.>',
+            handler: createIdentityHandler(identities, rt.pseudonymizer),
+            bindsPersons: true,
+            flow: (m) => flowName(m.headers?.get(PARTNER_HEADER), KREDIETBANK_PARTNER),
+          },
+          {
+            durable: 'kredietbank-aanvragen',
+            filter: 'keten.*.ontzorgen.aangevraagd',
+            handler: createAanvraagHandler({ ...outbound, identities }),
+            flow: 'kvs>kredietbank',
+            gate,
+          },
+          {
+            durable: 'kredietbank-beeindigingen',
+            filter: 'keten.*.ontzorgen.beeindiging-aangevraagd',
+            handler: createBeeindigingHandler(outbound),
+            flow: 'kvs>kredietbank',
+            gate,
+          },
+          {
+            // Every PIP passes here; only one that contains ontzorgen reaches the Kredietbank.
+            durable: 'kredietbank-pips',
+            filter: 'keten.*.pip.vastgesteld',
+            handler: createPipHandler(outbound),
+            flow: 'kvs>kredietbank',
+            gate,
+          },
+        ],
+        persons: identities.persons,
+        stop: () => kredietbank.shutdown(),
+      };
+    },
+  };
+}

@@ -1,0 +1,124 @@
+import {
+  ConfigError,
+  PARTNER_HEADER,
+  PERSON_BUCKET,
+  RECEIPT_BUCKET,
+  createPartnerClient,
+  flowName,
+  toCredential,
+  type ConsumerSpec,
+  type HubConfig,
+  type PartnerClient,
+  type PartnerModule,
+} from '@ketenhub/kit';
+import { createAanmeldingHandler, describeMessage } from './aanmelding.ts';
+import { registerTaalaanbiederRoutes } from './routes.ts';
+import { TRAJECT_BUCKET, createTrajectPseudonymizer, openTrajectStore } from './traject.ts';
+import { TAALAANBIEDER_PARTNER } from './translate.ts';
+
+/** A traject outlives the inburgeringstermijn (3 years plus extensions), like the identities. */
+const TRAJECT_TTL_DAYS = 5 * 366;
+
+function schoolsOf(config: HubConfig): NonNullable<HubConfig['taalaanbieders']> {
+  const schools = config.taalaanbieders ?? [];
+  if (schools.length === 0) {
+    throw new ConfigError('taalaanbieders: the taalaanbieder module needs at least one school', {
+      field: 'taalaanbieders',
+      rule: 'required',
+    });
+  }
+  return schools;
+}
+
+/**
+ * The language schools (taalaanbieders), one per entry of `taalaanbieders`: a PIP's aanmelding
+ * to the school it names (a durable consumer and a breaker per school, so a school that is down
+ * holds up only its own aanmeldingen), and the school API for voortgang, uren and verzuim,
+ * where each school's key is bound to that school.
+ */
+export function taalaanbiederModule(opts: { now?: () => Date } = {}): PartnerModule {
+  return {
+    id: TAALAANBIEDER_PARTNER,
+    kind: 'both',
+    service: 'taalaanbieder',
+    description: "aanmeldingen to each school; the schools' voortgang, uren and verzuim in",
+    stores: [PERSON_BUCKET, RECEIPT_BUCKET, TRAJECT_BUCKET],
+    edge: {
+      // For the hours spreadsheet (`POST /v1/uren.csv`).
+      csv: true,
+      // A school whose credential block is left empty (its environment variables unset) still
+      // gets aanmeldingen but cannot report back until it has a key.
+      credentials: (config) =>
+        schoolsOf(config).flatMap((s, i) =>
+          s.credential.apiKey || s.credential.apiKeyHash || s.credential.mtls
+            ? [
+                toCredential(config, s.credential, `taalaanbieders[${i}].credential`, {
+                  id: s.id,
+                  kind: TAALAANBIEDER_PARTNER,
+                }),
+              ]
+            : [],
+        ),
+    },
+    check: (config) => void schoolsOf(config),
+    async start(rt) {
+      const trajecten = await openTrajectStore(rt.nc, {
+        ttlDays: TRAJECT_TTL_DAYS,
+        replicas: rt.replicas,
+      });
+      // Which gemeente each person belongs to (no BSN): an aanmelding only for the PIP's own
+      // person.
+      const persons = await rt.persons();
+      const ctx = { source: rt.source, ...(opts.now ? { now: opts.now } : {}) };
+      const publisher = await rt.edgePublisher();
+      const pseudonyms = createTrajectPseudonymizer(rt.config.hub.pseudonymKey);
+      const clients: PartnerClient[] = [];
+      const consumers: ConsumerSpec[] = schoolsOf(rt.config).map((school) => {
+        const client = createPartnerClient({
+          partner: TAALAANBIEDER_PARTNER,
+          endpoint: school.id,
+          baseURL: school.url,
+          timeoutMs: school.timeoutMs ?? 5000,
+          ...(school.token ? { headers: { authorization: `Bearer ${school.token}` } } : {}),
+          ...(rt.settings.breaker ? { breaker: rt.settings.breaker } : {}),
+          logger: rt.logger.child({ taalaanbieder: school.id }),
+          metrics: rt.metrics,
+        });
+        clients.push(client);
+        return {
+          durable: `${TAALAANBIEDER_PARTNER}-${school.id}`,
+          // Every school's consumer sees every PIP and keeps those that name it.
+          filter: 'keten.*.pip.vastgesteld',
+          handler: createAanmeldingHandler({
+            taalaanbieder: school.id,
+            client,
+            projector: rt.projector,
+            processingLog: rt.processingLog,
+            pseudonyms,
+            trajecten,
+            persons,
+            publish: publisher.publish,
+            ctx,
+            logger: rt.logger,
+          }),
+          flow: (m) => flowName(m.headers?.get(PARTNER_HEADER), TAALAANBIEDER_PARTNER),
+          describe: describeMessage,
+          // While this school's breaker is open, its aanmeldingen wait in the stream.
+          gate: client.gate,
+        };
+      });
+      return {
+        routes: (edge) =>
+          registerTaalaanbiederRoutes(edge, {
+            ctx,
+            trajecten,
+            publish: publisher.accept,
+            logger: rt.logger,
+          }),
+        consumers,
+        persons,
+        stop: () => clients.forEach((c) => c.shutdown()),
+      };
+    },
+  };
+}

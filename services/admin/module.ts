@@ -1,0 +1,91 @@
+import { jetstreamManager } from '@nats-io/jetstream';
+import { policies } from '@ketenhub/contracts';
+import {
+  ConfigError,
+  createPseudonymizer,
+  inzageKeys,
+  servedGemeenten,
+  toCredential,
+  type HubConfig,
+  type Logger,
+  type PartnerCredential,
+  type PartnerModule,
+} from '@ketenhub/kit';
+import { ADMIN_KIND, registerAdminRoutes } from './routes.ts';
+
+/**
+ * The administrators of `config.admins`, each an `admin` credential, bound to the gemeenten of
+ * its `credential.gemeenten` when given. No administrator is a configuration error: the API
+ * would answer 401 to everyone.
+ */
+export function adminCredentials(config: HubConfig, logger?: Logger): PartnerCredential[] {
+  const admins = config.admins ?? [];
+  if (admins.length === 0) {
+    throw new ConfigError('admins: no administrator configured; the admin API needs one', {
+      field: 'admins',
+      rule: 'required',
+    });
+  }
+  const served = servedGemeenten(config);
+  return admins.map((admin, i) => {
+    const credential = toCredential(config, admin.credential, `admins[${i}].credential`, {
+      id: admin.id,
+      kind: ADMIN_KIND,
+    });
+    // Not fatal: the processing log may still hold records of a gemeente the hub left.
+    const unknown = (credential.gemeenten ?? []).filter((g) => !served.has(g));
+    if (unknown.length > 0) {
+      logger?.warn({ admin: admin.id, gemeenten: unknown }, 'admin bound to unserved gemeenten');
+    }
+    return credential;
+  });
+}
+
+/** The pseudonym keys an inzage searches under: the current one, then earlier ones. */
+function pseudonymKeysOf(config: HubConfig, env: NodeJS.ProcessEnv): string[] {
+  const keys = inzageKeys(config.hub.pseudonymKey, env);
+  for (const key of keys.slice(1)) {
+    try {
+      createPseudonymizer(key);
+    } catch (err) {
+      throw new ConfigError(`KETENHUB_PSEUDONYM_KEY_PREVIOUS: ${(err as Error).message}`, {
+        field: 'KETENHUB_PSEUDONYM_KEY_PREVIOUS',
+        cause: err,
+      });
+    }
+  }
+  return keys;
+}
+
+/**
+ * The admin API (routes.ts) for operators and privacy officers: right of access, dead
+ * letters, alerts and flow state over NATS, as the `admin` NATS user of
+ * deploy/nats/permissions.conf when one is configured.
+ */
+export function adminModule(opts: { env?: NodeJS.ProcessEnv } = {}): PartnerModule {
+  // `KETENHUB_PSEUDONYM_KEY_PREVIOUS` is read from here; default process.env.
+  const env = opts.env ?? process.env;
+  return {
+    id: 'admin',
+    kind: 'operations',
+    service: 'admin',
+    description: 'inzage, dead letters, alerts and flow state for operators',
+    stores: [],
+    edge: { credentials: adminCredentials },
+    check: (config) => void pseudonymKeysOf(config, env),
+    async start(rt) {
+      const pseudonymKeys = pseudonymKeysOf(rt.config, env);
+      const jsm = await jetstreamManager(rt.nc);
+      return {
+        routes: (edge) =>
+          registerAdminRoutes(edge, {
+            js: rt.js,
+            jsm,
+            policySet: policies(),
+            pseudonymKeys,
+            logger: rt.logger,
+          }),
+      };
+    },
+  };
+}

@@ -1,0 +1,135 @@
+/**
+ * The command line of a simulator: options parsed with node:util parseArgs, a usage error
+ * answered with the usage and exit code 2, `--help` with the usage and 0. `runSimulatorMain`
+ * adds what every simulator server does: `--port`, `--host` and `--verbose`, the URL as the
+ * first line on stdout (scripts and the bench read it), logs on stderr, and a clean stop on
+ * SIGINT/SIGTERM.
+ */
+
+import { parseArgs } from 'node:util';
+import type { ParseArgsOptionsConfig } from 'node:util';
+import { createLogger, stopOnSignals } from '@ketenhub/kit';
+import type { SimulatorLogger } from './server.ts';
+
+type Values<O extends ParseArgsOptionsConfig> = ReturnType<
+  typeof parseArgs<{ options: O; strict: true; allowPositionals: false }>
+>['values'];
+
+export interface CliSpec<O extends ParseArgsOptionsConfig> {
+  /** Starts every error line, e.g. `kvs-simulator`. */
+  name: string;
+  usage: string;
+  /** `help` (`-h`) is added. */
+  options: O;
+  /** Default `process.argv.slice(2)`. */
+  args?: string[];
+}
+
+export interface Cli<O extends ParseArgsOptionsConfig> {
+  values: Values<O>;
+  /** Prints the message and the usage on stderr and exits 2. */
+  fail(message: string): never;
+  /** The option as a whole number in [min, max]; `fallback` when absent; else fails. */
+  integer(option: string, fallback: number, range?: { min?: number; max?: number }): number;
+  /** The value of the environment variable an option names; fails when it is empty or unset. */
+  fromEnv(option: string): string | undefined;
+}
+
+export function parseCli<O extends ParseArgsOptionsConfig>(spec: CliSpec<O>): Cli<O> {
+  const fail = (message: string): never => {
+    console.error(`${spec.name}: ${message}\n${spec.usage}`);
+    process.exit(2);
+  };
+  let parsed: Record<string, unknown>;
+  try {
+    parsed = parseArgs({
+      args: spec.args ?? process.argv.slice(2),
+      options: { ...spec.options, help: { type: 'boolean', short: 'h', default: false } },
+      strict: true,
+      allowPositionals: false,
+    }).values;
+  } catch (err) {
+    return fail((err as Error).message);
+  }
+  if (parsed.help === true) {
+    console.error(spec.usage);
+    process.exit(0);
+  }
+  return {
+    values: parsed as Values<O>,
+    fail,
+    integer(option, fallback, range = {}) {
+      const raw = parsed[option];
+      if (raw === undefined) return fallback;
+      const n = typeof raw === 'string' && raw.trim() !== '' ? Number(raw) : NaN;
+      const min = range.min ?? 0;
+      const max = range.max ?? Number.MAX_SAFE_INTEGER;
+      if (!Number.isInteger(n) || n < min || n > max) {
+        return fail(`--${option} must be a whole number from ${min} to ${max}`);
+      }
+      return n;
+    },
+    fromEnv(option) {
+      const name = parsed[option];
+      if (typeof name !== 'string') return undefined;
+      const value = process.env[name];
+      if (!value) return fail(`environment variable ${name} is empty or not set`);
+      return value;
+    },
+  };
+}
+
+const COMMON_OPTIONS = {
+  port: { type: 'string' },
+  host: { type: 'string', default: '127.0.0.1' },
+  verbose: { type: 'boolean', default: false },
+} as const;
+
+export interface RunningSimulator {
+  /** Printed as the first line on stdout: what a caller points the hub at. */
+  url: string;
+  close(): Promise<void>;
+}
+
+export interface SimulatorMainSpec<O extends ParseArgsOptionsConfig> {
+  name: string;
+  usage: string;
+  /** `--port` when not given. */
+  defaultPort: number;
+  /** The simulator's own options; `port`, `host`, `verbose` and `help` are added. */
+  options: O;
+  args?: string[];
+  /** Starts the simulator; a throw is a usage error (exit 2). */
+  start(
+    cli: Cli<O & typeof COMMON_OPTIONS>,
+    ctx: { host: string; port: number; logger: SimulatorLogger },
+  ): Promise<RunningSimulator>;
+}
+
+export async function runSimulatorMain<O extends ParseArgsOptionsConfig>(
+  spec: SimulatorMainSpec<O>,
+): Promise<RunningSimulator> {
+  const cli = parseCli({
+    name: spec.name,
+    usage: spec.usage,
+    options: { ...spec.options, ...COMMON_OPTIONS },
+    ...(spec.args ? { args: spec.args } : {}),
+  });
+  const port = cli.integer('port', spec.defaultPort, { max: 65_535 });
+  // parseArgs's result type does not resolve for a generic O; these two are COMMON_OPTIONS.
+  const { host, verbose } = cli.values as unknown as { host: string; verbose: boolean };
+  // Warnings always, the rest with --verbose; on stderr, since stdout carries the URL.
+  const logger = createLogger(spec.name, {
+    level: verbose ? 'info' : 'warn',
+    destination: process.stderr,
+  });
+  let sim: RunningSimulator;
+  try {
+    sim = await spec.start(cli, { host, port, logger });
+  } catch (err) {
+    return cli.fail((err as Error).message);
+  }
+  process.stdout.write(`${sim.url}\n`);
+  stopOnSignals(() => sim.close(), logger);
+  return sim;
+}

@@ -1,0 +1,5 @@
+export * from './faults.ts';
+export * from './server.ts';
+export * from './work.ts';
+export * from './notifier.ts';
+export * from './cli.ts';

@@ -110,7 +110,7 @@ export const SCENARIOS: Scenario[] = [
       await ctx.waitStored(Math.floor(ctx.events * 0.2));
       const at = await ctx.stored();
       const outageMs = 60_000;
-      await simPost(ctx.hub, '/_sim/faults', { status: 503, untilMs: outageMs });
+      await simPost(ctx.hub, '/_sim/faults', { kind: 'status', status: 503, durationMs: outageMs });
       const startMs = Date.now();
       await sleep(outageMs);
       return {
@@ -176,7 +176,7 @@ export const SCENARIOS: Scenario[] = [
       await ctx.waitStored(Math.floor(ctx.events * 0.2));
       const at = await ctx.stored();
       const before = (await simStats(ctx.hub)).faulted;
-      await simPost(ctx.hub, '/_sim/faults', { status: 400, count: PARTIAL_400 });
+      await simPost(ctx.hub, '/_sim/faults', { kind: 'status', status: 400, count: PARTIAL_400 });
       const startMs = Date.now();
       while ((await simStats(ctx.hub)).faulted - before < PARTIAL_400) {
         if (Date.now() > ctx.deadline) throw new Error('the 400 faults were not all taken');

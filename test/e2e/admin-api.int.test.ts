@@ -134,7 +134,7 @@ describe('admin API', () => {
   });
 
   it('lists, shows and replays dead letters, which the other gemeente cannot see or touch', async () => {
-    chain.kvs.injectFault({ gemeente: 'gm0797', status: 400, count: 2 });
+    chain.kvs.injectFault({ kind: 'status', status: 400, count: 2, scope: { gemeente: 'gm0797' } });
     const ids: string[] = [];
     for (const [i, bsn] of ['999990044', '999990056'].entries()) {
       const res = await chain.coaPost(

@@ -156,7 +156,12 @@ describe('COA koppeling → gemeente KVS through JetStream', () => {
   });
 
   it('keeps delivering to a KVS that answers 503 for a while, once it recovers', async () => {
-    chain.kvs.injectFault({ gemeente: 'gm0865', status: 503, untilMs: 3000 });
+    chain.kvs.injectFault({
+      kind: 'status',
+      status: 503,
+      durationMs: 3000,
+      scope: { gemeente: 'gm0865' },
+    });
     const koppeling = golden('koppeling-hoofdpersoon.input.json');
     const ids: string[] = [];
     for (let i = 0; i < 20; i++) {
@@ -180,7 +185,7 @@ describe('COA koppeling → gemeente KVS through JetStream', () => {
 
   it('dead-letters an event the KVS refuses with 400, and keeps delivering the rest', async () => {
     const dlqBefore = await chain.streamCount(STREAMS.deadLetters);
-    chain.kvs.injectFault({ gemeente: 'gm0796', status: 400, count: 1 });
+    chain.kvs.injectFault({ kind: 'status', status: 400, count: 1, scope: { gemeente: 'gm0796' } });
     const koppeling = golden('koppeling-hoofdpersoon.input.json');
     const ids: string[] = [];
     for (let i = 0; i < 3; i++) {

@@ -41,7 +41,7 @@ async function dlq(...args: string[]): Promise<any> {
 
 describe('npm run dlq', () => {
   it('lists and shows dead letters without personal data, and replays them to the partner', async () => {
-    chain.kvs.injectFault({ gemeente: 'gm0797', status: 400, count: 2 });
+    chain.kvs.injectFault({ kind: 'status', status: 400, count: 2, scope: { gemeente: 'gm0797' } });
     const ids: string[] = [];
     for (let i = 0; i < 2; i++) {
       const res = await chain.coaPost('/v1/koppelingen', {

@@ -430,7 +430,7 @@ describe('NATS users per service (deploy/nats/permissions.conf)', () => {
       return { status: res.status, body: (await res.json()) as any };
     };
     // A dead letter to list, show and replay: the KVS refuses one koppeling.
-    kvs.injectFault({ gemeente: 'gm0797', status: 400, count: 1 });
+    kvs.injectFault({ kind: 'status', status: 400, count: 1, scope: { gemeente: 'gm0797' } });
     const res = await fetch(`${coa!.url}/v1/koppelingen`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', authorization: `Bearer ${coaApiKey}` },

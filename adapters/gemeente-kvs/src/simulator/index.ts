@@ -1,8 +1,7 @@
 export { startKvsSimulator, KVS_PROBLEM_TYPES } from './kvs-simulator.ts';
 export type {
   EventLocation,
-  Fault,
-  FaultMode,
+  FaultInput,
   GemeenteStats,
   KvsSimulator,
   KvsSimulatorOptions,

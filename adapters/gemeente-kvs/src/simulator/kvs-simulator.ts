@@ -9,30 +9,19 @@
  */
 
 import { createHash, timingSafeEqual } from 'node:crypto';
-import type { IncomingMessage } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import type { Violation } from '@ketenhub/contracts';
-import Fastify from 'fastify';
-import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyReply } from 'fastify';
+import {
+  SIMULATED_FAULT_TYPE,
+  createFaultTable,
+  createSimApp,
+  installFaultHook,
+  listenSim,
+  registerSimRoutes,
+} from '@ketenhub/simulator-kit';
+import type { FaultInput, SimulatorLogger } from '@ketenhub/simulator-kit';
 
-export type { Violation };
-
-export type FaultMode = 'status' | 'hang' | 'reset';
-
-export interface Fault {
-  /** CBS code the fault applies to; every gemeente when absent. */
-  gemeente?: string;
-  /** Status answered in `status` mode (200–599); defaults to 503. Ignored by `hang`/`reset`. */
-  status?: number;
-  /** Fault only the next N matching requests. */
-  count?: number;
-  /** Fault for this many milliseconds from the moment of injection. */
-  untilMs?: number;
-  /** Sent as `Retry-After` with a `status` fault. */
-  retryAfterSeconds?: number;
-  /** `hang` never answers; `reset` destroys the socket with a TCP RST. Default `status`. */
-  mode?: FaultMode;
-}
+export type { FaultInput, SimulatorLogger, Violation };
 
 export interface StoredEvent {
   gemeente: string;
@@ -73,12 +62,6 @@ export interface EventLocation {
   receivedBy: { gemeente: string; deliveries: number; receivedAt: string }[];
 }
 
-/** Only `info` and `warn` are used, pino-style: `(fields, message)`. */
-export interface SimulatorLogger {
-  info(fields: Record<string, unknown>, message: string): void;
-  warn(fields: Record<string, unknown>, message: string): void;
-}
-
 export interface KvsSimulatorOptions {
   /** Default 127.0.0.1: the `/_sim` API is unauthenticated. */
   host?: string;
@@ -114,7 +97,8 @@ export interface KvsSimulator {
   /** Events still held, in arrival order; all gemeenten when none is given. */
   received(gemeente?: string): StoredEvent[];
   stats(): Stats;
-  injectFault(fault: Fault): void;
+  /** A fault of the simulator kit; `scope.gemeente` names one of the gemeenten. */
+  injectFault(fault: FaultInput): void;
   clearFaults(): void;
   /** Forgets events, counters and faults. */
   reset(): void;
@@ -128,7 +112,7 @@ export const KVS_PROBLEM_TYPES = {
   unsupportedMediaType: 'https://ketenhub.nl/problems/unsupported-media-type',
   unknownGemeente: 'https://ketenhub.nl/problems/unknown-gemeente',
   notFound: 'https://ketenhub.nl/problems/not-found',
-  simulatedFault: 'https://ketenhub.nl/problems/simulated-fault',
+  simulatedFault: SIMULATED_FAULT_TYPE,
   payloadTooLarge: 'https://ketenhub.nl/problems/payload-too-large',
   internal: 'https://ketenhub.nl/problems/internal',
 } as const;
@@ -145,15 +129,6 @@ interface EventRecord {
   idempotencyKey?: string;
   /** Undefined once the body has been dropped to stay under `maxEvents`. */
   event: unknown;
-}
-
-interface ActiveFault {
-  gemeente?: string;
-  status: number;
-  mode: FaultMode;
-  remaining?: number;
-  expiresAt?: number;
-  retryAfterSeconds?: number;
 }
 
 interface Problem {
@@ -215,60 +190,6 @@ function checkCloudEvent(body: unknown): Violation[] {
   return out;
 }
 
-function toFault(input: unknown, known: ReadonlySet<string>, now: number): ActiveFault {
-  if (!isRecord(input)) throw new TypeError('fault must be an object');
-  const { gemeente, status, count, untilMs, retryAfterSeconds, mode } = input;
-  const fault: ActiveFault = { status: 503, mode: 'status' };
-  if (gemeente !== undefined) {
-    if (typeof gemeente !== 'string' || !known.has(gemeente)) {
-      throw new TypeError(`fault.gemeente: '${String(gemeente)}' is not a simulated gemeente`);
-    }
-    fault.gemeente = gemeente;
-  }
-  if (status !== undefined) {
-    if (!Number.isInteger(status) || (status as number) < 200 || (status as number) > 599) {
-      throw new TypeError('fault.status: must be an integer from 200 to 599');
-    }
-    fault.status = status as number;
-  }
-  if (mode !== undefined) {
-    if (mode !== 'status' && mode !== 'hang' && mode !== 'reset') {
-      throw new TypeError("fault.mode: must be 'status', 'hang' or 'reset'");
-    }
-    fault.mode = mode;
-  }
-  if (count !== undefined) {
-    if (!Number.isInteger(count) || (count as number) < 1) {
-      throw new TypeError('fault.count: must be a positive integer');
-    }
-    fault.remaining = count as number;
-  }
-  if (untilMs !== undefined) {
-    if (typeof untilMs !== 'number' || !Number.isFinite(untilMs) || untilMs <= 0) {
-      throw new TypeError('fault.untilMs: must be a positive number of milliseconds');
-    }
-    fault.expiresAt = now + untilMs;
-  }
-  if (retryAfterSeconds !== undefined) {
-    if (!Number.isInteger(retryAfterSeconds) || (retryAfterSeconds as number) < 0) {
-      throw new TypeError('fault.retryAfterSeconds: must be a non-negative integer');
-    }
-    fault.retryAfterSeconds = retryAfterSeconds as number;
-  }
-  return fault;
-}
-
-function describeFault(f: ActiveFault): Record<string, unknown> {
-  return {
-    ...(f.gemeente === undefined ? {} : { gemeente: f.gemeente }),
-    status: f.status,
-    mode: f.mode,
-    ...(f.remaining === undefined ? {} : { remaining: f.remaining }),
-    ...(f.expiresAt === undefined ? {} : { expiresAt: new Date(f.expiresAt).toISOString() }),
-    ...(f.retryAfterSeconds === undefined ? {} : { retryAfterSeconds: f.retryAfterSeconds }),
-  };
-}
-
 function parseJson(body: unknown): unknown {
   const text = Buffer.isBuffer(body) ? body.toString('utf8') : '';
   try {
@@ -315,33 +236,19 @@ export async function startKvsSimulator(opts: KvsSimulatorOptions): Promise<KvsS
   let whereSeen = new Map<string, string[]>();
   // Records that still hold their body, in arrival order; the first is the next to drop.
   let held = new Set<EventRecord>();
-  let faults: ActiveFault[] = [];
-  const hung = new Set<IncomingMessage>();
+  const faults = createFaultTable({ scopes: { gemeente: { values: gemeenten } }, now });
 
   function clearState(): void {
     byGemeente = new Map(gemeenten.map((g) => [g, new Map()]));
     counters = new Map(gemeenten.map((g) => [g, emptyStats()]));
     whereSeen = new Map();
     held = new Set();
-    faults = [];
   }
   clearState();
 
   function count(gemeente: string, key: keyof GemeenteStats): void {
     const c = counters.get(gemeente);
     if (c) c[key] += 1;
-  }
-
-  function takeFault(gemeente: string): ActiveFault | undefined {
-    const t = now();
-    faults = faults.filter((f) => f.expiresAt === undefined || f.expiresAt > t);
-    // First injected wins, so faults queue up: e.g. two 503s, then one reset.
-    const f = faults.find((x) => x.gemeente === undefined || x.gemeente === gemeente);
-    if (f?.remaining !== undefined) {
-      f.remaining -= 1;
-      if (f.remaining === 0) faults = faults.filter((x) => x !== f);
-    }
-    return f;
   }
 
   function authorized(gemeente: string, header: string | undefined): boolean {
@@ -418,11 +325,8 @@ export async function startKvsSimulator(opts: KvsSimulatorOptions): Promise<KvsS
     }
   }
 
-  const app = Fastify({
-    logger: false,
-    bodyLimit: opts.bodyLimit ?? 1024 * 1024,
-    // Otherwise close() would wait for keep-alive connections the hub still holds open.
-    forceCloseConnections: true,
+  const app = createSimApp({
+    ...(opts.bodyLimit === undefined ? {} : { bodyLimit: opts.bodyLimit }),
   });
 
   // One catch-all parser: the media type is checked per route so it can be a 415 problem.
@@ -451,7 +355,24 @@ export async function startKvsSimulator(opts: KvsSimulatorOptions): Promise<KvsS
     }),
   );
 
-  app.get('/health', async () => ({ status: 'ok' }));
+  registerSimRoutes(app, { stats, reset: clearState, faults });
+  installFaultHook(app, faults, {
+    // Only deliveries to a gemeente served here; an unknown one is a 404 first.
+    scopeOf: (request) => {
+      const code = (request.params as { code?: string }).code;
+      return request.routeOptions.url === '/gemeenten/:code/events' &&
+        code !== undefined &&
+        known.has(code)
+        ? { gemeente: code }
+        : undefined;
+    },
+    // Faulted requests are not stored and count as `faulted` (the hook answers them).
+    onFault: (fault, request) => {
+      const gemeente = (request.params as { code: string }).code;
+      count(gemeente, 'faulted');
+      log?.info({ gemeente, fault: fault.id, kind: fault.kind }, 'kvs-simulator: fault');
+    },
+  });
 
   app.post<{ Params: { code: string } }>('/gemeenten/:code/events', async (request, reply) => {
     const gemeente = request.params.code;
@@ -462,13 +383,6 @@ export async function startKvsSimulator(opts: KvsSimulatorOptions): Promise<KvsS
         status: 404,
         detail: `this simulator does not serve '${gemeente}'`,
       });
-    }
-
-    const fault = takeFault(gemeente);
-    if (fault) {
-      count(gemeente, 'faulted');
-      log?.info({ gemeente, mode: fault.mode, status: fault.status }, 'kvs-simulator: fault');
-      return applyFault(fault, gemeente, request, reply);
     }
 
     if (!authorized(gemeente, request.headers.authorization)) {
@@ -556,44 +470,6 @@ export async function startKvsSimulator(opts: KvsSimulatorOptions): Promise<KvsS
     return reply.code(201).send({ id: event.id });
   });
 
-  function applyFault(
-    fault: ActiveFault,
-    gemeente: string,
-    request: FastifyRequest,
-    reply: FastifyReply,
-  ): FastifyReply {
-    if (fault.mode === 'status') {
-      if (fault.retryAfterSeconds !== undefined) {
-        reply.header('retry-after', String(fault.retryAfterSeconds));
-      }
-      return sendProblem(reply, {
-        type: KVS_PROBLEM_TYPES.simulatedFault,
-        title: 'Simulated fault',
-        status: fault.status,
-        detail: `fault injected for ${fault.gemeente ?? 'all gemeenten'}; ${gemeente} got it`,
-      });
-    }
-    reply.hijack();
-    if (fault.mode === 'reset') {
-      request.raw.socket.resetAndDestroy();
-    } else {
-      // Kept so close() can end it; the hub is expected to time out on its own.
-      hung.add(request.raw);
-      request.raw.socket.once('close', () => hung.delete(request.raw));
-    }
-    return reply;
-  }
-
-  function injectFault(fault: Fault): void {
-    faults.push(toFault(fault, known, now()));
-  }
-
-  function clearFaults(): void {
-    faults = [];
-  }
-
-  app.get('/_sim/stats', async () => stats());
-
   app.get<{ Params: { code: string }; Querystring: { type?: string } }>(
     '/_sim/gemeenten/:code/events',
     async (request, reply) => {
@@ -623,74 +499,31 @@ export async function startKvsSimulator(opts: KvsSimulatorOptions): Promise<KvsS
     });
   });
 
-  app.get('/_sim/faults', async () => ({ faults: faults.map(describeFault) }));
-
-  app.post('/_sim/faults', async (request, reply) => {
-    let fault: ActiveFault;
-    try {
-      fault = toFault(parseJson(request.body), known, now());
-    } catch (err) {
-      if (err instanceof HttpProblem) throw err;
-      const message = (err as Error).message;
-      const field = /^fault\.(\w+)/.exec(message)?.[1] ?? '';
-      throw new HttpProblem({
-        type: KVS_PROBLEM_TYPES.validation,
-        title: 'Invalid fault',
-        status: 400,
-        errors: [{ field, rule: 'fault', message }],
-      });
-    }
-    faults.push(fault);
-    return reply.code(201).send(describeFault(fault));
+  const listening = await listenSim(app, {
+    host,
+    port: opts.port ?? 0,
+    name: 'kvs-simulator',
+    ...(log ? { logger: log } : {}),
   });
+  const url = listening.url;
 
-  app.delete('/_sim/faults', async (_request, reply) => {
-    clearFaults();
-    return reply.code(204).send();
-  });
-
-  app.post('/_sim/reset', async (_request, reply) => {
-    clearState();
-    return reply.code(204).send();
-  });
-
-  await app.listen({ host, port: opts.port ?? 0 });
-  const address = app.server.address() as AddressInfo;
-  const port = address.port;
-  // A wildcard bind is reachable on loopback; a URL with 0.0.0.0 in it is not everywhere.
-  const urlHost =
-    address.address === '0.0.0.0'
-      ? '127.0.0.1'
-      : address.address === '::'
-        ? '[::1]'
-        : address.family === 'IPv6'
-          ? `[${address.address}]`
-          : address.address;
-  const url = `http://${urlHost}:${port}`;
-  if (!['127.0.0.1', '::1', 'localhost'].includes(host)) {
-    log?.warn({ host }, 'kvs-simulator: /_sim is unauthenticated and not bound to loopback');
-  }
-
-  let closing: Promise<void> | undefined;
   return {
     url,
-    port,
-    close() {
-      closing ??= (async () => {
-        for (const req of hung) req.socket.destroy();
-        hung.clear();
-        await app.close();
-      })();
-      return closing;
-    },
+    port: listening.port,
+    close: listening.close,
     endpointFor(gemeente: string) {
       if (!known.has(gemeente)) throw new Error(`'${gemeente}' is not a simulated gemeente`);
       return `${url}/gemeenten/${gemeente}/events`;
     },
     received,
     stats,
-    injectFault,
-    clearFaults,
-    reset: clearState,
+    injectFault(fault) {
+      faults.add(fault);
+    },
+    clearFaults: faults.clear,
+    reset() {
+      clearState();
+      faults.clear();
+    },
   };
 }

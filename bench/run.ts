@@ -23,12 +23,19 @@ import {
   startLocalNats,
   type LocalNats,
 } from '@ketenhub/kit';
+import {
+  SCRIPTS,
+  launchNode,
+  peakRssMb,
+  rssMb,
+  waitForHealth,
+  type ManagedProcess,
+} from '@ketenhub/kit/processes';
 import type { HopDeps } from './hop.ts';
 import { writeBenchConfig, type BenchHub } from './hub-config.ts';
 import { waitForConsumersIdle } from './jetstream.ts';
 import { kvsSim } from './kvs-sim.ts';
 import { startCpuProbe, type Proc } from './cpu.ts';
-import { peakRssMb, rssMb, spawnNode, tail, waitForHealth, type Child } from './processes.ts';
 import { measureRaw } from './raw.ts';
 import {
   evaluateTargets,
@@ -118,7 +125,7 @@ const say = (line: string) =>
 
 const tmp = mkdtempSync(join(os.tmpdir(), 'ketenhub-bench-'));
 const profileDir = resolve(REPO_ROOT, '.tmp/bench-profiles');
-const children: Child[] = [];
+const children: ManagedProcess[] = [];
 let nats: LocalNats | undefined;
 let nc: NatsConnection | undefined;
 
@@ -163,12 +170,12 @@ function abort(reason: string): never {
   failure ??= reason;
   for (const c of children) {
     result.rssMb[c.name] ??= peakRssMb(c.pid);
-    c.process.kill('SIGKILL');
+    c.kill('SIGKILL');
   }
   // Before the report: the JSON line must stay the last line.
   removeTmp();
   emit(finish());
-  // startLocalNats and processes.ts kill their children in their exit hooks.
+  // startLocalNats and the kit's launcher kill their children in their exit hooks.
   process.exit(1);
 }
 
@@ -192,13 +199,12 @@ const cpu = () => startCpuProbe(procs);
 
 function launch(
   hub: BenchHub,
-  name: string,
-  script: string,
+  name: keyof typeof SCRIPTS,
   { extra = [], service = true }: { extra?: string[]; service?: boolean } = {},
-): Child {
-  const child = spawnNode({
+): ManagedProcess {
+  const child = launchNode({
     name,
-    script,
+    script: SCRIPTS[name],
     args: extra,
     env: hub.env,
     logDir: tmp,
@@ -213,7 +219,7 @@ function launch(
 }
 
 /** Waits until a child is healthy and notes its memory at rest, before any load. */
-async function healthy(child: Child, url: string): Promise<void> {
+async function healthy(child: ManagedProcess, url: string): Promise<void> {
   await waitForHealth(url, child);
   result.rssAtStartMb[child.name] = rssMb(child.pid);
 }
@@ -272,7 +278,7 @@ try {
 
   const needsHub = runs('hop') || runs('chain') || runs('csv');
   const startKvsService = async () => {
-    const kvs = launch(hub, 'gemeente-kvs', 'services/gemeente-kvs/main.ts');
+    const kvs = launch(hub, 'gemeente-kvs');
     await healthy(kvs, `${hub.kvsOpsUrl}/health`);
   };
   if (needsHub) {
@@ -282,7 +288,7 @@ try {
       opts.rate * opts.rateSeconds,
       3 * opts.inburgeraars,
     );
-    const simChild = launch(hub, 'kvs-simulator', 'adapters/gemeente-kvs/src/simulator/main.ts', {
+    const simChild = launch(hub, 'kvs-simulator', {
       service: false,
       extra: [
         '--port',
@@ -331,7 +337,7 @@ try {
   }
 
   if (runs('chain') || runs('csv')) {
-    const coa = launch(hub, 'coa', 'services/coa/main.ts');
+    const coa = launch(hub, 'coa');
     await healthy(coa, `${hub.coaOpsUrl}/health`);
     const deps = {
       sim,
@@ -373,7 +379,7 @@ try {
   say(`FAILED: ${failure}`);
   for (const c of children) {
     result.rssMb[c.name] ??= peakRssMb(c.pid);
-    human.write(`--- last lines of ${c.name} ---\n${tail(c)}\n`);
+    human.write(`--- last lines of ${c.name} ---\n${c.tail()}\n`);
   }
 } finally {
   // Services first (they drain their consumers), then the simulator, then the bus.

@@ -4,19 +4,9 @@
  * production), and waits until each answers its health check. Used by `npm start` and by
  * `npm run demo` when no chain is running.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import {
-  chmodSync,
-  createWriteStream,
-  existsSync,
-  mkdirSync,
-  readFileSync,
-  rmSync,
-  writeFileSync,
-} from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import {
   REPO_ROOT,
   connectNats,
@@ -29,12 +19,12 @@ import {
   type HubConfig,
   type LocalNats,
 } from '@ketenhub/kit';
+import { SCRIPTS, launchNode, waitForHealth, type ManagedProcess } from '@ketenhub/kit/processes';
 
 /** Local state (dev secrets, logs, chain.json); KETENHUB_STATE_DIR moves it (tests do). */
 export const TMP = resolve(REPO_ROOT, process.env.KETENHUB_STATE_DIR ?? '.tmp');
 export const CHAIN_FILE = join(TMP, 'chain.json');
 const SECRETS_FILE = join(TMP, 'dev-secrets.json');
-const EXIT_WITH_LAUNCHER = pathToFileURL(resolve(REPO_ROOT, 'scripts/exit-with-launcher.ts')).href;
 
 /** What `npm start` leaves for `npm run demo` and the admin to find the running chain. */
 export interface ChainInfo {
@@ -121,22 +111,6 @@ function devSecrets(
   return { env: out, keys };
 }
 
-async function waitForHealth(url: string, child: ChildProcess, name: string, timeoutMs = 30_000) {
-  const until = Date.now() + timeoutMs;
-  while (Date.now() < until) {
-    if (child.exitCode !== null)
-      throw new Error(`${name} exited with code ${child.exitCode}; see .tmp/logs/${name}.log`);
-    try {
-      const res = await fetch(url);
-      if (res.ok) return;
-    } catch {
-      // not listening yet
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`${name} did not become healthy at ${url} within ${timeoutMs} ms`);
-}
-
 /** The port of the first server in a (possibly comma-separated) NATS URL. */
 function natsPort(url: string): number {
   const first = url.split(',')[0]!.trim();
@@ -187,38 +161,11 @@ export async function startChain(
 
   const logs = join(TMP, 'logs');
   mkdirSync(logs, { recursive: true });
-  const children: { name: string; child: ChildProcess }[] = [];
-  const launch = (name: string, script: string, args: string[] = [], extraEnv = {}) => {
-    const out = createWriteStream(join(logs, `${name}.log`), { flags: 'a' });
-    const child = spawn(
-      process.execPath,
-      ['--import', EXIT_WITH_LAUNCHER, resolve(REPO_ROOT, script), ...args],
-      // The IPC channel only tells the child when the launcher is gone (exit-with-launcher.ts).
-      { env: { ...childEnv, ...extraEnv }, stdio: ['ignore', 'pipe', 'pipe', 'ipc'] },
-    );
-    child.stdout!.pipe(out);
-    child.stderr!.pipe(out);
-    children.push({ name, child });
-    return child;
-  };
+  const children: ManagedProcess[] = [];
 
   const stop = async () => {
-    for (const { child } of children.reverse()) {
-      if (child.exitCode === null) child.kill('SIGTERM');
-    }
-    await Promise.all(
-      children.map(
-        ({ child }) =>
-          new Promise<void>((done) => {
-            if (child.exitCode !== null) return done();
-            const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
-            child.once('exit', () => {
-              clearTimeout(timer);
-              done();
-            });
-          }),
-      ),
-    );
+    // SIGTERM to all at once, last started first; SIGKILL for any still there after 10 s.
+    await Promise.all(children.reverse().map((child) => child.stop(10_000)));
     if (existsSync(CHAIN_FILE)) {
       const info = JSON.parse(readFileSync(CHAIN_FILE, 'utf8')) as ChainInfo;
       if (info.pid === process.pid) rmSync(CHAIN_FILE);
@@ -227,123 +174,157 @@ export async function startChain(
   };
 
   try {
-    const kvsPort = config.simulators?.kvs?.port ?? 4310;
-    const sim = launch('kvs-simulator', 'adapters/gemeente-kvs/src/simulator/main.ts', [
-      '--port',
-      String(kvsPort),
-      '--gemeenten',
-      config.gemeenten.map((g) => g.code).join(','),
-    ]);
-    const kvsSimulator = `http://127.0.0.1:${kvsPort}`;
-    await waitForHealth(`${kvsSimulator}/health`, sim, 'kvs-simulator');
-
     const coaSettings = config.services.coa;
     const coaOps = `http://${coaSettings.host ?? '127.0.0.1'}:${coaSettings.opsPort}`;
     const kvsOps = `http://127.0.0.1:${config.services['gemeente-kvs'].opsPort}`;
-    const coa = launch('coa', 'services/coa/main.ts');
-    const kvs = launch('gemeente-kvs', 'services/gemeente-kvs/main.ts');
-    await waitForHealth(`${coaOps}/health`, coa, 'coa');
-    await waitForHealth(`${kvsOps}/health`, kvs, 'gemeente-kvs');
+    const kvsPort = config.simulators?.kvs?.port ?? 4310;
+    const kvsSimulator = `http://127.0.0.1:${kvsPort}`;
 
-    const duoSettings = config.services.duo;
+    /** A partner's service (its settings must be there) and where its API and ops listen. */
+    const partnerService = (name: 'duo' | 'kredietbank' | 'taalaanbieder') => {
+      const settings = config.services[name];
+      if (!settings) throw new Error(`config: set services.${name}`);
+      const host = settings.host ?? '127.0.0.1';
+      return {
+        host,
+        api: `http://${host}:${settings.port}`,
+        ops: `http://${host}:${settings.opsPort}`,
+      };
+    };
+
+    if (!config.duo) throw new Error('config: set duo and services.duo');
+    const { api: duoApi, ops: duoOps } = partnerService('duo');
+    const duoUrl = `${duoApi}/v1`;
     const duoSimPort = config.simulators?.duo?.port ?? 4320;
-    if (!duoSettings || !config.duo) throw new Error('config: set duo and services.duo');
-    const duoHost = duoSettings.host ?? '127.0.0.1';
-    const duoUrl = `http://${duoHost}:${duoSettings.port}/v1`;
-    const duoSim = launch(
-      'duo-simulator',
-      'adapters/duo/src/simulator/main.ts',
-      [
-        '--port',
-        String(duoSimPort),
-        '--oin',
-        config.duo.oin,
-        ...config.gemeenten.flatMap((g) => ['--gemeente', `${g.code.slice(2)}:${g.oin}`]),
-        '--hub-url',
-        duoUrl,
-        '--hub-api-key-env',
-        'KETENHUB_DUO_SIM_HUB_KEY',
-      ],
-      { KETENHUB_DUO_SIM_HUB_KEY: keys.DUO! },
-    );
     const duoSimulator = `http://127.0.0.1:${duoSimPort}`;
-    await waitForHealth(`${duoSimulator}/_sim/stats`, duoSim, 'duo-simulator');
-    const duoOps = `http://${duoHost}:${duoSettings.opsPort}`;
-    const duo = launch('duo', 'services/duo/main.ts');
-    await waitForHealth(`${duoOps}/health`, duo, 'duo');
 
-    // Financieel ontzorgen: the Kredietbank simulator first (the service calls it), then the
-    // service (whose webhook the simulator calls back; it retries until the service is up).
-    const kbSettings = config.services.kredietbank;
-    if (!kbSettings) throw new Error('config: set services.kredietbank');
-    const kbHost = kbSettings.host ?? '127.0.0.1';
+    const { api: kbApi, ops: kbOps } = partnerService('kredietbank');
     const kbSimPort = config.simulators?.kredietbank?.port ?? 4340;
-    const kbSim = launch(
-      'kredietbank-simulator',
-      'adapters/kredietbank/src/simulator/main.ts',
-      [
-        '--port',
-        String(kbSimPort),
-        '--hub-url',
-        `http://${kbHost}:${kbSettings.port}/v1/webhooks`,
-        '--hub-api-key-env',
-        'KETENHUB_KREDIETBANK_SIM_HUB_KEY',
-        '--token-env',
-        'KETENHUB_KREDIETBANK_TOKEN',
-      ],
-      { KETENHUB_KREDIETBANK_SIM_HUB_KEY: keys.KREDIETBANK! },
-    );
     const kredietbankSimulator = `http://127.0.0.1:${kbSimPort}`;
-    await waitForHealth(`${kredietbankSimulator}/_sim/stats`, kbSim, 'kredietbank-simulator');
-    const kbOps = `http://${kbHost}:${kbSettings.opsPort}`;
-    const kb = launch('kredietbank', 'services/kredietbank/main.ts');
-    await waitForHealth(`${kbOps}/health`, kb, 'kredietbank');
 
-    // One simulator per language school, on consecutive ports, each with its own key at the
-    // hub's school API and the token the hub presents to it.
-    const taSettings = config.services.taalaanbieder;
-    if (!taSettings) throw new Error('config: set services.taalaanbieder');
-    const taHost = taSettings.host ?? '127.0.0.1';
+    const { api: taalaanbiederApi, ops: taOps } = partnerService('taalaanbieder');
     const taFirstPort = config.simulators?.taalaanbieder?.port ?? 4331;
-    const taalaanbiederSimulators: Record<string, string> = {};
-    for (const [i, id] of schoolIds.entries()) {
-      const who = schoolWho[i]!;
-      const port = taFirstPort + i;
-      const child = launch(
-        `taalaanbieder-simulator-${id}`,
-        'adapters/taalaanbieder/src/simulator/main.ts',
-        [
-          '--id',
-          id,
-          '--port',
-          String(port),
-          '--hub-url',
-          `http://${taHost}:${taSettings.port}`,
-          '--hub-api-key-env',
-          'KETENHUB_TAALAANBIEDER_SIM_HUB_KEY',
-          '--token-env',
-          `KETENHUB_${who}_TOKEN`,
-        ],
-        { KETENHUB_TAALAANBIEDER_SIM_HUB_KEY: keys[who]! },
-      );
-      taalaanbiederSimulators[id] = `http://127.0.0.1:${port}`;
-      await waitForHealth(
-        `${taalaanbiederSimulators[id]}/_sim/stats`,
-        child,
-        `taalaanbieder-simulator-${id}`,
-      );
-    }
-    const taOps = `http://${taHost}:${taSettings.opsPort}`;
-    const ta = launch('taalaanbieder', 'services/taalaanbieder/main.ts');
-    await waitForHealth(`${taOps}/health`, ta, 'taalaanbieder');
+    // One simulator per language school, on consecutive ports.
+    const taalaanbiederSimulators: Record<string, string> = Object.fromEntries(
+      schoolIds.map((id, i) => [id, `http://127.0.0.1:${taFirstPort + i}`]),
+    );
 
     const adminSettings = config.services.admin;
     // npm start health-checks every service, so the admin API needs a fixed ops port here.
     if (!adminSettings?.opsPort) throw new Error('config: set services.admin.port and opsPort');
     const adminHost = adminSettings.host ?? '127.0.0.1';
     const adminOps = `http://${adminHost}:${adminSettings.opsPort}`;
-    const admin = launch('admin', 'services/admin/main.ts');
-    await waitForHealth(`${adminOps}/health`, admin, 'admin');
+
+    /** One process of the chain: what it runs, with which arguments, and where it is healthy. */
+    interface Part {
+      name: string;
+      script: string;
+      args?: string[];
+      env?: NodeJS.ProcessEnv;
+      health: string;
+    }
+    const service = (name: keyof typeof SCRIPTS, ops: string): Part => ({
+      name,
+      script: SCRIPTS[name],
+      health: `${ops}/health`,
+    });
+    // In start order; the parts of one group start together, then each is waited for. A
+    // simulator comes before its service: the service calls it (and the simulators that call
+    // back retry until their service is up).
+    const groups: Part[][] = [
+      [
+        {
+          name: 'kvs-simulator',
+          script: SCRIPTS['kvs-simulator'],
+          args: [
+            '--port',
+            String(kvsPort),
+            '--gemeenten',
+            config.gemeenten.map((g) => g.code).join(','),
+          ],
+          health: `${kvsSimulator}/health`,
+        },
+      ],
+      [service('coa', coaOps), service('gemeente-kvs', kvsOps)],
+      [
+        {
+          name: 'duo-simulator',
+          script: SCRIPTS['duo-simulator'],
+          args: [
+            '--port',
+            String(duoSimPort),
+            '--oin',
+            config.duo.oin,
+            ...config.gemeenten.flatMap((g) => ['--gemeente', `${g.code.slice(2)}:${g.oin}`]),
+            '--hub-url',
+            duoUrl,
+            '--hub-api-key-env',
+            'KETENHUB_DUO_SIM_HUB_KEY',
+          ],
+          env: { KETENHUB_DUO_SIM_HUB_KEY: keys.DUO! },
+          health: `${duoSimulator}/_sim/stats`,
+        },
+      ],
+      [service('duo', duoOps)],
+      // Financieel ontzorgen: the simulator calls the service's webhook back.
+      [
+        {
+          name: 'kredietbank-simulator',
+          script: SCRIPTS['kredietbank-simulator'],
+          args: [
+            '--port',
+            String(kbSimPort),
+            '--hub-url',
+            `${kbApi}/v1/webhooks`,
+            '--hub-api-key-env',
+            'KETENHUB_KREDIETBANK_SIM_HUB_KEY',
+            '--token-env',
+            'KETENHUB_KREDIETBANK_TOKEN',
+          ],
+          env: { KETENHUB_KREDIETBANK_SIM_HUB_KEY: keys.KREDIETBANK! },
+          health: `${kredietbankSimulator}/_sim/stats`,
+        },
+      ],
+      [service('kredietbank', kbOps)],
+      // Each school with its own key at the hub's school API and the token the hub presents
+      // to it.
+      ...schoolIds.map((id, i): Part[] => [
+        {
+          name: `taalaanbieder-simulator-${id}`,
+          script: SCRIPTS['taalaanbieder-simulator'],
+          args: [
+            '--id',
+            id,
+            '--port',
+            String(taFirstPort + i),
+            '--hub-url',
+            taalaanbiederApi,
+            '--hub-api-key-env',
+            'KETENHUB_TAALAANBIEDER_SIM_HUB_KEY',
+            '--token-env',
+            `KETENHUB_${schoolWho[i]!}_TOKEN`,
+          ],
+          env: { KETENHUB_TAALAANBIEDER_SIM_HUB_KEY: keys[schoolWho[i]!]! },
+          health: `${taalaanbiederSimulators[id]!}/_sim/stats`,
+        },
+      ]),
+      [service('taalaanbieder', taOps)],
+      [service('admin', adminOps)],
+    ];
+    for (const group of groups) {
+      const started = group.map((part) => {
+        const child = launchNode({
+          name: part.name,
+          script: part.script,
+          args: part.args ?? [],
+          env: { ...childEnv, ...part.env },
+          logDir: logs,
+        });
+        children.push(child);
+        return child;
+      });
+      for (const [i, part] of group.entries()) await waitForHealth(part.health, started[i]!);
+    }
 
     const info: ChainInfo = {
       pid: process.pid,
@@ -359,9 +340,9 @@ export async function startChain(
       ),
       duo: duoUrl,
       duoSimulator,
-      kredietbankWebhooks: `http://${kbHost}:${kbSettings.port}/v1/webhooks`,
+      kredietbankWebhooks: `${kbApi}/v1/webhooks`,
       kredietbankSimulator,
-      taalaanbiederApi: `http://${taHost}:${taSettings.port}`,
+      taalaanbiederApi,
       taalaanbiederSimulators,
       health: {
         coa: `${coaOps}/health`,

@@ -4,10 +4,10 @@
  * A part that fails (5xx, 429, no answer) is resent unchanged, as COA's client would: same
  * rows, so the same event ids, and the hub (Nats-Msg-Id) stores each once.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { CoaKoppeling } from '@ketenhub/contracts/generated';
 import { toTvsCsv } from '@ketenhub/adapter-coa/simulator';
 import type { SentEvent } from './measure.ts';
-import { sleep } from './processes.ts';
 
 export interface FeedOptions {
   /** Base URL of the COA service, e.g. http://127.0.0.1:4301. */

@@ -20,7 +20,7 @@ import {
   type LocalNats,
   type LocalNatsCluster,
 } from '@ketenhub/kit';
-import { spawnManaged, waitForHealth, type ManagedProcess } from './processes.ts';
+import { SCRIPTS, launchNode, waitForHealth, type ManagedProcess } from '@ketenhub/kit/processes';
 
 export const CHAOS_GEMEENTEN = [
   { code: '0797', naam: 'Heusden' },
@@ -29,6 +29,9 @@ export const CHAOS_GEMEENTEN = [
 ];
 
 export const KVS_SERVICE = 'gemeente-kvs';
+
+/** A scenario's processes get 5 s to drain at its end before they are SIGKILLed. */
+const STOP_GRACE_MS = 5_000;
 
 /** Retry and breaker settings short enough for a test, long enough for a 60 s outage. */
 export const CHAOS_DELIVERY = {
@@ -163,9 +166,9 @@ export async function startChaosHub(opts: ChaosHubOptions): Promise<ChaosHub> {
       `# Written by the chaos run (test/chaos/hub.ts).\n${stringify(config)}`,
     );
 
-    const sim = spawnManaged({
+    const sim = launchNode({
       name: 'kvs-simulator',
-      script: 'adapters/gemeente-kvs/src/simulator/main.ts',
+      script: SCRIPTS['kvs-simulator'],
       args: [
         '--port',
         String(simPort),
@@ -175,16 +178,11 @@ export async function startChaosHub(opts: ChaosHubOptions): Promise<ChaosHub> {
       env,
       logDir: dir,
     });
-    cleanups.push(() => sim.stop());
-    const coa = spawnManaged({ name: 'coa', script: 'services/coa/main.ts', env, logDir: dir });
-    cleanups.push(() => coa.stop());
-    const kvs = spawnManaged({
-      name: KVS_SERVICE,
-      script: 'services/gemeente-kvs/main.ts',
-      env,
-      logDir: dir,
-    });
-    cleanups.push(() => kvs.stop());
+    cleanups.push(() => sim.stop(STOP_GRACE_MS));
+    const coa = launchNode({ name: 'coa', script: SCRIPTS.coa, env, logDir: dir });
+    cleanups.push(() => coa.stop(STOP_GRACE_MS));
+    const kvs = launchNode({ name: KVS_SERVICE, script: SCRIPTS[KVS_SERVICE], env, logDir: dir });
+    cleanups.push(() => kvs.stop(STOP_GRACE_MS));
 
     const coaHealth = `http://127.0.0.1:${coaOps}/health`;
     const kvsHealth = `http://127.0.0.1:${kvsOps}/health`;

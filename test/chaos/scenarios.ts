@@ -4,6 +4,7 @@
  * until the hub is quiet, and judges the outcome from the KVS simulator's read-back
  * (test/chaos/measure.ts).
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { generateCohort } from '@ketenhub/adapter-coa/simulator';
 import { STREAMS } from '@ketenhub/kit';
 import { startFeed } from './feed.ts';
@@ -15,7 +16,6 @@ import {
   type ChaosHub,
 } from './hub.ts';
 import { measure, type Measured, type StoredView } from './measure.ts';
-import { sleep } from './processes.ts';
 
 export interface FaultWindow {
   startMs: number;

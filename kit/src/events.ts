@@ -60,9 +60,25 @@ export function parseChainEvent<D>(m: {
   }
   const violations = schemas().validateEvent(event);
   if (violations.length > 0) throw new ValidationError('not a valid chain event', violations);
-  const subjectGemeente = m.subject.split('.')[1];
+  assertOneGemeente(event, m.subject.split('.')[1] ?? '');
+  return event;
+}
+
+/**
+ * Refuses an event that names more than one gemeente: the `gemeente` extension, its
+ * `data.gemeenteCode` (where the type has it) and, for a stream message, its subject.
+ */
+export function assertOneGemeente(
+  event: { gemeente?: unknown; data?: unknown },
+  subjectGemeente: string | undefined = undefined,
+): void {
   const code = (event.data as { gemeenteCode?: unknown } | null)?.gemeenteCode;
-  if (subjectGemeente !== event.gemeente || (code !== undefined && code !== event.gemeente)) {
+  const wrongSubject = subjectGemeente !== undefined && subjectGemeente !== event.gemeente;
+  if (
+    typeof event.gemeente !== 'string' ||
+    wrongSubject ||
+    (code !== undefined && code !== event.gemeente)
+  ) {
     throw new ValidationError(
       'gemeente of subject, event and data differ: data.gemeenteCode (equals gemeente)',
       [
@@ -74,5 +90,4 @@ export function parseChainEvent<D>(m: {
       ],
     );
   }
-  return event;
 }

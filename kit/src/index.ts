@@ -34,3 +34,4 @@ export * from './iban.ts';
 export * from './json-walk.ts';
 export * from './openapi-routes.ts';
 export * from './module.ts';
+export * from './inbound.ts';

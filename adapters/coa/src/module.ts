@@ -4,9 +4,7 @@ import {
   servedGemeenten,
   type PartnerModule,
 } from '@ketenhub/kit';
-import { registerCoaRoutes } from './routes.ts';
-
-export const COA_PARTNER = 'coa';
+import { COA_PARTNER, registerCoaRoutes } from './routes.ts';
 
 /**
  * COA: its JSON pushes and its nightly TVS CSV export in, chain events out to
@@ -32,23 +30,7 @@ export function coaModule(): PartnerModule {
               source: rt.source,
               production: rt.config.hub.production === true,
             },
-            // Once per COA id: the same koppeling again (also from the nightly CSV after a JSON
-            // push) is accepted again; other content under the same id is a 409. `bron`
-            // (channel, message id) is how it came, not what it says.
-            publish: async (event, traceparent) => {
-              const { bron: _bron, ...content } = event.data as { bron?: unknown } & Record<
-                string,
-                unknown
-              >;
-              const [field, value] =
-                typeof content.koppelingId === 'string'
-                  ? ['koppelingId', content.koppelingId]
-                  : ['overdrachtId', String(content.overdrachtId)];
-              await publisher.accept(event, traceparent, {
-                id: { field, value },
-                content: { type: event.type, gemeente: event.gemeente, data: content },
-              });
-            },
+            publish: publisher.accept,
             logger: rt.logger,
           }),
       };

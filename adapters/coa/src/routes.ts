@@ -7,16 +7,19 @@ import {
   isRetryable,
   mayProduce,
   problem,
-  requireGemeente,
+  inboundRoute,
   requireKind,
   traceparentFor,
   type Event,
-  type Logger,
+  type AcceptOptions,
+  type InboundDeps,
   type Problem,
   type ProblemError,
 } from '@ketenhub/kit';
 import {
   GEKOPPELD,
+  KOPPELING_SCHEMA,
+  OVERDRACHT_SCHEMA,
   OVERGEDRAGEN,
   koppelingToEvent,
   overdrachtToEvent,
@@ -24,17 +27,33 @@ import {
 } from './translate.ts';
 import { csvField, streamTvsCsv, type RejectedRow } from './tvs-csv.ts';
 
-export interface CoaRouteDeps {
+export const COA_PARTNER = 'coa';
+
+export interface CoaRouteDeps extends InboundDeps {
   ctx: TranslateContext;
-  /** Publishes to JetStream and resolves when the stream has stored the event. */
-  publish: (event: Event<unknown>, traceparent: string) => Promise<void>;
-  logger: Logger;
   /** Events of one CSV published at the same time (the stream acks each). */
   csvPublishConcurrency?: number;
 }
 
+/**
+ * Once per COA id: the same koppeling again (also from the nightly CSV after a JSON push) is
+ * accepted again; other content under the same id is a 409. `bron` (channel, message id) is how
+ * it came, not what it says.
+ */
+export function coaReceipt(event: Event<unknown>): AcceptOptions {
+  const { bron: _bron, ...content } = event.data as { bron?: unknown } & Record<string, unknown>;
+  const [field, value] =
+    typeof content.koppelingId === 'string'
+      ? ['koppelingId', content.koppelingId]
+      : ['overdrachtId', String(content.overdrachtId)];
+  return {
+    id: { field, value },
+    content: { type: event.type, gemeente: event.gemeente, data: content },
+  };
+}
+
 function assertMayProduce(request: FastifyRequest, type: string): void {
-  const principal = requireKind(request, 'coa');
+  const principal = requireKind(request, COA_PARTNER);
   if (!mayProduce(principal.kind, type)) {
     throw new ForbiddenError(`credential ${principal.id} may not deliver ${type}`, {
       field: 'type',
@@ -50,21 +69,32 @@ function assertMayProduce(request: FastifyRequest, type: string): void {
 export function registerCoaRoutes(app: FastifyInstance, deps: CoaRouteDeps): void {
   const { ctx, publish } = deps;
 
-  app.post('/v1/koppelingen', async (request, reply) => {
-    assertMayProduce(request, GEKOPPELD);
-    const event = koppelingToEvent(request.body as CoaKoppeling, ctx);
-    requireGemeente(request, event.gemeente, 'gemeenteCode');
-    await publish(event, traceparentFor(request.headers));
-    return reply.code(202).send({ eventId: event.id, type: event.type });
-  });
-
-  app.post('/v1/overdrachten', async (request, reply) => {
-    assertMayProduce(request, OVERGEDRAGEN);
-    const event = overdrachtToEvent(request.body as CoaWarmeOverdracht, ctx);
-    requireGemeente(request, event.gemeente, 'gemeenteCode');
-    await publish(event, traceparentFor(request.headers));
-    return reply.code(202).send({ eventId: event.id, type: event.type });
-  });
+  const single = <B>(
+    url: string,
+    type: string,
+    schema: string,
+    toEvent: (b: B) => Event<unknown>,
+  ) =>
+    inboundRoute<B>(
+      app,
+      {
+        url,
+        kind: COA_PARTNER,
+        what: type === GEKOPPELD ? 'koppeling' : 'warme overdracht',
+        produces: [type],
+        schema,
+        translate: toEvent,
+        gemeenteField: 'gemeenteCode',
+        accept: coaReceipt,
+      },
+      deps,
+    );
+  single<CoaKoppeling>('/v1/koppelingen', GEKOPPELD, KOPPELING_SCHEMA, (b) =>
+    koppelingToEvent(b, ctx),
+  );
+  single<CoaWarmeOverdracht>('/v1/overdrachten', OVERGEDRAGEN, OVERDRACHT_SCHEMA, (b) =>
+    overdrachtToEvent(b, ctx),
+  );
 
   app.post('/v1/tvs-export', async (request, reply) => {
     assertMayProduce(request, GEKOPPELD);
@@ -77,7 +107,7 @@ export function registerCoaRoutes(app: FastifyInstance, deps: CoaRouteDeps): voi
         detail: 'send the TVS export as text/csv',
       });
     }
-    const principal = requireKind(request, 'coa');
+    const principal = requireKind(request, COA_PARTNER);
     const traceparent = traceparentFor(request.headers);
     const concurrency = deps.csvPublishConcurrency ?? 256;
     const report: TvsReport = {
@@ -102,7 +132,9 @@ export function registerCoaRoutes(app: FastifyInstance, deps: CoaRouteDeps): voi
         for (const a of full) report.notStored.add(a);
         return;
       }
-      storing = Promise.allSettled(full.map((a) => publish(a.event, traceparent))).then((results) =>
+      storing = Promise.allSettled(
+        full.map((a) => publish(a.event, traceparent, coaReceipt(a.event))),
+      ).then((results) =>
         results.forEach((result, i) => {
           const a = full[i]!;
           if (result.status === 'fulfilled') report.accepted.add(a);

@@ -1,5 +1,4 @@
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { schemas } from '@ketenhub/contracts';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type {
   TaalaanbiederUren,
   TaalaanbiederVerzuim,
@@ -9,12 +8,13 @@ import {
   ForbiddenError,
   ValidationError,
   csvText,
+  inboundRoute,
   isCsvBody,
   mayProduce,
   requireKind,
   traceparentFor,
   type Event,
-  type Logger,
+  type InboundDeps,
 } from '@ketenhub/kit';
 import type { Traject, TrajectStore } from './traject.ts';
 import {
@@ -30,12 +30,9 @@ import {
 } from './translate.ts';
 import { parseUrenCsv, type RejectedRow } from './uren-csv.ts';
 
-export interface TaalaanbiederRouteDeps {
+export interface TaalaanbiederRouteDeps extends InboundDeps {
   ctx: InboundContext;
   trajecten: TrajectStore;
-  /** Publishes to JetStream and resolves when the stream has stored the event. */
-  publish: (event: Event<unknown>, traceparent: string) => Promise<void>;
-  logger: Logger;
 }
 
 /** The school a request comes from: its credential's id is the school id (bound in the config). */
@@ -48,11 +45,6 @@ function schoolOf(request: FastifyRequest, type: string): string {
     });
   }
   return principal.id;
-}
-
-function validate(schemaId: string, body: unknown, what: string): void {
-  const violations = schemas().validate(schemaId, body);
-  if (violations.length > 0) throw new ValidationError(`not a valid ${what}`, violations);
 }
 
 /**
@@ -74,22 +66,31 @@ const UNKNOWN_TRAJECT = {
   message: 'no aanmelding with this trajectId was sent to this taalaanbieder',
 };
 
-async function single<M extends { trajectId: string }>(
+/** A school's message about one of its trajecten, through the kit's inbound recipe. */
+function single<M extends { trajectId: string }>(
+  app: FastifyInstance,
   deps: TaalaanbiederRouteDeps,
-  request: FastifyRequest,
-  reply: FastifyReply,
+  url: string,
   type: string,
   schemaId: string,
   toEvent: (msg: M, traject: Traject, ctx: InboundContext) => Event<unknown>,
-) {
-  const school = schoolOf(request, type);
-  const msg = request.body as M;
-  validate(schemaId, msg, type);
-  const traject = await trajectOf(deps, msg.trajectId, school);
-  if (!traject) throw new ValidationError('unknown traject', [UNKNOWN_TRAJECT]);
-  const event = toEvent(msg, traject, deps.ctx);
-  await deps.publish(event, traceparentFor(request.headers));
-  return reply.code(202).send({ eventId: event.id, type: event.type });
+): void {
+  inboundRoute<M>(
+    app,
+    {
+      url,
+      kind: TAALAANBIEDER_PARTNER,
+      what: type,
+      produces: [type],
+      schema: schemaId,
+      async translate(msg, { principal }) {
+        const traject = await trajectOf(deps, msg.trajectId, principal.id);
+        if (!traject) throw new ValidationError('unknown traject', [UNKNOWN_TRAJECT]);
+        return toEvent(msg, traject, deps.ctx);
+      },
+    },
+    deps,
+  );
 }
 
 /**
@@ -101,22 +102,16 @@ export function registerTaalaanbiederRoutes(
   app: FastifyInstance,
   deps: TaalaanbiederRouteDeps,
 ): void {
-  app.post('/v1/voortgang', (request, reply) =>
-    single<TaalaanbiederVoortgang>(
-      deps,
-      request,
-      reply,
-      VOORTGANG,
-      SCHEMA.voortgang,
-      voortgangToEvent,
-    ),
+  single<TaalaanbiederVoortgang>(
+    app,
+    deps,
+    '/v1/voortgang',
+    VOORTGANG,
+    SCHEMA.voortgang,
+    voortgangToEvent,
   );
-  app.post('/v1/uren', (request, reply) =>
-    single<TaalaanbiederUren>(deps, request, reply, UREN, SCHEMA.uren, urenToEvent),
-  );
-  app.post('/v1/verzuim', (request, reply) =>
-    single<TaalaanbiederVerzuim>(deps, request, reply, VERZUIM, SCHEMA.verzuim, verzuimToEvent),
-  );
+  single<TaalaanbiederUren>(app, deps, '/v1/uren', UREN, SCHEMA.uren, urenToEvent);
+  single<TaalaanbiederVerzuim>(app, deps, '/v1/verzuim', VERZUIM, SCHEMA.verzuim, verzuimToEvent);
 
   app.post('/v1/uren.csv', async (request, reply) => {
     const school = schoolOf(request, UREN);

@@ -268,11 +268,10 @@ describe('meldingen to DUO', () => {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({
-        api: 'PIP',
-        method: 'POST',
-        mode: 'version',
+        kind: 'version',
         apiVersion: '1.3.0',
         count: 1,
+        scope: { api: 'PIP', method: 'POST' },
       }),
     });
     expect(fault.status).toBe(201);

@@ -1132,7 +1132,13 @@ describe('DUO simulator: faults', () => {
   it('fails the next N requests of one API with a status, then recovers', async () => {
     const sim = await start();
     sim.seed(BASE_SEED);
-    sim.injectFault({ api: 'PIP', status: 503, count: 2, retryAfterSeconds: 3 });
+    sim.injectFault({
+      kind: 'status',
+      status: 503,
+      count: 2,
+      retryAfterSeconds: 3,
+      scope: { api: 'PIP' },
+    });
     const first = await call(sim, 'GET', PIP_PATH);
     expect(first.status).toBe(503);
     expect(first.text).toBe('');
@@ -1150,7 +1156,7 @@ describe('DUO simulator: faults', () => {
     let clock = NOW;
     const sim = await start({ now: () => clock });
     sim.seed(BASE_SEED);
-    sim.injectFault({ status: 500, untilMs: 5_000 });
+    sim.injectFault({ kind: 'status', status: 500, durationMs: 5_000 });
     expect((await call(sim, 'GET', '/instellingen')).status).toBe(500);
     clock += 4_999;
     expect((await call(sim, 'GET', '/instellingen')).status).toBe(500);
@@ -1160,9 +1166,9 @@ describe('DUO simulator: faults', () => {
 
   it('can reset the connection or hang, and close() still returns', async () => {
     const sim = await start();
-    sim.injectFault({ mode: 'reset', count: 1 });
+    sim.injectFault({ kind: 'reset', count: 1 });
     await expect(call(sim, 'GET', '/instellingen')).rejects.toThrow();
-    sim.injectFault({ mode: 'hang', count: 1 });
+    sim.injectFault({ kind: 'hang', count: 1 });
     await expect(
       fetch(`${sim.baseUrl}/instellingen`, {
         headers: sim.headersFor(G1.code),
@@ -1170,28 +1176,66 @@ describe('DUO simulator: faults', () => {
       }),
     ).rejects.toThrow();
     expect((await call(sim, 'GET', '/instellingen')).status).toBe(200);
-    sim.injectFault({ mode: 'hang' });
+    sim.injectFault({ kind: 'hang' });
     const pending = call(sim, 'GET', '/instellingen').catch((err: unknown) => err);
     await new Promise((r) => setTimeout(r, 50));
     await sim.close();
     expect(await pending).toBeInstanceOf(Error);
   });
 
+  it('answers under another API-Version, or late, and handles the request as usual', async () => {
+    const sim = await start();
+    sim.seed(BASE_SEED);
+    sim.injectFault({
+      kind: 'version',
+      apiVersion: '1.3.0',
+      count: 1,
+      scope: { api: 'PIP', method: 'POST' },
+    });
+    sim.injectFault({ kind: 'hang', delayMs: 200, count: 1, scope: { method: 'GET' } });
+    // A GET of PIP is not the version fault's, but the hang's.
+    const started = Date.now();
+    const slow = await call(sim, 'GET', PIP_PATH);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(190);
+    expect(slow.status).toBe(404);
+    const post = await call(sim, 'POST', PIP_PATH, {
+      body: { dagtekeningPip: '2026-02-01', leerroute: 'B' },
+    });
+    expect(post.status).toBe(201);
+    expect(post.headers.get('api-version')).toBe('1.3.0');
+    expect((await call(sim, 'GET', PIP_PATH)).headers.get('api-version')).toBe('1.2.0');
+    expect(sim.requests().map((r) => [r.method, r.status, r.faulted])).toEqual([
+      ['GET', 404, 'hang'],
+      ['POST', 201, 'version'],
+      ['GET', 200, undefined],
+    ]);
+  });
+
   it('manages faults over HTTP', async () => {
     const sim = await start();
     const created = await simPost(sim, '/_sim/faults', {
-      api: 'GevolgdeUren',
+      kind: 'status',
       status: 502,
       count: 5,
+      scope: { api: 'GevolgdeUren', method: 'PUT' },
     });
     expect(created.status).toBe(201);
     expect(await simGet(sim, '/_sim/faults')).toEqual({
-      faults: [{ api: 'GevolgdeUren', status: 502, mode: 'status', remaining: 5 }],
+      faults: [
+        {
+          id: 1,
+          kind: 'status',
+          status: 502,
+          scope: { api: 'GevolgdeUren', method: 'PUT' },
+          count: 5,
+          remaining: 5,
+        },
+      ],
     });
-    const invalid = await simPost(sim, '/_sim/faults', { api: 'Nope' });
+    const invalid = await simPost(sim, '/_sim/faults', { kind: 'reset', scope: { api: 'Nope' } });
     expect(invalid.status).toBe(400);
-    expect(invalid.json).toMatchObject({ field: 'api' });
-    expect(() => sim.injectFault({ status: 42 })).toThrow(/status/);
+    expect(invalid.json).toMatchObject({ errors: [{ field: 'scope.api', rule: 'enum' }] });
+    expect(() => sim.injectFault({ kind: 'status', status: 42 })).toThrow(/status/);
     expect((await fetch(`${sim.url}/_sim/faults`, { method: 'DELETE' })).status).toBe(204);
     expect(await simGet(sim, '/_sim/faults')).toEqual({ faults: [] });
   });

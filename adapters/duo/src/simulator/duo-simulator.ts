@@ -17,12 +17,19 @@
  * The `/_sim` API has no authentication, which is why the default bind address is loopback.
  */
 
-import type { IncomingMessage } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import Fastify from 'fastify';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import {
+  createFaultTable,
+  createSimApp,
+  createWork,
+  faultOf,
+  installFaultHook,
+  listenSim,
+  registerSimRoutes,
+} from '@ketenhub/simulator-kit';
+import type { FaultInput, FaultKind } from '@ketenhub/simulator-kit';
 import { todayInNl } from './dates.ts';
-import { createNotifier, createWork, NOTIFICATIE_API_VERSION } from './notifier.ts';
+import { createNotifier, NOTIFICATIE_API_VERSION } from './notifier.ts';
 import type { NotificationRecord, SimulatorLogger } from './notifier.ts';
 import { DEFAULT_DUO_SPEC_DIR, duoSpecsAvailable, loadDuoSpecs } from './openapi-validator.ts';
 import type { DuoSpecs, SpecViolation } from './openapi-validator.ts';
@@ -52,7 +59,7 @@ import {
 } from './state.ts';
 import type { AppliedEvent, PersonState } from './state.ts';
 
-export type { SimulatorLogger };
+export type { FaultInput, SimulatorLogger };
 
 /** A synthetic OIN; pass the real one with `oin` when it matters. */
 export const DEFAULT_DUO_OIN = '00000001999999999000';
@@ -138,23 +145,6 @@ export const DEFAULT_INSTELLINGEN: readonly Instelling[] = [
   },
 ];
 
-export type FaultMode = 'status' | 'hang' | 'reset' | 'version';
-
-export interface Fault {
-  /** API name (`PIP`, `MAP-PVT-Zroute`, ...) the fault applies to; every API when absent. */
-  api?: string;
-  /** Status answered in `status` mode (200–599); defaults to 503. */
-  status?: number;
-  /** Fault only the next N matching requests. */
-  count?: number;
-  /** Fault for this many milliseconds from the moment of injection. */
-  untilMs?: number;
-  /** Sent as `Retry-After` with a `status` fault. */
-  retryAfterSeconds?: number;
-  /** `hang` never answers; `reset` destroys the socket with a TCP RST. Default `status`. */
-  mode?: FaultMode;
-}
-
 export interface DuoSimulatorOptions {
   /** Default 127.0.0.1: the `/_sim` API is unauthenticated. */
   host?: string;
@@ -212,7 +202,7 @@ export interface RequestRecord {
   reason?: string;
   /** Business rules the request broke (ids from DUO_RULES). */
   rules?: string[];
-  faulted?: FaultMode;
+  faulted?: FaultKind;
   requestViolations: SpecViolation[];
   responseViolations: SpecViolation[];
   durationMs: number;
@@ -283,7 +273,8 @@ export interface DuoSimulator {
   notifications(): NotificationRecord[];
   requests(): RequestRecord[];
   stats(): DuoSimStats;
-  injectFault(fault: Fault): void;
+  /** A fault of the simulator kit; `scope.api` names one of DUO's APIs (`PIP`, ...). */
+  injectFault(fault: FaultInput): void;
   clearFaults(): void;
   /** Forgets persons, requests, notifications, faults and pending work. */
   reset(): void;
@@ -328,19 +319,6 @@ interface Route {
   handle(ctx: Ctx): Outcome;
 }
 
-interface ActiveFault {
-  api?: string;
-  status: number;
-  mode: FaultMode;
-  /** mode `version`: the request is handled as usual but answered with this API-Version. */
-  apiVersion?: string;
-  /** Only requests with this method (GET, POST, PUT, DELETE); any when absent. */
-  method?: string;
-  remaining?: number;
-  expiresAt?: number;
-  retryAfterSeconds?: number;
-}
-
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
@@ -374,74 +352,6 @@ function optDateField(value: unknown, field: string): string | undefined {
     throw new SimInputError(field, 'must be a date YYYY-MM-DD');
   }
   return value;
-}
-
-function toFault(input: unknown, now: number): ActiveFault {
-  if (!isRecord(input)) throw new SimInputError('fault', 'must be an object');
-  const { api, status, count, untilMs, retryAfterSeconds, mode, apiVersion, method } = input;
-  const fault: ActiveFault = { status: 503, mode: 'status' };
-  if (api !== undefined) {
-    if (typeof api !== 'string' || !(api in DUO_API_VERSIONS)) {
-      throw new SimInputError('api', `must be one of ${Object.keys(DUO_API_VERSIONS).join(', ')}`);
-    }
-    fault.api = api;
-  }
-  if (status !== undefined) {
-    if (!Number.isInteger(status) || (status as number) < 200 || (status as number) > 599) {
-      throw new SimInputError('status', 'must be an integer from 200 to 599');
-    }
-    fault.status = status as number;
-  }
-  if (mode !== undefined) {
-    if (mode !== 'status' && mode !== 'hang' && mode !== 'reset' && mode !== 'version') {
-      throw new SimInputError('mode', "must be 'status', 'hang', 'reset' or 'version'");
-    }
-    fault.mode = mode;
-  }
-  if (method !== undefined) {
-    if (method !== 'GET' && method !== 'POST' && method !== 'PUT' && method !== 'DELETE') {
-      throw new SimInputError('method', 'must be GET, POST, PUT or DELETE');
-    }
-    fault.method = method;
-  }
-  if (fault.mode === 'version') {
-    if (typeof apiVersion !== 'string' || !/^\d+\.\d+\.\d+$/.test(apiVersion)) {
-      throw new SimInputError('apiVersion', 'with mode version: a version such as 1.3.0');
-    }
-    fault.apiVersion = apiVersion;
-  }
-  if (count !== undefined) {
-    if (!Number.isInteger(count) || (count as number) < 1) {
-      throw new SimInputError('count', 'must be a positive integer');
-    }
-    fault.remaining = count as number;
-  }
-  if (untilMs !== undefined) {
-    if (typeof untilMs !== 'number' || !Number.isFinite(untilMs) || untilMs <= 0) {
-      throw new SimInputError('untilMs', 'must be a positive number of milliseconds');
-    }
-    fault.expiresAt = now + untilMs;
-  }
-  if (retryAfterSeconds !== undefined) {
-    if (!Number.isInteger(retryAfterSeconds) || (retryAfterSeconds as number) < 0) {
-      throw new SimInputError('retryAfterSeconds', 'must be a non-negative integer');
-    }
-    fault.retryAfterSeconds = retryAfterSeconds as number;
-  }
-  return fault;
-}
-
-function describeFault(f: ActiveFault): Record<string, unknown> {
-  return {
-    ...(f.api === undefined ? {} : { api: f.api }),
-    status: f.status,
-    mode: f.mode,
-    ...(f.apiVersion === undefined ? {} : { apiVersion: f.apiVersion }),
-    ...(f.method === undefined ? {} : { method: f.method }),
-    ...(f.remaining === undefined ? {} : { remaining: f.remaining }),
-    ...(f.expiresAt === undefined ? {} : { expiresAt: new Date(f.expiresAt).toISOString() }),
-    ...(f.retryAfterSeconds === undefined ? {} : { retryAfterSeconds: f.retryAfterSeconds }),
-  };
 }
 
 function emptyApiStats(): ApiStats {
@@ -514,7 +424,10 @@ export async function startDuoSimulator(opts: DuoSimulatorOptions): Promise<DuoS
   let requests: RequestRecord[] = [];
   let requestSeq = 0;
   let registratieSeq = 0;
-  let faults: ActiveFault[] = [];
+  const faults = createFaultTable({
+    scopes: { api: { values: Object.keys(versions) } },
+    now,
+  });
   let counters = {
     requests: 0,
     faulted: 0,
@@ -523,7 +436,6 @@ export async function startDuoSimulator(opts: DuoSimulatorOptions): Promise<DuoS
     ruleViolations: 0,
   };
   let byApi = new Map<string, ApiStats>();
-  const hung = new Set<IncomingMessage>();
   const nextSeq = (): number => ++registratieSeq;
   const today = (): string => todayInNl(now());
 
@@ -533,7 +445,6 @@ export async function startDuoSimulator(opts: DuoSimulatorOptions): Promise<DuoS
     persons = new Map();
     requests = [];
     requestSeq = 0;
-    faults = [];
     counters = {
       requests: 0,
       faulted: 0,
@@ -542,20 +453,6 @@ export async function startDuoSimulator(opts: DuoSimulatorOptions): Promise<DuoS
       ruleViolations: 0,
     };
     byApi = new Map();
-  }
-
-  function takeFault(api: string | undefined, method: string): ActiveFault | undefined {
-    const t = now();
-    faults = faults.filter((f) => f.expiresAt === undefined || f.expiresAt > t);
-    const f = faults.find(
-      (x) =>
-        (x.api === undefined || x.api === api) && (x.method === undefined || x.method === method),
-    );
-    if (f?.remaining !== undefined) {
-      f.remaining -= 1;
-      if (f.remaining === 0) faults = faults.filter((x) => x !== f);
-    }
-    return f;
   }
 
   function enqueue(
@@ -917,11 +814,8 @@ export async function startDuoSimulator(opts: DuoSimulatorOptions): Promise<DuoS
   // -------------------------------------------------------------------------------------------
   // The HTTP server
 
-  const app = Fastify({
-    logger: false,
-    bodyLimit: opts.bodyLimit ?? 1024 * 1024,
-    // Otherwise close() would wait for keep-alive connections the hub still holds open.
-    forceCloseConnections: true,
+  const app = createSimApp({
+    ...(opts.bodyLimit === undefined ? {} : { bodyLimit: opts.bodyLimit }),
   });
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
@@ -981,18 +875,18 @@ export async function startDuoSimulator(opts: DuoSimulatorOptions): Promise<DuoS
     return Array.isArray(v) ? v.join(', ') : v;
   }
 
-  async function handleDuo(request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
-    const started = now();
-    const url = request.url;
-    const pathname = url.split('?')[0] ?? '';
+  /** The operation a request to `/v1/...` is for; `pathKnown` when only the method is off. */
+  function matchOperation(
+    method: string,
+    pathname: string,
+  ): { matched?: { route: Route; params: Record<string, string> }; pathKnown: boolean } {
     const rel = pathname.slice('/v1'.length);
-    let matched: { route: Route; params: Record<string, string> } | undefined;
     let pathKnown = false;
     for (const r of routes) {
       const m = r.pattern.exec(rel);
       if (!m) continue;
       pathKnown = true;
-      if (r.method !== request.method) continue;
+      if (r.method !== method) continue;
       const params: Record<string, string> = {};
       r.names.forEach((n, i) => {
         const raw = m[i + 1] ?? '';
@@ -1003,11 +897,16 @@ export async function startDuoSimulator(opts: DuoSimulatorOptions): Promise<DuoS
           params[n] = raw;
         }
       });
-      matched = { route: r, params };
-      break;
+      return { matched: { route: r, params }, pathKnown };
     }
+    return { pathKnown };
+  }
+
+  /** The operation, its API and the request's record, not kept yet. */
+  function describeRequest(request: FastifyRequest, started: number) {
+    const pathname = request.url.split('?')[0] ?? '';
+    const { matched, pathKnown } = matchOperation(request.method, pathname);
     const apiName = matched?.route.api ?? specs?.apiOf(pathname)?.name;
-    let version = apiName === undefined ? undefined : versions[apiName];
     const berichtId = header(request, 'berichtid');
     const record: RequestRecord = {
       seq: ++requestSeq,
@@ -1022,39 +921,48 @@ export async function startDuoSimulator(opts: DuoSimulatorOptions): Promise<DuoS
       responseViolations: [],
       durationMs: 0,
     };
+    return { matched, pathKnown, apiName, berichtId, record };
+  }
 
-    const fault = takeFault(apiName, request.method);
-    if (fault?.mode === 'version') {
-      // Handled as usual, answered as another version of the API would be (a DUO release).
-      record.faulted = fault.mode;
-      version = fault.apiVersion;
-    } else if (fault) {
-      record.faulted = fault.mode;
-      record.status = fault.mode === 'status' ? fault.status : 0;
+  registerSimRoutes(app, { stats, reset: clearState, faults });
+  installFaultHook(app, faults, {
+    scopeOf: (request) => {
+      if (!request.url.startsWith('/v1/')) return undefined;
+      const pathname = request.url.split('?')[0] ?? '';
+      const api =
+        matchOperation(request.method, pathname).matched?.route.api ?? specs?.apiOf(pathname)?.name;
+      return api === undefined ? {} : { api };
+    },
+    // A request a fault answers (or never answers) is recorded here; one it lets through
+    // (`version`, a delaying `hang`) by handleDuo.
+    onFault: (fault, request, reply) => {
+      if (fault.kind === 'version' || (fault.kind === 'hang' && fault.delayMs !== undefined)) {
+        return;
+      }
+      const { record, apiName } = describeRequest(request, now());
+      record.faulted = fault.kind;
+      record.status = fault.kind === 'status' ? fault.status : 0;
       record.reason = 'injected fault';
-      record.durationMs = now() - started;
       keep(record);
-      log?.info(
-        { path: record.path, mode: fault.mode, status: fault.status },
-        'duo-simulator: fault',
-      );
-      if (fault.mode === 'status') {
-        if (fault.retryAfterSeconds !== undefined) {
-          reply.header('retry-after', String(fault.retryAfterSeconds));
-        }
-        // DUO documents no body for its 500 and 503. Not validated: a fault is off-spec on
-        // purpose where the operation documents no 5xx (e.g. MAP-PVT-Zroute).
-        if (version) reply.header('API-Version', version);
-        return reply.code(fault.status).send();
-      }
-      reply.hijack();
-      if (fault.mode === 'reset') {
-        request.raw.socket.resetAndDestroy();
-      } else {
-        hung.add(request.raw);
-        request.raw.socket.once('close', () => hung.delete(request.raw));
-      }
-      return reply;
+      log?.info({ path: record.path, fault: fault.id, kind: fault.kind }, 'duo-simulator: fault');
+      // DUO documents no body for its 500 and 503 (statusBody 'none'). Not validated: a fault
+      // is off-spec on purpose where the operation documents no 5xx (e.g. MAP-PVT-Zroute).
+      const version = apiName === undefined ? undefined : versions[apiName];
+      if (fault.kind === 'status' && version) reply.header('API-Version', version);
+    },
+    statusBody: 'none',
+  });
+
+  async function handleDuo(request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
+    const started = now();
+    const url = request.url;
+    const { matched, pathKnown, apiName, berichtId, record } = describeRequest(request, started);
+    let version = apiName === undefined ? undefined : versions[apiName];
+    const fault = faultOf(request);
+    if (fault) record.faulted = fault.kind;
+    if (fault?.kind === 'version') {
+      // Handled as usual, answered as another version of the API would be (a DUO release).
+      version = fault.apiVersion;
     }
 
     const send = (outcome: Outcome): FastifyReply => {
@@ -1073,7 +981,10 @@ export async function startDuoSimulator(opts: DuoSimulatorOptions): Promise<DuoS
       if (outcome.reason !== undefined) record.reason = outcome.reason;
       if (outcome.rules) record.rules = outcome.rules.map((r) => r.rule);
       const sentHeaders: Record<string, string> = {};
-      if (version) sentHeaders['api-version'] = version;
+      // Checked with the version the spec pins: another one from a version fault is off-spec
+      // on purpose, and the rest of the answer must still conform.
+      const specVersion = apiName === undefined ? undefined : versions[apiName];
+      if (specVersion) sentHeaders['api-version'] = specVersion;
       if (body !== undefined) sentHeaders['content-type'] = 'application/json';
       if (specs && matched) {
         record.responseViolations = specs.validateResponse(
@@ -1265,7 +1176,6 @@ export async function startDuoSimulator(opts: DuoSimulatorOptions): Promise<DuoS
 
   function stats(): DuoSimStats {
     const list = notifier.list();
-    const outcome = (o: string) => list.filter((n) => n.outcome === o).length;
     return {
       requests: counters.requests,
       byApi: Object.fromEntries([...byApi].map(([k, v]) => [k, { ...v }])),
@@ -1275,13 +1185,7 @@ export async function startDuoSimulator(opts: DuoSimulatorOptions): Promise<DuoS
       ruleViolations: counters.ruleViolations,
       persons: persons.size,
       notifications: {
-        queued: list.length,
-        pending: outcome('pending'),
-        delivered: outcome('delivered'),
-        rejected: outcome('rejected'),
-        failed: outcome('failed'),
-        skipped: outcome('skipped'),
-        attempts: list.reduce((n, r) => n + r.attempts.length, 0),
+        ...notifier.stats(),
         requestViolations: list.filter((n) => n.requestViolations.length > 0).length,
       },
       validation: specs ? 'on' : 'off',
@@ -1301,8 +1205,6 @@ export async function startDuoSimulator(opts: DuoSimulatorOptions): Promise<DuoS
       throw err;
     }
   }
-
-  app.get('/health', async () => ({ status: 'ok' }));
 
   app.post('/_sim/personen', async (request, reply) =>
     withInputErrors(reply, () => {
@@ -1365,11 +1267,6 @@ export async function startDuoSimulator(opts: DuoSimulatorOptions): Promise<DuoS
       };
     },
   );
-  app.get('/_sim/stats', async () => stats());
-  app.post('/_sim/reset', async (_request, reply) => {
-    clearState();
-    return reply.code(204).send();
-  });
   app.post('/_sim/drain', async (request, reply) =>
     withInputErrors(reply, async () => {
       const b = jsonBody(request);
@@ -1378,49 +1275,25 @@ export async function startDuoSimulator(opts: DuoSimulatorOptions): Promise<DuoS
       return reply.code(200).send({ idle, pending: work.pending() });
     }),
   );
-  app.get('/_sim/faults', async () => ({ faults: faults.map(describeFault) }));
-  app.post('/_sim/faults', async (request, reply) =>
-    withInputErrors(reply, () => {
-      const fault = toFault(jsonBody(request), now());
-      faults.push(fault);
-      return reply.code(201).send(describeFault(fault));
-    }),
-  );
-  app.delete('/_sim/faults', async (_request, reply) => {
-    faults = [];
-    return reply.code(204).send();
+  const listening = await listenSim(app, {
+    host,
+    port: opts.port ?? 0,
+    name: 'duo-simulator',
+    ...(log ? { logger: log } : {}),
   });
-
-  await app.listen({ host, port: opts.port ?? 0 });
-  const address = app.server.address() as AddressInfo;
-  const port = address.port;
-  // A wildcard bind is reachable on loopback; a URL with 0.0.0.0 in it is not everywhere.
-  const urlHost =
-    address.address === '0.0.0.0'
-      ? '127.0.0.1'
-      : address.address === '::'
-        ? '[::1]'
-        : address.family === 'IPv6'
-          ? `[${address.address}]`
-          : address.address;
-  const url = `http://${urlHost}:${port}`;
-  if (!['127.0.0.1', '::1', 'localhost'].includes(host)) {
-    log?.warn({ host }, 'duo-simulator: /_sim is unauthenticated and not bound to loopback');
-  }
+  const url = listening.url;
 
   let closing: Promise<void> | undefined;
   return {
     url,
     baseUrl: `${url}/v1`,
-    port,
+    port: listening.port,
     oin: duoOin,
     specs,
     close() {
       closing ??= (async () => {
         work.cancel();
-        for (const req of hung) req.socket.destroy();
-        hung.clear();
-        await app.close();
+        await listening.close();
       })();
       return closing;
     },
@@ -1432,12 +1305,13 @@ export async function startDuoSimulator(opts: DuoSimulatorOptions): Promise<DuoS
     requests: () => requests,
     stats,
     injectFault(fault) {
-      faults.push(toFault(fault, now()));
+      faults.add(fault);
     },
-    clearFaults() {
-      faults = [];
+    clearFaults: faults.clear,
+    reset() {
+      clearState();
+      faults.clear();
     },
-    reset: clearState,
     drain: (timeoutMs = 10_000) => work.drain(timeoutMs),
     headersFor(gemeentecode) {
       const oin = gemeenteOins.get(normaliseGemeentecode(gemeentecode, 'gemeentecode'));

@@ -1,5 +1,6 @@
 import type { JetStreamClient } from '@nats-io/jetstream';
-import { InfrastructureError } from './errors.ts';
+import { schemas } from '@ketenhub/contracts';
+import { InfrastructureError, ValidationError } from './errors.ts';
 
 /**
  * Processing log in the style of the Logboek Dataverwerkingen standard: a record per
@@ -81,4 +82,57 @@ export async function disclose<T>(
     deps.logger.warn({ eventId: record.eventId, err: err.message }, 'outcome record not written');
   });
   return result;
+}
+
+/** A partner's view of a stream message, ready to be disclosed (`discloseMessage`). */
+export interface OutboundDisclosure {
+  /** The message's span (kit `messageSpan`): its trace ids go in the record. */
+  span: { traceparent: string; ids: { traceId: string; spanId: string; parentSpanId?: string } };
+  event: { id: string; type: string; gemeente: string };
+  /** The policy's activity and the categories of the fields projected (kit `Projector`). */
+  disclosure: { activity: string; categories: string[] };
+  /** Whom it is about (an inburgeraarId); never a BSN. */
+  betrokkene: string;
+  /** Who gets it: the partner and its endpoint (a gemeente, a school, a DUO API). */
+  to: { partner: string; endpoint: string };
+  /**
+   * Categories disclosed beyond the event's fields: the BSN in a partner's URL
+   * (`identificatie`), a traject pseudonym (`pseudoniem`).
+   */
+  alsoDisclosed?: string[];
+}
+
+/**
+ * One outbound delivery's disclosure, the record built the same way by every adapter: the
+ * message's trace ids, the policy's activity, the categories (with those disclosed beyond the
+ * fields), whom and to whom; then `disclose` around `call`, which gets the span's traceparent.
+ */
+export function discloseMessage<T>(
+  deps: { processingLog: ProcessingLog; logger: { warn(obj: object, msg: string): void } },
+  out: OutboundDisclosure,
+  call: (traceparent: string) => Promise<T>,
+): Promise<T> {
+  const categorieen = out.alsoDisclosed
+    ? [...new Set([...out.disclosure.categories, ...out.alsoDisclosed])].sort()
+    : out.disclosure.categories;
+  const record = {
+    ...out.span.ids,
+    activiteit: out.disclosure.activity,
+    ontvanger: out.to,
+    betrokkene: out.betrokkene,
+    categorieen,
+    gemeente: out.event.gemeente,
+    eventId: out.event.id,
+    eventType: out.event.type,
+  };
+  return disclose(deps, record, () => call(out.span.traceparent));
+}
+
+/**
+ * A body for a partner against the partner's contract (`what`: e.g. `the Kredietbank
+ * contract`): a violation is a ValidationError naming field and rule, so a dead letter.
+ */
+export function assertContract(schemaId: string, body: unknown, what: string): void {
+  const violations = schemas().validate(schemaId, body);
+  if (violations.length > 0) throw new ValidationError(`breaks ${what}`, violations);
 }

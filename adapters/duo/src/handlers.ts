@@ -21,7 +21,7 @@ import {
   PERSON_WAIT_ATTEMPTS,
   ValidationError,
   buildEvent,
-  disclose,
+  discloseMessage,
   messageSpan,
   nameBasedUuid,
   parseChainEvent,
@@ -226,7 +226,8 @@ function createMeldingHandler(
     const projected = disclosure.event as Incoming<
       Record<string, unknown> & { inburgeraarId: string; pipId?: string }
     >;
-    const { traceparent, ids } = messageSpan(m);
+    const span = messageSpan(m);
+    const { traceparent } = span;
     // Every id derived from the melding (DUO's berichtId, the outcome's event id) comes from its
     // scoped id: a KVS chooses its event ids, and must not be able to pick another gemeente's.
     const scoped = scopedEventIdOf(m, event);
@@ -294,21 +295,21 @@ function createMeldingHandler(
       return 'rejected';
     }
 
-    const record = {
-      ...ids,
-      activiteit: disclosure.activity,
-      ontvanger: { partner: DUO_PARTNER, endpoint: p.api },
-      betrokkene: event.data.inburgeraarId,
-      // The BSN travels in DUO's URL: disclosed as well, though not a field of the event.
-      categorieen: [...new Set([...disclosure.categories, 'identificatie'])].sort(),
-      gemeente: event.gemeente,
-      eventId: event.id,
-      eventType: event.type,
-    };
     let versionDrift: { answered: string; pinned: string } | undefined;
     try {
-      ({ versionDrift } = await disclose(deps, record, () =>
-        deps.duo.call(p.api, { method: p.method, path: p.path, bron, berichtId, data: p.body }),
+      ({ versionDrift } = await discloseMessage(
+        deps,
+        {
+          span,
+          event,
+          disclosure,
+          betrokkene: event.data.inburgeraarId,
+          to: { partner: DUO_PARTNER, endpoint: p.api },
+          // The BSN travels in DUO's URL: disclosed as well, though not a field of the event.
+          alsoDisclosed: ['identificatie'],
+        },
+        () =>
+          deps.duo.call(p.api, { method: p.method, path: p.path, bron, berichtId, data: p.body }),
       ));
     } catch (err) {
       const e = err as { name?: string; rule?: string; partnerStatus?: number };

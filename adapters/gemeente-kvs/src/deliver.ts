@@ -3,7 +3,8 @@ import { policies, schemas } from '@ketenhub/contracts';
 import {
   PARTNER_HEADER,
   ValidationError,
-  disclose,
+  assertContract,
+  discloseMessage,
   messageSpan,
   type DeadLetterContext,
   type Logger,
@@ -89,30 +90,24 @@ export function createKvsDelivery(deps: KvsDeliveryDeps): (m: JsMsg) => Promise<
     if (m.headers?.get(PARTNER_HEADER) === KVS_PARTNER) return 'skipped';
     const disclosure = projector.project(event);
     if (!disclosure) return 'skipped';
-    const violations = schemas().validate(deliverySchema, disclosure.event);
-    if (violations.length > 0) {
-      throw new ValidationError('projected event breaks the KVS delivery contract', violations);
-    }
-
-    const { traceparent, ids } = messageSpan(m);
-    const record = {
-      ...ids,
-      activiteit: disclosure.activity,
-      ontvanger: { partner: KVS_PARTNER, endpoint: gemeente },
-      betrokkene: event.data.inburgeraarId ?? 'onbekend',
-      categorieen: disclosure.categories,
-      gemeente,
-      eventId: event.id,
-      eventType: event.type,
-    };
-    const res = await disclose({ processingLog, logger }, record, () =>
-      client.request({
-        method: 'POST',
-        url: '',
-        data: { ...disclosure.event, traceparent },
-        headers: { 'content-type': CLOUDEVENTS_JSON, traceparent },
-        idempotencyKey: event.id,
-      }),
+    assertContract(deliverySchema, disclosure.event, 'the KVS delivery contract');
+    const res = await discloseMessage(
+      { processingLog, logger },
+      {
+        span: messageSpan(m),
+        event,
+        disclosure,
+        betrokkene: event.data.inburgeraarId ?? 'onbekend',
+        to: { partner: KVS_PARTNER, endpoint: gemeente },
+      },
+      (traceparent) =>
+        client.request({
+          method: 'POST',
+          url: '',
+          data: { ...disclosure.event, traceparent },
+          headers: { 'content-type': CLOUDEVENTS_JSON, traceparent },
+          idempotencyKey: event.id,
+        }),
     );
     return isDuplicateAnswer(res.status, res.data) ? 'duplicate' : 'delivered';
   };

@@ -1,5 +1,4 @@
 import type { JsMsg } from '@nats-io/jetstream';
-import { schemas } from '@ketenhub/contracts';
 import type {
   OntzorgenAangevraagd,
   OntzorgenBeeindigingAangevraagd,
@@ -10,7 +9,8 @@ import {
   PERSON_WAIT_ATTEMPTS,
   PartnerUnavailableError,
   ValidationError,
-  disclose,
+  assertContract,
+  discloseMessage,
   messageSpan,
   nameBasedUuid,
   parseChainEvent,
@@ -106,7 +106,7 @@ function registrationInFlight(err: unknown): unknown {
   return err;
 }
 
-/** `call` as a disclosure to the Kredietbank about `betrokkene`, logged by the kit's `disclose`. */
+/** `call` as a disclosure to the Kredietbank about `betrokkene` (kit `discloseMessage`). */
 function withProcessingLog<T>(
   deps: KredietbankTrajectDeps,
   m: JsMsg,
@@ -114,18 +114,20 @@ function withProcessingLog<T>(
   disclosure: Pick<Disclosure<unknown>, 'activity' | 'categories'>,
   betrokkene: string,
   call: () => Promise<T>,
+  alsoDisclosed?: string[],
 ): Promise<T> {
-  const record = {
-    ...messageSpan(m).ids,
-    activiteit: disclosure.activity,
-    ontvanger: { partner: KREDIETBANK_PARTNER, endpoint: 'ontzorgtrajecten' },
-    betrokkene,
-    categorieen: disclosure.categories,
-    gemeente: event.gemeente,
-    eventId: event.id,
-    eventType: event.type,
-  };
-  return disclose(deps, record, call);
+  return discloseMessage(
+    deps,
+    {
+      span: messageSpan(m),
+      event,
+      disclosure,
+      betrokkene,
+      to: { partner: KREDIETBANK_PARTNER, endpoint: 'ontzorgtrajecten' },
+      ...(alsoDisclosed ? { alsoDisclosed } : {}),
+    },
+    call,
+  );
 }
 
 /**
@@ -166,10 +168,7 @@ export function createAanvraagHandler(deps: KredietbankDeps): (m: JsMsg) => Prom
       ]);
     }
     const body = aanvraagToKredietbank(data, bsn);
-    const bodyViolations = schemas().validate(KREDIETBANK_TRAJECT_SCHEMA, body);
-    if (bodyViolations.length > 0) {
-      throw new ValidationError('aanvraag breaks the Kredietbank contract', bodyViolations);
-    }
+    assertContract(KREDIETBANK_TRAJECT_SCHEMA, body, 'the Kredietbank contract (aanvraag)');
     // Before the call: the Kredietbank may send its first webhook before it answers.
     await deps.trajecten.put({
       trajectId: data.trajectId,
@@ -181,13 +180,11 @@ export function createAanvraagHandler(deps: KredietbankDeps): (m: JsMsg) => Prom
       deps,
       m,
       event,
-      {
-        activity: disclosure.activity,
-        // The BSN is disclosed as well, though it is not a field of the event.
-        categories: [...new Set([...disclosure.categories, 'identificatie'])].sort(),
-      },
+      disclosure,
       data.inburgeraarId,
       () => deps.kredietbank.registerOrChange(body, callKey(m, event)),
+      // The BSN is disclosed as well, though it is not a field of the event.
+      ['identificatie'],
     );
     deps.logger.info(
       { eventId: event.id, gemeente: event.gemeente, gewijzigd },
@@ -230,10 +227,11 @@ export function createBeeindigingHandler(
       ]);
     }
     const call = beeindigingToKredietbank(data);
-    const violations = schemas().validate(KREDIETBANK_BEEINDIGING_SCHEMA, call.body);
-    if (violations.length > 0) {
-      throw new ValidationError('beeindiging breaks the Kredietbank contract', violations);
-    }
+    assertContract(
+      KREDIETBANK_BEEINDIGING_SCHEMA,
+      call.body,
+      'the Kredietbank contract (beeindiging)',
+    );
     await withProcessingLog(deps, m, event, disclosure, data.inburgeraarId, () =>
       deps.kredietbank
         .end(call.gemeentecode, call.referentie, call.body, callKey(m, event))
@@ -277,10 +275,7 @@ export function createPipHandler(deps: KredietbankTrajectDeps): (m: JsMsg) => Pr
       );
       return 'skipped';
     }
-    const violations = schemas().validate(KREDIETBANK_LOOPTIJD_SCHEMA, call.body);
-    if (violations.length > 0) {
-      throw new ValidationError('looptijd breaks the Kredietbank contract', violations);
-    }
+    assertContract(KREDIETBANK_LOOPTIJD_SCHEMA, call.body, 'the Kredietbank contract (looptijd)');
     await withProcessingLog(deps, m, event, disclosure, data.inburgeraarId, () =>
       deps.kredietbank
         .changeLooptijd(call.gemeentecode, call.referentie, call.body, callKey(m, event))

@@ -1,7 +1,7 @@
 import type { JsMsg } from '@nats-io/jetstream';
 import type { PipVastgesteld } from '@ketenhub/contracts/generated';
 import {
-  disclose,
+  discloseMessage,
   messageSpan,
   parseChainEvent,
   scopedEventIdOf,
@@ -82,28 +82,28 @@ export function createAanmeldingHandler(deps: AanmeldingDeps): (m: JsMsg) => Pro
       taalaanbieder,
     });
 
-    const { traceparent, ids } = messageSpan(m);
-    const record = {
-      ...ids,
-      activiteit: disclosure.activity,
-      ontvanger: { partner: TAALAANBIEDER_PARTNER, endpoint: taalaanbieder },
-      betrokkene: event.data.inburgeraarId,
-      // The traject pseudonym is disclosed too, though not a field of the PIP.
-      categorieen: [...new Set([...disclosure.categories, 'pseudoniem'])].sort(),
-      gemeente: event.gemeente,
-      eventId: event.id,
-      eventType: event.type,
-    };
-    await disclose({ processingLog, logger }, record, () =>
-      client.request({
-        method: 'POST',
-        url: '/aanmeldingen',
-        data: aanmelding,
-        headers: { traceparent },
-        idempotencyKey: aanmelding.aanmeldingId,
-      }),
+    const span = messageSpan(m);
+    await discloseMessage(
+      { processingLog, logger },
+      {
+        span,
+        event,
+        disclosure,
+        betrokkene: event.data.inburgeraarId,
+        to: { partner: TAALAANBIEDER_PARTNER, endpoint: taalaanbieder },
+        // The traject pseudonym is disclosed too, though not a field of the PIP.
+        alsoDisclosed: ['pseudoniem'],
+      },
+      (traceparent) =>
+        client.request({
+          method: 'POST',
+          url: '/aanmeldingen',
+          data: aanmelding,
+          headers: { traceparent },
+          idempotencyKey: aanmelding.aanmeldingId,
+        }),
     );
-    await deps.publish(aangemeldEvent(event, taalaanbieder, deps.ctx), traceparent);
+    await deps.publish(aangemeldEvent(event, taalaanbieder, deps.ctx), span.traceparent);
     return 'delivered';
   };
 }

@@ -165,8 +165,10 @@ export async function runKredietbankFlows(
   // One failed payment on purpose (as if the balance ran short), then six weeks.
   const first = trajecten.find((t) => registered.has(t.trajectId));
   if (first) {
-    await postJson(`${sim}/_sim/faults`, {
-      betaling: { referentie: first.trajectId, count: 1, reden: 'ONVOLDOENDE_SALDO' },
+    await postJson(`${sim}/_sim/payment-faults`, {
+      referentie: first.trajectId,
+      count: 1,
+      reden: 'ONVOLDOENDE_SALDO',
     });
   }
   await postJson(`${sim}/_sim/clock`, { advanceDays: 42 });

@@ -1,4 +1,5 @@
 export {
+  REDENEN,
   TRAJECT_BEEINDIGD,
   TRAJECT_BESTAAT,
   addDays,
@@ -6,6 +7,7 @@ export {
   startKredietbankSimulator,
 } from './kredietbank-simulator.ts';
 export type {
+  FaultInput,
   KredietbankSimStats,
   KredietbankSimulator,
   KredietbankSimulatorOptions,

@@ -1,6 +1,9 @@
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { schemas } from '@ketenhub/contracts';
 import type { KredietbankOntzorgtraject, KredietbankWebhook } from '@ketenhub/contracts/generated';
@@ -112,9 +115,23 @@ describe('Kredietbank simulator', () => {
     const mislukt = received.filter((w) => w.type === 'betaling.mislukt');
     expect(mislukt).toHaveLength(1);
     expect(mislukt[0]!.gegevens).toMatchObject({ reden: 'CREDITEUR_WEIGERT', periode: '2026-12' });
-    expect(sim.stats().webhooks).toEqual({ delivered: 15, failed: 0, pending: 0 });
+    expect(sim.stats().webhooks).toEqual({
+      queued: 15,
+      pending: 0,
+      delivered: 15,
+      rejected: 0,
+      failed: 0,
+      skipped: 0,
+      attempts: 17,
+    });
     // The two 503s were answered by sending the same webhook again.
     expect(sim.webhooks().reduce((n, w) => n + w.attempts, 0)).toBe(15 + 2);
+    expect(sim.webhooks().find((w) => w.attempts > 1)).toMatchObject({
+      outcome: 'delivered',
+      attempts: 3,
+      lastStatus: 202,
+      history: [{ status: 503 }, { status: 503 }, { status: 202 }],
+    });
   });
 });
 
@@ -273,4 +290,104 @@ describe('Kredietbank simulator: ending a traject early', () => {
       }
     },
   );
+});
+
+describe('Kredietbank simulator: faults and the control API', () => {
+  let kb: KredietbankSimulator;
+  beforeAll(async () => {
+    kb = await startKredietbankSimulator({ token: TOKEN, today: '2026-11-23' });
+  });
+  afterAll(async () => {
+    await kb?.close();
+  });
+
+  const register = (gemeentecode: string, referentie: string) =>
+    fetch(`${kb.baseUrl}/gemeenten/${gemeentecode}/ontzorgtrajecten`, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        authorization: `Bearer ${TOKEN}`,
+        'idempotency-key': `k-${gemeentecode}-${referentie}`,
+      },
+      body: JSON.stringify({ ...BODY, gemeentecode, referentie }),
+    });
+  const sim = (path: string, body?: unknown) =>
+    fetch(`${kb.url}${path}`, {
+      method: body === undefined ? 'GET' : 'POST',
+      ...(body === undefined
+        ? {}
+        : { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }),
+    });
+
+  it('answers API calls of one gemeente with an injected status, counted as faulted', async () => {
+    const created = await sim('/_sim/faults', {
+      kind: 'status',
+      status: 503,
+      retryAfterSeconds: 2,
+      count: 1,
+      scope: { gemeente: '0797' },
+    });
+    expect(created.status).toBe(201);
+    const faulted = await register('0797', 'OZ-F1');
+    expect(faulted.status).toBe(503);
+    expect(faulted.headers.get('retry-after')).toBe('2');
+    expect((await register('0797', 'OZ-F1')).status).toBe(201);
+    kb.failRequests(502, 1);
+    expect((await register('0796', 'OZ-F2')).status).toBe(502);
+    expect(kb.stats()).toMatchObject({ faulted: 2, registraties: 1 });
+    // The control API is never faulted.
+    kb.injectFault({ kind: 'reset' });
+    expect((await sim('/_sim/stats')).status).toBe(200);
+    kb.clearFaults();
+    const bad = await sim('/_sim/faults', { kind: 'status', scope: { gemeente: 'gm0797' } });
+    expect(bad.status).toBe(400);
+    expect(await bad.json()).toMatchObject({ errors: [{ field: 'scope.gemeente' }] });
+  });
+
+  it('takes payment faults on a route of its own, naming a bad field', async () => {
+    const ok = await sim('/_sim/payment-faults', { referentie: 'OZ-P', reden: 'IBAN_GEWEIGERD' });
+    expect(ok.status).toBe(201);
+    expect(await (await sim('/_sim/payment-faults')).json()).toEqual({
+      faults: [{ referentie: 'OZ-P', reden: 'IBAN_GEWEIGERD' }],
+    });
+    const bad = await sim('/_sim/payment-faults', { reden: 'PECH', count: 0 });
+    expect(bad.status).toBe(400);
+    expect(
+      ((await bad.json()) as { errors: { field: string }[] }).errors.map((e) => e.field).sort(),
+    ).toEqual(['count', 'reden']);
+  });
+
+  it('forgets everything on reset, the clock included', async () => {
+    await sim('/_sim/clock', { advanceDays: 10 });
+    kb.failRequests(500, 5);
+    expect((await fetch(`${kb.url}/_sim/reset`, { method: 'POST' })).status).toBe(204);
+    expect(kb.today()).toBe('2026-11-23');
+    expect(kb.trajecten()).toEqual([]);
+    expect(kb.webhooks()).toEqual([]);
+    expect(await (await sim('/_sim/payment-faults')).json()).toEqual({ faults: [] });
+    expect(kb.stats()).toMatchObject({ registraties: 0, faulted: 0 });
+    expect((await register('0797', 'OZ-F1')).status).toBe(201);
+    expect(await (await sim('/health')).json()).toEqual({ status: 'ok' });
+  });
+});
+
+describe('main.ts', () => {
+  it('prints the API base URL first, serves, and stops cleanly on SIGTERM', async () => {
+    const main = fileURLToPath(new URL('./main.ts', import.meta.url));
+    const child = spawn(process.execPath, [main, '--port', '0', '--today', '2026-11-23'], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    try {
+      const [chunk] = (await once(child.stdout, 'data')) as [Buffer];
+      const baseUrl = chunk.toString().trim();
+      expect(baseUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/v1$/);
+      const root = baseUrl.slice(0, -'/v1'.length);
+      expect(await (await fetch(`${root}/_sim/clock`)).json()).toEqual({ today: '2026-11-23' });
+      child.kill('SIGTERM');
+      const [code] = (await once(child, 'exit')) as [number | null];
+      expect(code).toBe(0);
+    } finally {
+      if (child.exitCode === null) child.kill('SIGKILL');
+    }
+  }, 30_000);
 });

@@ -9,12 +9,28 @@
  * It checks what a real bank would: the contract (additionalProperties: false), IBAN check
  * digits, amounts, the idempotency key (a repeat is answered as the first time and counted as a
  * duplicate). Everything is in memory; `/_sim` has no authentication, hence loopback by default.
+ * Request faults, the control routes, the webhook retries and listening come from the simulator
+ * kit; payment faults (a payment that fails with a reden) are the bank's own.
  */
 
 import { randomUUID, timingSafeEqual, createHash } from 'node:crypto';
-import type { AddressInfo } from 'node:net';
-import Fastify, { type FastifyReply, type FastifyRequest } from 'fastify';
-import { schemas, type Violation } from '@ketenhub/contracts';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { createAjv, schemas, toViolations, type Violation } from '@ketenhub/contracts';
+import {
+  createFaultTable,
+  createNotifier,
+  createSimApp,
+  installFaultHook,
+  listenSim,
+  registerSimRoutes,
+} from '@ketenhub/simulator-kit';
+import type {
+  FaultInput,
+  NotificationAttempt,
+  NotificationOutcome,
+  NotifierStats,
+  SimulatorLogger,
+} from '@ketenhub/simulator-kit';
 import type {
   KredietbankAntwoord,
   KredietbankBeeindiging,
@@ -31,11 +47,7 @@ export const TRAJECT_BESTAAT = 'https://kredietbank.example/problems/traject-bes
 /** 409 to a change of the looptijd of a traject that has already ended. */
 export const TRAJECT_BEEINDIGD = 'https://kredietbank.example/problems/traject-beeindigd';
 
-/** Only `info` and `warn` are used, pino-style: `(fields, message)`. */
-export interface SimulatorLogger {
-  info(fields: Record<string, unknown>, message: string): void;
-  warn(fields: Record<string, unknown>, message: string): void;
-}
+export type { FaultInput, SimulatorLogger };
 
 export interface KredietbankSimulatorOptions {
   host?: string;
@@ -48,14 +60,20 @@ export interface KredietbankSimulatorOptions {
   token?: string;
   /** Simulated date at the start (YYYY-MM-DD); default today. */
   today?: string;
-  /** Delay between attempts of a failed webhook (ms). Default 200. */
+  /** Delay between attempts of a failed webhook (ms), less up to 20 % jitter. Default 200. */
   webhookRetryDelayMs?: number;
   /** Attempts per webhook before it is given up (recorded as failed). Default 30. */
   webhookMaxAttempts?: number;
   logger?: SimulatorLogger;
 }
 
-export type Reden = 'ONVOLDOENDE_SALDO' | 'IBAN_GEWEIGERD' | 'CREDITEUR_WEIGERT' | 'OVERIG';
+export const REDENEN = [
+  'ONVOLDOENDE_SALDO',
+  'IBAN_GEWEIGERD',
+  'CREDITEUR_WEIGERT',
+  'OVERIG',
+] as const;
+export type Reden = (typeof REDENEN)[number];
 
 export interface Traject {
   dossiernummer: string;
@@ -75,9 +93,15 @@ export interface Traject {
 
 export interface WebhookRecord {
   webhook: KredietbankWebhook;
+  /** `rejected`: the hub answered a 4xx other than 429; `failed`: given up after retries. */
+  outcome: NotificationOutcome;
+  /** Attempts made. */
   attempts: number;
-  outcome: 'pending' | 'delivered' | 'failed' | 'skipped';
   lastStatus?: number;
+  /** Why it was rejected, failed or skipped. */
+  reason?: string;
+  /** Every attempt: when, the hub's status or the error, how long. */
+  history: NotificationAttempt[];
 }
 
 export interface KredietbankSimStats {
@@ -92,8 +116,9 @@ export interface KredietbankSimStats {
   rejected: number;
   /** Of which for an IBAN failing its check digits. */
   ibanRejected: number;
+  /** API calls answered by an injected fault. */
   faulted: number;
-  webhooks: { delivered: number; failed: number; pending: number };
+  webhooks: NotifierStats;
 }
 
 export interface PaymentFault {
@@ -116,8 +141,13 @@ export interface KredietbankSimulator {
   stats(): KredietbankSimStats;
   /** The next matching payments fail with `reden`. */
   failPayments(fault: PaymentFault): void;
-  /** The next `count` API calls answer `status` (breaker tests). */
+  /** A fault of the simulator kit on the API calls; `scope.gemeente` is a code like `0797`. */
+  injectFault(fault: FaultInput): void;
+  clearFaults(): void;
+  /** The next `count` API calls answer `status` (breaker tests): a `status` fault. */
   failRequests(status: number, count: number): void;
+  /** Forgets trajecten, answers, webhooks, faults and counters; the clock goes back to the start. */
+  reset(): void;
   /** Resolves when every queued webhook is delivered or given up. */
   idle(timeoutMs?: number): Promise<void>;
   close(): Promise<void>;
@@ -139,6 +169,16 @@ export function addMonths(s: string, n: number): string {
   return isoDate(target);
 }
 
+const paymentFaultSchema = {
+  type: 'object',
+  properties: {
+    referentie: { type: 'string', minLength: 1 },
+    count: { type: 'integer', minimum: 1 },
+    reden: { type: 'string', enum: [...REDENEN] },
+  },
+  additionalProperties: false,
+};
+
 function problem(reply: FastifyReply, status: number, title: string, extra: object = {}) {
   return reply
     .code(status)
@@ -156,14 +196,13 @@ export async function startKredietbankSimulator(
   opts: KredietbankSimulatorOptions = {},
 ): Promise<KredietbankSimulator> {
   const log = opts.logger ?? { info: () => {}, warn: () => {} };
-  let today = opts.today ?? isoDate(new Date());
+  const startDay = opts.today ?? isoDate(new Date());
+  let today = startDay;
   const trajecten = new Map<string, Traject>();
   const replies = new Map<string, { status: number; body: unknown }>();
-  const webhooks: WebhookRecord[] = [];
-  const faults: PaymentFault[] = [];
-  let requestFault: { status: number; count: number } | undefined;
+  let paymentFaults: PaymentFault[] = [];
   let seq = 0;
-  const stats: Omit<KredietbankSimStats, 'webhooks'> = {
+  const zero = (): Omit<KredietbankSimStats, 'webhooks'> => ({
     registraties: 0,
     wijzigingen: 0,
     looptijdWijzigingen: 0,
@@ -172,15 +211,42 @@ export async function startKredietbankSimulator(
     rejected: 0,
     ibanRejected: 0,
     faulted: 0,
-  };
+  });
+  let stats = zero();
   const key = (gemeentecode: string, referentie: string) => `${gemeentecode}/${referentie}`;
+  const faults = createFaultTable({ scopes: { gemeente: { pattern: '^[0-9]{4}$' } } });
+  const validatePaymentFault = createAjv().compile(paymentFaultSchema);
 
-  // Webhooks go out one at a time, in order: the hub sees gestart before the first payment.
-  let sending: Promise<void> = Promise.resolve();
-  let closed = false;
+  // Webhooks go out one at a time, in order: the hub sees gestart before the first payment. A
+  // failed one is retried with the same id (a fixed delay: base and maximum are the same).
+  const retryDelayMs = opts.webhookRetryDelayMs ?? 200;
+  const notifier = createNotifier<KredietbankWebhook>({
+    name: 'kredietbank-simulator',
+    ...(opts.hubWebhookUrl ? { url: opts.hubWebhookUrl } : {}),
+    ...(opts.hubApiKey ? { headers: { authorization: `Bearer ${opts.hubApiKey}` } } : {}),
+    ordered: true,
+    retry: {
+      maxAttempts: opts.webhookMaxAttempts ?? 30,
+      baseDelayMs: retryDelayMs,
+      maxDelayMs: retryDelayMs,
+    },
+    describe: (r) => ({ id: r.body.id, type: r.body.type }),
+    logger: log,
+  });
+
+  function clearState(): void {
+    today = startDay;
+    trajecten.clear();
+    replies.clear();
+    paymentFaults = [];
+    seq = 0;
+    stats = zero();
+    notifier.reset();
+  }
+
   function emit(t: Traject, type: KredietbankWebhook['type'], gegevens: object): void {
-    const record: WebhookRecord = {
-      webhook: {
+    notifier.send({
+      body: {
         id: randomUUID(),
         type,
         referentie: t.aanvraag.referentie,
@@ -189,43 +255,23 @@ export async function startKredietbankSimulator(
         tijdstip: new Date(`${today}T12:00:00Z`).toISOString(),
         gegevens: gegevens as KredietbankWebhook['gegevens'],
       },
-      attempts: 0,
-      outcome: opts.hubWebhookUrl ? 'pending' : 'skipped',
-    };
-    webhooks.push(record);
-    if (opts.hubWebhookUrl) sending = sending.then(() => deliver(record));
-  }
-  async function deliver(record: WebhookRecord): Promise<void> {
-    const max = opts.webhookMaxAttempts ?? 30;
-    while (!closed && record.attempts < max) {
-      record.attempts++;
-      try {
-        const res = await fetch(opts.hubWebhookUrl!, {
-          method: 'POST',
-          headers: {
-            'content-type': 'application/json',
-            ...(opts.hubApiKey ? { authorization: `Bearer ${opts.hubApiKey}` } : {}),
-          },
-          body: JSON.stringify(record.webhook),
-          signal: AbortSignal.timeout(5000),
-        });
-        record.lastStatus = res.status;
-        await res.arrayBuffer();
-        if (res.ok) {
-          record.outcome = 'delivered';
-          return;
-        }
-        // A 4xx other than 429 will not get better by sending it again.
-        if (res.status < 500 && res.status !== 429) break;
-      } catch (err) {
-        log.warn({ id: record.webhook.id, err: (err as Error).message }, 'webhook not delivered');
-      }
-      await new Promise((r) => setTimeout(r, opts.webhookRetryDelayMs ?? 200));
-    }
-    record.outcome = 'failed';
-    log.warn({ id: record.webhook.id, status: record.lastStatus }, 'webhook given up');
+      meta: {},
+    });
   }
 
+  function webhooks(): WebhookRecord[] {
+    return notifier.list().map((r) => {
+      const lastStatus = r.attempts.findLast((a) => a.status !== undefined)?.status;
+      return {
+        webhook: r.body,
+        outcome: r.outcome,
+        attempts: r.attempts.length,
+        ...(lastStatus === undefined ? {} : { lastStatus }),
+        ...(r.reason === undefined ? {} : { reason: r.reason }),
+        history: r.attempts,
+      };
+    });
+  }
   function pay(t: Traject, periode: string, date: string): void {
     let saldo = t.aanvraag.uitkering.bedrag;
     for (const last of t.aanvraag.vasteLasten) {
@@ -237,7 +283,7 @@ export async function startKredietbankSimulator(
         periode,
         datum: date,
       };
-      const fault = faults.find(
+      const fault = paymentFaults.find(
         (f) => (f.count ?? 1) > 0 && (!f.referentie || f.referentie === t.aanvraag.referentie),
       );
       let reden: Reden | undefined;
@@ -309,9 +355,20 @@ export async function startKredietbankSimulator(
     return out;
   }
 
-  const app = Fastify({ bodyLimit: 256 * 1024 });
+  const app = createSimApp({ bodyLimit: 256 * 1024 });
+  registerSimRoutes(app, { stats: snapshot, reset: clearState, faults });
+  installFaultHook(app, faults, {
+    // The bank's API is per gemeente; its /_sim routes are never faulted.
+    scopeOf: (request) => {
+      const { gemeentecode } = request.params as { gemeentecode?: string };
+      return gemeentecode === undefined ? undefined : { gemeente: gemeentecode };
+    },
+    onFault: () => {
+      stats.faulted++;
+    },
+  });
 
-  /** Auth, injected faults and idempotent replay; answers and returns true when handled. */
+  /** Auth and idempotent replay; answers and returns true when handled. */
   function preflight(request: FastifyRequest, reply: FastifyReply): boolean {
     if (opts.token) {
       const auth = request.headers.authorization ?? '';
@@ -320,12 +377,6 @@ export async function startKredietbankSimulator(
         void problem(reply, 401, 'unknown or missing token');
         return true;
       }
-    }
-    if (requestFault && requestFault.count > 0) {
-      requestFault.count--;
-      stats.faulted++;
-      void problem(reply, requestFault.status, 'injected fault');
-      return true;
     }
     const idem = request.headers['idempotency-key'];
     const stored = typeof idem === 'string' ? replies.get(idem) : undefined;
@@ -519,33 +570,32 @@ export async function startKredietbankSimulator(
     return { today: advance(days) };
   });
   app.get('/_sim/trajecten', () => [...trajecten.values()]);
-  app.get('/_sim/webhooks', () => webhooks);
-  app.get('/_sim/stats', () => snapshot());
-  app.post('/_sim/faults', (request) => {
-    const b = (request.body ?? {}) as {
-      betaling?: PaymentFault;
-      http?: { status: number; count: number };
-    };
-    if (b.betaling) faults.push({ ...b.betaling });
-    if (b.http) requestFault = { ...b.http };
-    return { ok: true };
+  app.get('/_sim/webhooks', () => webhooks());
+  // Payments that fail (the bank's own faults; request faults are the kit's /_sim/faults).
+  app.get('/_sim/payment-faults', () => ({ faults: paymentFaults }));
+  app.post('/_sim/payment-faults', (request, reply) => {
+    const body = request.body ?? {};
+    if (!validatePaymentFault(body)) {
+      return problem(reply, 400, 'invalid payment fault', {
+        errors: toViolations(validatePaymentFault.errors),
+      });
+    }
+    const fault = { ...(body as PaymentFault) };
+    paymentFaults.push(fault);
+    return reply.code(201).send(fault);
   });
 
   function snapshot(): KredietbankSimStats {
-    const count = (o: WebhookRecord['outcome']) => webhooks.filter((w) => w.outcome === o).length;
-    return {
-      ...stats,
-      webhooks: {
-        delivered: count('delivered'),
-        failed: count('failed'),
-        pending: count('pending'),
-      },
-    };
+    return { ...stats, webhooks: notifier.stats() };
   }
 
-  await app.listen({ host: opts.host ?? '127.0.0.1', port: opts.port ?? 0 });
-  const { port } = app.server.address() as AddressInfo;
-  const url = `http://${opts.host ?? '127.0.0.1'}:${port}`;
+  const listening = await listenSim(app, {
+    ...(opts.host === undefined ? {} : { host: opts.host }),
+    port: opts.port ?? 0,
+    name: 'kredietbank-simulator',
+    logger: log,
+  });
+  const url = listening.url;
   log.info({ url }, 'Kredietbank simulator listening');
 
   return {
@@ -554,21 +604,26 @@ export async function startKredietbankSimulator(
     today: () => today,
     advance,
     trajecten: () => [...trajecten.values()],
-    webhooks: () => webhooks,
+    webhooks,
     stats: snapshot,
-    failPayments: (fault) => void faults.push({ ...fault }),
-    failRequests: (status, count) => {
-      requestFault = { status, count };
+    failPayments: (fault) => void paymentFaults.push({ ...fault }),
+    injectFault(fault) {
+      faults.add(fault);
+    },
+    clearFaults: faults.clear,
+    failRequests(status, count) {
+      faults.add({ kind: 'status', status, count });
+    },
+    reset() {
+      clearState();
+      faults.clear();
     },
     async idle(timeoutMs = 10_000) {
-      const until = Date.now() + timeoutMs;
-      while (webhooks.some((w) => w.outcome === 'pending') && Date.now() < until) {
-        await Promise.race([sending, new Promise((r) => setTimeout(r, 50))]);
-      }
+      await notifier.drain(timeoutMs);
     },
     async close() {
-      closed = true;
-      await app.close();
+      notifier.close();
+      await listening.close();
     },
   };
 }

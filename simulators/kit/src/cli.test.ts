@@ -80,6 +80,13 @@ describe('parseCli', () => {
       const none = parseCli({ name: 'x', usage: 'usage: x', options, args: [] });
       expect(none.integer('size', 5)).toBe(5);
       expect(none.fromEnv('key-env')).toBeUndefined();
+      const unset = parseCli({
+        name: 'x',
+        usage: 'u',
+        options,
+        args: ['--key-env', 'CLI_TEST_NONE'],
+      });
+      expect(unset.fromEnv('key-env', { optional: true })).toBeUndefined();
     } finally {
       delete process.env.CLI_TEST_KEY;
     }

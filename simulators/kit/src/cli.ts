@@ -31,8 +31,11 @@ export interface Cli<O extends ParseArgsOptionsConfig> {
   fail(message: string): never;
   /** The option as a whole number in [min, max]; `fallback` when absent; else fails. */
   integer(option: string, fallback: number, range?: { min?: number; max?: number }): number;
-  /** The value of the environment variable an option names; fails when it is empty or unset. */
-  fromEnv(option: string): string | undefined;
+  /**
+   * The value of the environment variable an option names (a secret stays out of the process
+   * list); fails when it is empty or unset, unless `optional` (then undefined).
+   */
+  fromEnv(option: string, opts?: { optional?: boolean }): string | undefined;
 }
 
 export function parseCli<O extends ParseArgsOptionsConfig>(spec: CliSpec<O>): Cli<O> {
@@ -69,12 +72,13 @@ export function parseCli<O extends ParseArgsOptionsConfig>(spec: CliSpec<O>): Cl
       }
       return n;
     },
-    fromEnv(option) {
+    fromEnv(option, opts = {}) {
       const name = parsed[option];
       if (typeof name !== 'string') return undefined;
       const value = process.env[name];
-      if (!value) return fail(`environment variable ${name} is empty or not set`);
-      return value;
+      if (value) return value;
+      if (opts.optional) return undefined;
+      return fail(`environment variable ${name} is empty or not set`);
     },
   };
 }

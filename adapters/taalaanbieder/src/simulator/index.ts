@@ -1,6 +1,8 @@
 export { startTaalaanbiederSimulator } from './taalaanbieder-simulator.ts';
 export type {
+  FaultInput,
   TaalaanbiederSimulator,
+  TaalaanbiederStats,
   TaalaanbiederSimulatorOptions,
   TickOptions,
   TickReport,

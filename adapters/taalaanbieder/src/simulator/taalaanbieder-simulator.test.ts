@@ -1,3 +1,6 @@
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   startTaalaanbiederSimulator,
@@ -50,4 +53,56 @@ describe('taalaanbieder simulator', () => {
     expect(res.status).toBe(400);
     expect(sim.aanmeldingen()).toHaveLength(1);
   });
+});
+
+describe('taalaanbieder simulator: faults and the control API', () => {
+  it('faults the aanmeldingen of one gemeente, counts them, and forgets all on reset', async () => {
+    const other = { ...aanmelding, aanmeldingId: '4b3c2a1e-0000-4000-8000-000000000003' };
+    sim.injectFault({ kind: 'status', status: 503, count: 1, scope: { gemeente: 'gm0363' } });
+    // gm0797's aanmelding is not the fault's.
+    expect((await post(other)).status).toBe(201);
+    const faulted = await post({
+      ...other,
+      aanmeldingId: '4b3c2a1e-0000-4000-8000-000000000004',
+      gemeenteCode: 'gm0363',
+    });
+    expect(faulted.status).toBe(503);
+    expect(sim.stats()).toMatchObject({ faulted: 1, trajecten: 1 });
+    expect(await (await fetch(`${sim.url}/health`)).json()).toEqual({ status: 'ok' });
+    sim.injectFault({ kind: 'reset' });
+    // Only POST /aanmeldingen is faulted.
+    expect((await fetch(`${sim.url}/_sim/ontvangen`)).status).toBe(200);
+    expect((await fetch(`${sim.url}/_sim/reset`, { method: 'POST' })).status).toBe(204);
+    expect(sim.stats()).toEqual({
+      id: 'taalschool-noord',
+      aanmeldingen: 0,
+      trajecten: 0,
+      deliveries: 0,
+      repeats: 0,
+      faulted: 0,
+    });
+    expect((await post(aanmelding)).status).toBe(201);
+  });
+});
+
+describe('main.ts', () => {
+  it('prints the URL first, serves, and stops cleanly on SIGTERM', async () => {
+    const main = fileURLToPath(new URL('./main.ts', import.meta.url));
+    const child = spawn(process.execPath, [main, '--id', 'taalschool-zuid'], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    try {
+      const [chunk] = (await once(child.stdout, 'data')) as [Buffer];
+      const url = chunk.toString().trim();
+      expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+      expect(await (await fetch(`${url}/_sim/stats`)).json()).toMatchObject({
+        id: 'taalschool-zuid',
+      });
+      child.kill('SIGTERM');
+      const [code] = (await once(child, 'exit')) as [number | null];
+      expect(code).toBe(0);
+    } finally {
+      if (child.exitCode === null) child.kill('SIGKILL');
+    }
+  }, 30_000);
 });

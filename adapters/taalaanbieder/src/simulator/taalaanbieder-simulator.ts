@@ -1,13 +1,24 @@
-import Fastify from 'fastify';
 import { schemas } from '@ketenhub/contracts';
 import type { TaalaanbiederAanmelding } from '@ketenhub/contracts/generated';
+import {
+  createFaultTable,
+  createSimApp,
+  installFaultHook,
+  listenSim,
+  registerSimRoutes,
+} from '@ketenhub/simulator-kit';
+import type { FaultInput, SimulatorLogger } from '@ketenhub/simulator-kit';
 import { SCHEMA } from '../translate.ts';
+
+export type { FaultInput };
 
 /**
  * A taalaanbieder as the demo and the tests need one: a real HTTP server that takes the hub's
  * aanmeldingen (POST /aanmeldingen, checked against the contract, idempotent on the
  * Idempotency-Key) and, on `POST /_sim/tick`, reports a week of lessons for every learner back
  * to the hub with its own key: progress per skill, hours (JSON or one CSV) and some absence.
+ * Faults on the aanmeldingen (the simulator kit's, scoped by the aanmelding's gemeente),
+ * `/health`, `/_sim/faults`, `/_sim/stats` and `/_sim/reset` come from the simulator kit.
  */
 export interface TaalaanbiederSimulatorOptions {
   /** The school's id in the hub's config. */
@@ -22,6 +33,7 @@ export interface TaalaanbiederSimulatorOptions {
   token?: string;
   /** Today as an ISO date; injectable for tests. */
   today?: () => string;
+  logger?: SimulatorLogger;
 }
 
 export interface TickOptions {
@@ -42,6 +54,19 @@ export interface TickReport {
   csv?: { rows: number; accepted: unknown[]; rejected: { row: number; field: string }[] };
 }
 
+export interface TaalaanbiederStats {
+  id: string;
+  /** Idempotency keys taken. */
+  aanmeldingen: number;
+  trajecten: number;
+  /** Deliveries of aanmeldingen (including repeats answered idempotently), not faulted ones. */
+  deliveries: number;
+  /** Deliveries of an aanmelding id the school already had, answered idempotently. */
+  repeats: number;
+  /** Deliveries answered by an injected fault. */
+  faulted: number;
+}
+
 export interface TaalaanbiederSimulator {
   id: string;
   /** Base URL of the school's API (the hub's `taalaanbieders[].url`). */
@@ -49,6 +74,12 @@ export interface TaalaanbiederSimulator {
   aanmeldingen(): TaalaanbiederAanmelding[];
   /** Deliveries of aanmeldingen (including repeats answered idempotently). */
   deliveries(): number;
+  stats(): TaalaanbiederStats;
+  /** A fault of the simulator kit on `POST /aanmeldingen`; `scope.gemeente` like `gm0797`. */
+  injectFault(fault: FaultInput): void;
+  clearFaults(): void;
+  /** Forgets learners, aanmeldingen, counters and faults. */
+  reset(): void;
   setHub(url: string, apiKey: string): void;
   tick(opts?: TickOptions): Promise<TickReport>;
   close(): Promise<void>;
@@ -76,11 +107,46 @@ export async function startTaalaanbiederSimulator(
   const byKey = new Map<string, string>();
   let deliveries = 0;
   let repeats = 0;
+  let faulted = 0;
   const perAanmelding = new Map<string, { trajectId: string; deliveries: number }>();
   let hubUrl = opts.hubUrl;
   let hubApiKey = opts.hubApiKey;
   const today = opts.today ?? (() => new Date().toISOString().slice(0, 10));
-  const app = Fastify({ logger: false, bodyLimit: 1024 * 1024 });
+  const faults = createFaultTable({ scopes: { gemeente: { pattern: '^gm[0-9]{4}$' } } });
+
+  function clearState(): void {
+    learners.clear();
+    byKey.clear();
+    perAanmelding.clear();
+    deliveries = 0;
+    repeats = 0;
+    faulted = 0;
+  }
+
+  // What a demo reports: repeats are deliveries of an aanmelding id the school already had
+  // (answered idempotently, not registered twice).
+  const stats = (): TaalaanbiederStats => ({
+    id: opts.id,
+    aanmeldingen: byKey.size,
+    trajecten: learners.size,
+    deliveries,
+    repeats,
+    faulted,
+  });
+
+  const app = createSimApp();
+  registerSimRoutes(app, { stats, reset: clearState, faults });
+  installFaultHook(app, faults, {
+    // Only the hub's aanmeldingen, by the gemeente the aanmelding names (read from the body).
+    scopeOf: (request) => {
+      if (request.routeOptions.url !== '/aanmeldingen') return undefined;
+      const code = (request.body as { gemeenteCode?: unknown } | undefined)?.gemeenteCode;
+      return typeof code === 'string' ? { gemeente: code } : {};
+    },
+    onFault: () => {
+      faulted++;
+    },
+  });
 
   app.post('/aanmeldingen', async (request, reply) => {
     deliveries++;
@@ -126,15 +192,6 @@ export async function startTaalaanbiederSimulator(
   app.get('/_sim/ontvangen', async () =>
     [...perAanmelding].map(([aanmeldingId, v]) => ({ aanmeldingId, ...v })),
   );
-  // Health probe for scripts, and what a demo reports: repeats are deliveries of an
-  // aanmelding id the school already had (answered idempotently, not registered twice).
-  app.get('/_sim/stats', async () => ({
-    id: opts.id,
-    aanmeldingen: byKey.size,
-    trajecten: learners.size,
-    deliveries,
-    repeats,
-  }));
 
   async function send(path: string, body: unknown, contentType = 'application/json') {
     if (!hubUrl || !hubApiKey) throw new Error(`simulator ${opts.id}: no hub URL or key set`);
@@ -208,19 +265,31 @@ export async function startTaalaanbiederSimulator(
 
   app.post('/_sim/tick', async (request) => tick((request.body ?? {}) as TickOptions));
 
-  await app.listen({ host: opts.host ?? '127.0.0.1', port: opts.port ?? 0 });
-  const address = app.server.address();
-  const port = typeof address === 'object' && address ? address.port : opts.port;
+  const listening = await listenSim(app, {
+    ...(opts.host === undefined ? {} : { host: opts.host }),
+    port: opts.port ?? 0,
+    name: 'taalaanbieder-simulator',
+    ...(opts.logger ? { logger: opts.logger } : {}),
+  });
   return {
     id: opts.id,
-    url: `http://${opts.host ?? '127.0.0.1'}:${port}`,
+    url: listening.url,
     aanmeldingen: () => [...learners.values()].map((l) => l.aanmelding),
     deliveries: () => deliveries,
+    stats,
+    injectFault(fault) {
+      faults.add(fault);
+    },
+    clearFaults: faults.clear,
+    reset() {
+      clearState();
+      faults.clear();
+    },
     setHub(url, apiKey) {
       hubUrl = url;
       hubApiKey = apiKey;
     },
     tick,
-    close: () => app.close(),
+    close: listening.close,
   };
 }

@@ -9,7 +9,7 @@
  */
 
 import { writeFileSync } from 'node:fs';
-import { parseArgs } from 'node:util';
+import { parseCli } from '@ketenhub/simulator-kit';
 import { generateCohort, summarizeCohort } from './cohort.ts';
 import type { Cohort, CohortSummary, Gemeente } from './cohort.ts';
 import { sendCohort } from './sender.ts';
@@ -25,11 +25,6 @@ const USAGE = `usage: main.ts --inburgeraars 50 [--seed 7] --url http://127.0.0.
   --dry-run   generate and summarise only; nothing is sent (--url not needed)
   --csv-out   also write every koppeling of the cohort as a TVS export (BOM, CRLF)
   --json      print one JSON line instead of the summary`;
-
-function fail(message: string): never {
-  console.error(`coa-simulator: ${message}\n${USAGE}`);
-  process.exit(2);
-}
 
 function parseGemeenten(value: string): Gemeente[] {
   return value
@@ -111,34 +106,27 @@ function summaryLines(
   return lines;
 }
 
-let args;
-try {
-  args = parseArgs({
-    options: {
-      inburgeraars: { type: 'string', default: '50' },
-      seed: { type: 'string', default: '1' },
-      url: { type: 'string' },
-      'api-key-env': { type: 'string', default: 'KETENHUB_COA_API_KEY' },
-      'csv-share': { type: 'string', default: '0.3' },
-      concurrency: { type: 'string', default: '8' },
-      gemeenten: { type: 'string', default: DEFAULT_GEMEENTEN },
-      'start-date': { type: 'string' },
-      'id-prefix': { type: 'string' },
-      'csv-out': { type: 'string' },
-      json: { type: 'boolean', default: false },
-      'dry-run': { type: 'boolean', default: false },
-      help: { type: 'boolean', short: 'h', default: false },
-    },
-    strict: true,
-  }).values;
-} catch (err) {
-  fail((err as Error).message);
-}
-
-if (args.help) {
-  console.error(USAGE);
-  process.exit(0);
-}
+const cli = parseCli({
+  name: 'coa-simulator',
+  usage: USAGE,
+  options: {
+    inburgeraars: { type: 'string', default: '50' },
+    seed: { type: 'string', default: '1' },
+    url: { type: 'string' },
+    'api-key-env': { type: 'string', default: 'KETENHUB_COA_API_KEY' },
+    'csv-share': { type: 'string', default: '0.3' },
+    concurrency: { type: 'string', default: '8' },
+    gemeenten: { type: 'string', default: DEFAULT_GEMEENTEN },
+    'start-date': { type: 'string' },
+    'id-prefix': { type: 'string' },
+    'csv-out': { type: 'string' },
+    json: { type: 'boolean', default: false },
+    'dry-run': { type: 'boolean', default: false },
+  },
+});
+const args = cli.values;
+// Annotated, so TypeScript knows that code after a fail() does not run.
+const fail: (message: string) => never = cli.fail;
 
 const size = numberArg(args.inburgeraars, 'inburgeraars', 50);
 const seed = numberArg(args.seed, 'seed', 1);

@@ -120,6 +120,7 @@ describe('runModules', () => {
     });
     try {
       expect(Object.keys(running.urls)).toEqual(['coa']);
+      expect(running.routes).toEqual({ coa: ['POST /v1/ping'] });
       expect(running.url).toBe(running.urls.coa);
       expect((await ping(running.url!, 1)).status).toBe(202);
       expect((await ping(running.url!, 2, 'wrong-key-0123456789abcdef')).status).toBe(401);

@@ -150,6 +150,8 @@ export interface RunningModules {
   url?: string;
   /** Every served edge, by module id. */
   urls: Record<string, string>;
+  /** The routes of every served edge (`POST /v1/events`), by module id. */
+  routes: Record<string, string[]>;
   opsUrl: string;
   stop(): Promise<void>;
 }
@@ -240,6 +242,7 @@ export async function runModules(
     const pseudonymizer = createPseudonymizer(config.hub.pseudonymKey);
     const processingLog = createProcessingLog(js);
     const urls: Record<string, string> = {};
+    const routes: Record<string, string[]> = {};
     for (const [i, { module, settings, credentials, serveEdge }] of plans.entries()) {
       const moduleLogger = modules.length > 1 ? logger.child({ module: module.id }) : logger;
       let projector: Projector | undefined;
@@ -274,6 +277,10 @@ export async function runModules(
           ...edgeOptions[i],
         });
         edges.push(edge);
+        const registered: string[] = (routes[module.id] = []);
+        edge.addHook('onRoute', (r) => {
+          for (const m of [r.method].flat()) if (m !== 'HEAD') registered.push(`${m} ${r.url}`);
+        });
         await parts.routes(edge);
         const port = i === plans.findIndex((p) => p.serveEdge) ? opts.port : undefined;
         urls[module.id] = await edge.listen({
@@ -314,6 +321,7 @@ export async function runModules(
     return {
       ...(firstEdge ? { url: urls[firstEdge.module.id] } : {}),
       urls,
+      routes,
       opsUrl: ops.url,
       async stop() {
         await stopAll();

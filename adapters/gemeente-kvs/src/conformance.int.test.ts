@@ -1,0 +1,50 @@
+import { schemas } from '@ketenhub/contracts';
+import { CONFORMANCE_SERVICE, describeConformance, sampleEvent } from '@ketenhub/kit/testing';
+import { KVS_DELIVERY_SCHEMA } from './deliver.ts';
+import { kvsModule } from './module.ts';
+import { startKvsSimulator } from './simulator/index.ts';
+
+const KEY = 'conformance-kvs-key-0123456789';
+
+describeConformance({
+  module: kvsModule,
+  async setup({ base }) {
+    const kvs = await startKvsSimulator({
+      gemeenten: base.gemeenten.map((g) => g.code),
+      validate: (event) => schemas().validate(KVS_DELIVERY_SCHEMA, event),
+    });
+    return {
+      config: {
+        ...base,
+        gemeenten: base.gemeenten.map((g) => ({
+          ...g,
+          kvs: {
+            url: kvs.endpointFor(g.code),
+            timeoutMs: 5_000,
+            inbound: { apiKey: `${KEY}-${g.code}` },
+          },
+        })),
+        services: { ...base.services, 'gemeente-kvs': CONFORMANCE_SERVICE },
+      },
+      edgeKey: `${KEY}-gm0797`,
+      simulator: {
+        url: kvs.url,
+        received: async (gemeente) => kvs.received(gemeente).length,
+        close: () => kvs.close(),
+      },
+    };
+  },
+  privacy: {
+    // The KVS gets the COA casemanager whole (contact-ketenpartner): their `telefoon` is not
+    // the inburgeraar's (contact), which the KVS never gets.
+    ownSchemas: ['https://contracts.ketenhub.nl/events/inburgeraar.overgedragen.schema.json'],
+  },
+  outbound: {
+    // DUO's outcome of a PIP, for the gemeente's KVS.
+    deliver: (person) => ({
+      event: sampleEvent('nl.inburgering.pip.geregistreerd', person),
+      partner: 'duo',
+    }),
+    tenant: 'subject',
+  },
+});

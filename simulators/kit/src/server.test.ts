@@ -8,6 +8,7 @@ import {
   installFaultHook,
   listenSim,
   registerSimRoutes,
+  simControls,
 } from './server.ts';
 import type { FaultHookOptions, Listening, SimulatorLogger } from './server.ts';
 
@@ -244,5 +245,21 @@ describe('listenSim', () => {
     ]);
     // close() twice is one close.
     await Promise.all([listening.close(), listening.close()]);
+  });
+});
+
+describe('simControls', () => {
+  it('adds and clears faults, and resets state and faults together', () => {
+    const faults = createFaultTable();
+    let resets = 0;
+    const controls = simControls(faults, () => resets++);
+    controls.injectFault({ kind: 'reset' });
+    expect(() => controls.injectFault({ kind: 'status', status: 42 })).toThrow(/status/);
+    expect(faults.list()).toHaveLength(1);
+    controls.clearFaults();
+    expect(faults.list()).toEqual([]);
+    controls.injectFault({ kind: 'hang' });
+    controls.reset();
+    expect([resets, faults.list()]).toEqual([1, []]);
   });
 });

@@ -14,7 +14,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { PROBLEM_BASE, problem } from '@ketenhub/kit';
 import type { Violation } from '@ketenhub/kit';
 import { FaultInputError } from './faults.ts';
-import type { Fault, FaultScope, FaultTable } from './faults.ts';
+import type { Fault, FaultInput, FaultScope, FaultTable } from './faults.ts';
 
 /** Only `info` and `warn` are used, pino-style: `(fields, message)`. */
 export interface SimulatorLogger {
@@ -262,4 +262,26 @@ export function registerSimRoutes(app: FastifyInstance, opts: SimRoutesOptions):
       return reply.code(204).send();
     });
   });
+}
+
+/** What every simulator offers in-process besides its own calls, as its routes do over HTTP. */
+export interface SimControls {
+  /** Adds a fault; throws a FaultInputError naming each bad field. */
+  injectFault(fault: FaultInput): void;
+  clearFaults(): void;
+  /** Forgets the simulator's state, counters and faults, as `POST /_sim/reset` does. */
+  reset(): void;
+}
+
+export function simControls(faults: FaultTable, reset: () => void): SimControls {
+  return {
+    injectFault(fault) {
+      faults.add(fault);
+    },
+    clearFaults: faults.clear,
+    reset() {
+      reset();
+      faults.clear();
+    },
+  };
 }

@@ -26,8 +26,9 @@ import {
   installFaultHook,
   listenSim,
   registerSimRoutes,
+  simControls,
 } from '@ketenhub/simulator-kit';
-import type { FaultInput, FaultKind } from '@ketenhub/simulator-kit';
+import type { FaultInput, FaultKind, NotifierStats, SimControls } from '@ketenhub/simulator-kit';
 import { todayInNl } from './dates.ts';
 import { createNotifier, NOTIFICATIE_API_VERSION } from './notifier.ts';
 import type { NotificationRecord, SimulatorLogger } from './notifier.ts';
@@ -226,14 +227,7 @@ export interface DuoSimStats {
   /** Requests refused (403) on a business rule. */
   ruleViolations: number;
   persons: number;
-  notifications: {
-    queued: number;
-    pending: number;
-    delivered: number;
-    rejected: number;
-    failed: number;
-    skipped: number;
-    attempts: number;
+  notifications: NotifierStats & {
     /** Notifications whose own request broke the spec (only deliberate ones via /_sim/notify). */
     requestViolations: number;
   };
@@ -256,7 +250,11 @@ export interface NotifyInput {
   delayMs?: number;
 }
 
-export interface DuoSimulator {
+/**
+ * The simulator; its faults (`injectFault`) are the simulator kit's, `scope.api` one of DUO's
+ * APIs (`PIP`, ...); `reset` forgets persons, requests, notifications, faults and pending work.
+ */
+export interface DuoSimulator extends SimControls {
   /** e.g. `http://127.0.0.1:4320`. */
   url: string;
   /** `url` + `/v1`: where the hub's DUO adapter points. */
@@ -273,11 +271,6 @@ export interface DuoSimulator {
   notifications(): NotificationRecord[];
   requests(): RequestRecord[];
   stats(): DuoSimStats;
-  /** A fault of the simulator kit; `scope.api` names one of DUO's APIs (`PIP`, ...). */
-  injectFault(fault: FaultInput): void;
-  clearFaults(): void;
-  /** Forgets persons, requests, notifications, faults and pending work. */
-  reset(): void;
   /** Waits until no processing or notification is pending; false on timeout (default 10 s). */
   drain(timeoutMs?: number): Promise<boolean>;
   /** The headers a gemeente's call to DUO carries: bron, doel, a fresh berichtId. */
@@ -1304,14 +1297,7 @@ export async function startDuoSimulator(opts: DuoSimulatorOptions): Promise<DuoS
     notifications: () => notifier.list(),
     requests: () => requests,
     stats,
-    injectFault(fault) {
-      faults.add(fault);
-    },
-    clearFaults: faults.clear,
-    reset() {
-      clearState();
-      faults.clear();
-    },
+    ...simControls(faults, clearState),
     drain: (timeoutMs = 10_000) => work.drain(timeoutMs),
     headersFor(gemeentecode) {
       const oin = gemeenteOins.get(normaliseGemeentecode(gemeentecode, 'gemeentecode'));

@@ -18,8 +18,9 @@ import {
   installFaultHook,
   listenSim,
   registerSimRoutes,
+  simControls,
 } from '@ketenhub/simulator-kit';
-import type { FaultInput, SimulatorLogger } from '@ketenhub/simulator-kit';
+import type { FaultInput, SimControls, SimulatorLogger } from '@ketenhub/simulator-kit';
 
 export type { FaultInput, SimulatorLogger, Violation };
 
@@ -87,7 +88,11 @@ export interface KvsSimulatorOptions {
   now?: () => number;
 }
 
-export interface KvsSimulator {
+/**
+ * The simulator; its faults (`injectFault`) are the simulator kit's, `scope.gemeente` one of
+ * the gemeenten; `reset` forgets events, counters and faults.
+ */
+export interface KvsSimulator extends SimControls {
   /** Base URL, e.g. `http://127.0.0.1:4310`. */
   url: string;
   port: number;
@@ -97,11 +102,6 @@ export interface KvsSimulator {
   /** Events still held, in arrival order; all gemeenten when none is given. */
   received(gemeente?: string): StoredEvent[];
   stats(): Stats;
-  /** A fault of the simulator kit; `scope.gemeente` names one of the gemeenten. */
-  injectFault(fault: FaultInput): void;
-  clearFaults(): void;
-  /** Forgets events, counters and faults. */
-  reset(): void;
 }
 
 export const KVS_PROBLEM_TYPES = {
@@ -517,13 +517,6 @@ export async function startKvsSimulator(opts: KvsSimulatorOptions): Promise<KvsS
     },
     received,
     stats,
-    injectFault(fault) {
-      faults.add(fault);
-    },
-    clearFaults: faults.clear,
-    reset() {
-      clearState();
-      faults.clear();
-    },
+    ...simControls(faults, clearState),
   };
 }

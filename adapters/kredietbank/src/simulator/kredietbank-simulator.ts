@@ -23,12 +23,14 @@ import {
   installFaultHook,
   listenSim,
   registerSimRoutes,
+  simControls,
 } from '@ketenhub/simulator-kit';
 import type {
   FaultInput,
   NotificationAttempt,
   NotificationOutcome,
   NotifierStats,
+  SimControls,
   SimulatorLogger,
 } from '@ketenhub/simulator-kit';
 import type {
@@ -129,7 +131,12 @@ export interface PaymentFault {
   reden?: Reden;
 }
 
-export interface KredietbankSimulator {
+/**
+ * The simulator; its request faults (`injectFault`) are the simulator kit's, `scope.gemeente` a
+ * code like `0797`; `reset` forgets trajecten, answers, webhooks, faults and counters, and the
+ * clock goes back to the start.
+ */
+export interface KredietbankSimulator extends SimControls {
   url: string;
   /** What the hub's `kredietbank.baseUrl` points at. */
   baseUrl: string;
@@ -141,13 +148,8 @@ export interface KredietbankSimulator {
   stats(): KredietbankSimStats;
   /** The next matching payments fail with `reden`. */
   failPayments(fault: PaymentFault): void;
-  /** A fault of the simulator kit on the API calls; `scope.gemeente` is a code like `0797`. */
-  injectFault(fault: FaultInput): void;
-  clearFaults(): void;
   /** The next `count` API calls answer `status` (breaker tests): a `status` fault. */
   failRequests(status: number, count: number): void;
-  /** Forgets trajecten, answers, webhooks, faults and counters; the clock goes back to the start. */
-  reset(): void;
   /** Resolves when every queued webhook is delivered or given up. */
   idle(timeoutMs?: number): Promise<void>;
   close(): Promise<void>;
@@ -607,16 +609,9 @@ export async function startKredietbankSimulator(
     webhooks,
     stats: snapshot,
     failPayments: (fault) => void paymentFaults.push({ ...fault }),
-    injectFault(fault) {
-      faults.add(fault);
-    },
-    clearFaults: faults.clear,
+    ...simControls(faults, clearState),
     failRequests(status, count) {
       faults.add({ kind: 'status', status, count });
-    },
-    reset() {
-      clearState();
-      faults.clear();
     },
     async idle(timeoutMs = 10_000) {
       await notifier.drain(timeoutMs);

@@ -6,8 +6,9 @@ import {
   installFaultHook,
   listenSim,
   registerSimRoutes,
+  simControls,
 } from '@ketenhub/simulator-kit';
-import type { FaultInput, SimulatorLogger } from '@ketenhub/simulator-kit';
+import type { FaultInput, SimControls, SimulatorLogger } from '@ketenhub/simulator-kit';
 import { SCHEMA } from '../translate.ts';
 
 export type { FaultInput };
@@ -67,7 +68,12 @@ export interface TaalaanbiederStats {
   faulted: number;
 }
 
-export interface TaalaanbiederSimulator {
+/**
+ * The simulator; its faults (`injectFault`) are the simulator kit's, on `POST /aanmeldingen`
+ * with `scope.gemeente` the aanmelding's `gemeenteCode`; `reset` forgets learners,
+ * aanmeldingen, counters and faults.
+ */
+export interface TaalaanbiederSimulator extends SimControls {
   id: string;
   /** Base URL of the school's API (the hub's `taalaanbieders[].url`). */
   url: string;
@@ -75,11 +81,6 @@ export interface TaalaanbiederSimulator {
   /** Deliveries of aanmeldingen (including repeats answered idempotently). */
   deliveries(): number;
   stats(): TaalaanbiederStats;
-  /** A fault of the simulator kit on `POST /aanmeldingen`; `scope.gemeente` like `gm0797`. */
-  injectFault(fault: FaultInput): void;
-  clearFaults(): void;
-  /** Forgets learners, aanmeldingen, counters and faults. */
-  reset(): void;
   setHub(url: string, apiKey: string): void;
   tick(opts?: TickOptions): Promise<TickReport>;
   close(): Promise<void>;
@@ -277,14 +278,7 @@ export async function startTaalaanbiederSimulator(
     aanmeldingen: () => [...learners.values()].map((l) => l.aanmelding),
     deliveries: () => deliveries,
     stats,
-    injectFault(fault) {
-      faults.add(fault);
-    },
-    clearFaults: faults.clear,
-    reset() {
-      clearState();
-      faults.clear();
-    },
+    ...simControls(faults, clearState),
     setHub(url, apiKey) {
       hubUrl = url;
       hubApiKey = apiKey;

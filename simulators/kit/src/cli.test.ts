@@ -3,6 +3,7 @@ import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { parseCli } from './cli.ts';
+import { spawnMain } from './testing.ts';
 
 const FIXTURE = fileURLToPath(new URL('./cli-fixture.ts', import.meta.url));
 
@@ -23,21 +24,24 @@ function run(args: string[]) {
 describe('runSimulatorMain', () => {
   // Each case starts a node process that loads the kit: seconds on a busy machine.
   it('prints the URL as the first stdout line, serves, and exits 0 on SIGTERM', async () => {
-    const { child, exit } = run(['--port', '0', '--greeting', 'hoi', '--verbose']);
+    const main = await spawnMain(FIXTURE, ['--port', '0', '--greeting', 'hoi']);
+    const url = main.firstLine;
     try {
-      const [chunk] = (await once(child.stdout, 'data')) as [Buffer];
-      const url = chunk.toString().split('\n')[0]!;
       expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
       expect(await (await fetch(`${url}/_sim/stats`)).json()).toEqual({ greeting: 'hoi' });
-      child.kill('SIGTERM');
-      const { code, stdout, stderr } = await exit;
-      expect(code).toBe(0);
-      expect(stdout).toBe(`${url}\n`);
-      // --verbose logs at info, on stderr.
-      expect(stderr).toContain('fixture-simulator: starting');
     } finally {
-      if (child.exitCode === null) child.kill('SIGKILL');
+      expect(await main.stop()).toBe(0);
     }
+    expect(main.stdout()).toBe(`${url}\n`);
+  }, 30_000);
+
+  it('logs at info with --verbose, on stderr', async () => {
+    const { child, exit } = run(['--port', '0', '--verbose']);
+    await once(child.stdout, 'data');
+    child.kill('SIGTERM');
+    const { code, stderr } = await exit;
+    expect(code).toBe(0);
+    expect(stderr).toContain('fixture-simulator: starting');
   }, 30_000);
 
   it('exits 2 with the usage on a bad option, a bad port or a start that throws', async () => {

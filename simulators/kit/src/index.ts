@@ -3,3 +3,4 @@ export * from './server.ts';
 export * from './work.ts';
 export * from './notifier.ts';
 export * from './cli.ts';
+export * from './testing.ts';

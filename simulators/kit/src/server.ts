@@ -13,8 +13,8 @@ import Fastify from 'fastify';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { PROBLEM_BASE, problem } from '@ketenhub/kit';
 import type { Violation } from '@ketenhub/kit';
-import { FaultInputError } from './faults.ts';
-import type { Fault, FaultInput, FaultScope, FaultTable } from './faults.ts';
+import { FaultInputError, createFaultTable } from './faults.ts';
+import type { Fault, FaultInput, FaultScope, FaultTable, FaultTableOptions } from './faults.ts';
 
 /** Only `info` and `warn` are used, pino-style: `(fields, message)`. */
 export interface SimulatorLogger {
@@ -283,5 +283,50 @@ export function simControls(faults: FaultTable, reset: () => void): SimControls 
       reset();
       faults.clear();
     },
+  };
+}
+
+export interface SimServerOptions extends FaultHookOptions {
+  /** Names the simulator in log lines. */
+  name: string;
+  /** Largest request body accepted; default 1 MiB. */
+  bodyLimit?: number;
+  /** What the simulator's faults may be scoped by besides method and path. */
+  scopes?: FaultTableOptions['scopes'];
+  /** Clock for the faults' `durationMs`; injectable for tests. */
+  now?: () => number;
+  /** What `GET /_sim/stats` answers. */
+  stats: () => object;
+  /** Forgets the simulator's state and counters (the faults are cleared besides). */
+  reset: () => void;
+}
+
+export interface SimServer {
+  /** Add the partner API's routes to it. */
+  app: FastifyInstance;
+  faults: FaultTable;
+  /** For the simulator's in-process interface. */
+  controls: SimControls;
+  listen(opts?: { host?: string; port?: number; logger?: SimulatorLogger }): Promise<Listening>;
+}
+
+/**
+ * A simulator's server as every simulator starts it: the Fastify instance with the control
+ * routes and the fault hook installed, its fault table, the in-process controls, and `listen`.
+ */
+export function createSimServer(opts: SimServerOptions): SimServer {
+  const { name, bodyLimit, scopes, now, stats, reset, ...hook } = opts;
+  const app = createSimApp(bodyLimit === undefined ? {} : { bodyLimit });
+  const faults = createFaultTable({
+    ...(scopes === undefined ? {} : { scopes }),
+    ...(now === undefined ? {} : { now }),
+  });
+  registerSimRoutes(app, { stats, reset, faults });
+  installFaultHook(app, faults, hook);
+  return {
+    app,
+    faults,
+    controls: simControls(faults, reset),
+    listen: (listen = {}) => listenSim(app, { ...listen, name }),
   };
 }

@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
+import { spawnMain } from '@ketenhub/simulator-kit';
 import {
   DEFAULT_DUO_SPEC_DIR,
   DUO_API_VERSIONS,
@@ -1369,15 +1370,16 @@ describe('DUO simulator: the /_sim API', () => {
 
 describe('main.ts', () => {
   it('prints the URL, serves, and stops cleanly on SIGTERM', async () => {
-    const main = fileURLToPath(new URL('./main.ts', import.meta.url));
-    const child = spawn(
-      process.execPath,
-      [main, '--port', '0', '--gemeente', `${G1.code}:${G1.oin}`, '--processing-delay-ms', '0'],
-      { stdio: ['ignore', 'pipe', 'inherit'] },
-    );
+    const main = await spawnMain(fileURLToPath(new URL('./main.ts', import.meta.url)), [
+      '--port',
+      '0',
+      '--gemeente',
+      `${G1.code}:${G1.oin}`,
+      '--processing-delay-ms',
+      '0',
+    ]);
     try {
-      const [chunk] = (await once(child.stdout, 'data')) as [Buffer];
-      const url = chunk.toString().trim();
+      const url = main.firstLine;
       expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
       expect((await fetch(`${url}/health`)).status).toBe(200);
       const res = await fetch(`${url}/v1/instellingen`, {
@@ -1385,13 +1387,10 @@ describe('main.ts', () => {
       });
       expect(res.status).toBe(200);
       expect(res.headers.get('api-version')).toBe('1.2.0');
-      child.kill('SIGTERM');
-      const [code] = (await once(child, 'exit')) as [number | null];
-      expect(code).toBe(0);
     } finally {
-      if (child.exitCode === null) child.kill('SIGKILL');
+      expect(await main.stop()).toBe(0);
     }
-  });
+  }, 30_000);
 
   it('refuses to start without a gemeente', async () => {
     const main = fileURLToPath(new URL('./main.ts', import.meta.url));

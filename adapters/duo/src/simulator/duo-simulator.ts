@@ -18,16 +18,7 @@
  */
 
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import {
-  createFaultTable,
-  createSimApp,
-  createWork,
-  faultOf,
-  installFaultHook,
-  listenSim,
-  registerSimRoutes,
-  simControls,
-} from '@ketenhub/simulator-kit';
+import { createSimServer, createWork, faultOf } from '@ketenhub/simulator-kit';
 import type { FaultInput, FaultKind, NotifierStats, SimControls } from '@ketenhub/simulator-kit';
 import { todayInNl } from './dates.ts';
 import { createNotifier, NOTIFICATIE_API_VERSION } from './notifier.ts';
@@ -417,10 +408,6 @@ export async function startDuoSimulator(opts: DuoSimulatorOptions): Promise<DuoS
   let requests: RequestRecord[] = [];
   let requestSeq = 0;
   let registratieSeq = 0;
-  const faults = createFaultTable({
-    scopes: { api: { values: Object.keys(versions) } },
-    now,
-  });
   let counters = {
     requests: 0,
     faulted: 0,
@@ -807,9 +794,40 @@ export async function startDuoSimulator(opts: DuoSimulatorOptions): Promise<DuoS
   // -------------------------------------------------------------------------------------------
   // The HTTP server
 
-  const app = createSimApp({
+  const server = createSimServer({
+    name: 'duo-simulator',
     ...(opts.bodyLimit === undefined ? {} : { bodyLimit: opts.bodyLimit }),
+    scopes: { api: { values: Object.keys(versions) } },
+    now,
+    stats,
+    reset: clearState,
+    scopeOf: (request) => {
+      if (!request.url.startsWith('/v1/')) return undefined;
+      const pathname = request.url.split('?')[0] ?? '';
+      const api =
+        matchOperation(request.method, pathname).matched?.route.api ?? specs?.apiOf(pathname)?.name;
+      return api === undefined ? {} : { api };
+    },
+    // A request a fault answers (or never answers) is recorded here; one it lets through
+    // (`version`, a delaying `hang`) by handleDuo.
+    onFault: (fault, request, reply) => {
+      if (fault.kind === 'version' || (fault.kind === 'hang' && fault.delayMs !== undefined)) {
+        return;
+      }
+      const { record, apiName } = describeRequest(request, now());
+      record.faulted = fault.kind;
+      record.status = fault.kind === 'status' ? fault.status : 0;
+      record.reason = 'injected fault';
+      keep(record);
+      log?.info({ path: record.path, fault: fault.id, kind: fault.kind }, 'duo-simulator: fault');
+      // DUO documents no body for its 500 and 503 (statusBody 'none'). Not validated: a fault
+      // is off-spec on purpose where the operation documents no 5xx (e.g. MAP-PVT-Zroute).
+      const version = apiName === undefined ? undefined : versions[apiName];
+      if (fault.kind === 'status' && version) reply.header('API-Version', version);
+    },
+    statusBody: 'none',
   });
+  const app = server.app;
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
 
@@ -916,35 +934,6 @@ export async function startDuoSimulator(opts: DuoSimulatorOptions): Promise<DuoS
     };
     return { matched, pathKnown, apiName, berichtId, record };
   }
-
-  registerSimRoutes(app, { stats, reset: clearState, faults });
-  installFaultHook(app, faults, {
-    scopeOf: (request) => {
-      if (!request.url.startsWith('/v1/')) return undefined;
-      const pathname = request.url.split('?')[0] ?? '';
-      const api =
-        matchOperation(request.method, pathname).matched?.route.api ?? specs?.apiOf(pathname)?.name;
-      return api === undefined ? {} : { api };
-    },
-    // A request a fault answers (or never answers) is recorded here; one it lets through
-    // (`version`, a delaying `hang`) by handleDuo.
-    onFault: (fault, request, reply) => {
-      if (fault.kind === 'version' || (fault.kind === 'hang' && fault.delayMs !== undefined)) {
-        return;
-      }
-      const { record, apiName } = describeRequest(request, now());
-      record.faulted = fault.kind;
-      record.status = fault.kind === 'status' ? fault.status : 0;
-      record.reason = 'injected fault';
-      keep(record);
-      log?.info({ path: record.path, fault: fault.id, kind: fault.kind }, 'duo-simulator: fault');
-      // DUO documents no body for its 500 and 503 (statusBody 'none'). Not validated: a fault
-      // is off-spec on purpose where the operation documents no 5xx (e.g. MAP-PVT-Zroute).
-      const version = apiName === undefined ? undefined : versions[apiName];
-      if (fault.kind === 'status' && version) reply.header('API-Version', version);
-    },
-    statusBody: 'none',
-  });
 
   async function handleDuo(request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
     const started = now();
@@ -1268,10 +1257,9 @@ export async function startDuoSimulator(opts: DuoSimulatorOptions): Promise<DuoS
       return reply.code(200).send({ idle, pending: work.pending() });
     }),
   );
-  const listening = await listenSim(app, {
+  const listening = await server.listen({
     host,
     port: opts.port ?? 0,
-    name: 'duo-simulator',
     ...(log ? { logger: log } : {}),
   });
   const url = listening.url;
@@ -1297,7 +1285,7 @@ export async function startDuoSimulator(opts: DuoSimulatorOptions): Promise<DuoS
     notifications: () => notifier.list(),
     requests: () => requests,
     stats,
-    ...simControls(faults, clearState),
+    ...server.controls,
     drain: (timeoutMs = 10_000) => work.drain(timeoutMs),
     headersFor(gemeentecode) {
       const oin = gemeenteOins.get(normaliseGemeentecode(gemeentecode, 'gemeentecode'));

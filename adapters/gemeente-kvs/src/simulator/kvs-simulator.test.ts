@@ -1,8 +1,7 @@
 import { readFileSync } from 'node:fs';
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
+import { spawnMain } from '@ketenhub/simulator-kit';
 import { KVS_PROBLEM_TYPES, startKvsSimulator } from './index.ts';
 import type { KvsSimulator, KvsSimulatorOptions } from './index.ts';
 
@@ -388,13 +387,14 @@ describe('KVS simulator', () => {
 
 describe('main.ts', () => {
   it('prints the URL, serves, and stops cleanly on SIGTERM', async () => {
-    const main = fileURLToPath(new URL('./main.ts', import.meta.url));
-    const child = spawn(process.execPath, [main, '--port', '0', '--gemeenten', 'gm0797,gm0363'], {
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
+    const main = await spawnMain(fileURLToPath(new URL('./main.ts', import.meta.url)), [
+      '--port',
+      '0',
+      '--gemeenten',
+      'gm0797,gm0363',
+    ]);
     try {
-      const [chunk] = (await once(child.stdout, 'data')) as [Buffer];
-      const url = chunk.toString().trim();
+      const url = main.firstLine;
       expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
       expect((await fetch(`${url}/health`)).status).toBe(200);
       // main.ts checks the KVS delivery contract, as a real KVS would.
@@ -414,11 +414,8 @@ describe('main.ts', () => {
       delete golden.data.bron;
       const res = await post(`${url}/gemeenten/gm0797/events`, golden);
       expect(res.status).toBe(201);
-      child.kill('SIGTERM');
-      const [code] = (await once(child, 'exit')) as [number | null];
-      expect(code).toBe(0);
     } finally {
-      if (child.exitCode === null) child.kill('SIGKILL');
+      expect(await main.stop()).toBe(0);
     }
-  });
+  }, 30_000);
 });

@@ -11,15 +11,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { Violation } from '@ketenhub/contracts';
 import type { FastifyReply } from 'fastify';
-import {
-  SIMULATED_FAULT_TYPE,
-  createFaultTable,
-  createSimApp,
-  installFaultHook,
-  listenSim,
-  registerSimRoutes,
-  simControls,
-} from '@ketenhub/simulator-kit';
+import { SIMULATED_FAULT_TYPE, createSimServer } from '@ketenhub/simulator-kit';
 import type { FaultInput, SimControls, SimulatorLogger } from '@ketenhub/simulator-kit';
 
 export type { FaultInput, SimulatorLogger, Violation };
@@ -236,7 +228,6 @@ export async function startKvsSimulator(opts: KvsSimulatorOptions): Promise<KvsS
   let whereSeen = new Map<string, string[]>();
   // Records that still hold their body, in arrival order; the first is the next to drop.
   let held = new Set<EventRecord>();
-  const faults = createFaultTable({ scopes: { gemeente: { values: gemeenten } }, now });
 
   function clearState(): void {
     byGemeente = new Map(gemeenten.map((g) => [g, new Map()]));
@@ -325,9 +316,30 @@ export async function startKvsSimulator(opts: KvsSimulatorOptions): Promise<KvsS
     }
   }
 
-  const app = createSimApp({
+  const server = createSimServer({
+    name: 'kvs-simulator',
     ...(opts.bodyLimit === undefined ? {} : { bodyLimit: opts.bodyLimit }),
+    scopes: { gemeente: { values: gemeenten } },
+    now,
+    stats,
+    reset: clearState,
+    // Only deliveries to a gemeente served here; an unknown one is a 404 first.
+    scopeOf: (request) => {
+      const code = (request.params as { code?: string }).code;
+      return request.routeOptions.url === '/gemeenten/:code/events' &&
+        code !== undefined &&
+        known.has(code)
+        ? { gemeente: code }
+        : undefined;
+    },
+    // Faulted requests are not stored and count as `faulted` (the hook answers them).
+    onFault: (fault, request) => {
+      const gemeente = (request.params as { code: string }).code;
+      count(gemeente, 'faulted');
+      log?.info({ gemeente, fault: fault.id, kind: fault.kind }, 'kvs-simulator: fault');
+    },
   });
+  const app = server.app;
 
   // One catch-all parser: the media type is checked per route so it can be a 415 problem.
   app.removeAllContentTypeParsers();
@@ -354,25 +366,6 @@ export async function startKvsSimulator(opts: KvsSimulatorOptions): Promise<KvsS
       detail: `${request.method} ${request.url}`,
     }),
   );
-
-  registerSimRoutes(app, { stats, reset: clearState, faults });
-  installFaultHook(app, faults, {
-    // Only deliveries to a gemeente served here; an unknown one is a 404 first.
-    scopeOf: (request) => {
-      const code = (request.params as { code?: string }).code;
-      return request.routeOptions.url === '/gemeenten/:code/events' &&
-        code !== undefined &&
-        known.has(code)
-        ? { gemeente: code }
-        : undefined;
-    },
-    // Faulted requests are not stored and count as `faulted` (the hook answers them).
-    onFault: (fault, request) => {
-      const gemeente = (request.params as { code: string }).code;
-      count(gemeente, 'faulted');
-      log?.info({ gemeente, fault: fault.id, kind: fault.kind }, 'kvs-simulator: fault');
-    },
-  });
 
   app.post<{ Params: { code: string } }>('/gemeenten/:code/events', async (request, reply) => {
     const gemeente = request.params.code;
@@ -499,10 +492,9 @@ export async function startKvsSimulator(opts: KvsSimulatorOptions): Promise<KvsS
     });
   });
 
-  const listening = await listenSim(app, {
+  const listening = await server.listen({
     host,
     port: opts.port ?? 0,
-    name: 'kvs-simulator',
     ...(log ? { logger: log } : {}),
   });
   const url = listening.url;
@@ -517,6 +509,6 @@ export async function startKvsSimulator(opts: KvsSimulatorOptions): Promise<KvsS
     },
     received,
     stats,
-    ...simControls(faults, clearState),
+    ...server.controls,
   };
 }

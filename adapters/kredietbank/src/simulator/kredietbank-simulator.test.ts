@@ -1,11 +1,10 @@
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { schemas } from '@ketenhub/contracts';
+import { spawnMain } from '@ketenhub/simulator-kit';
 import type { KredietbankOntzorgtraject, KredietbankWebhook } from '@ketenhub/contracts/generated';
 import {
   TRAJECT_BEEINDIGD,
@@ -373,21 +372,18 @@ describe('Kredietbank simulator: faults and the control API', () => {
 
 describe('main.ts', () => {
   it('prints the API base URL first, serves, and stops cleanly on SIGTERM', async () => {
-    const main = fileURLToPath(new URL('./main.ts', import.meta.url));
-    const child = spawn(process.execPath, [main, '--port', '0', '--today', '2026-11-23'], {
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
+    const main = await spawnMain(fileURLToPath(new URL('./main.ts', import.meta.url)), [
+      '--port',
+      '0',
+      '--today',
+      '2026-11-23',
+    ]);
     try {
-      const [chunk] = (await once(child.stdout, 'data')) as [Buffer];
-      const baseUrl = chunk.toString().trim();
-      expect(baseUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/v1$/);
-      const root = baseUrl.slice(0, -'/v1'.length);
+      expect(main.firstLine).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/v1$/);
+      const root = main.firstLine.slice(0, -'/v1'.length);
       expect(await (await fetch(`${root}/_sim/clock`)).json()).toEqual({ today: '2026-11-23' });
-      child.kill('SIGTERM');
-      const [code] = (await once(child, 'exit')) as [number | null];
-      expect(code).toBe(0);
     } finally {
-      if (child.exitCode === null) child.kill('SIGKILL');
+      expect(await main.stop()).toBe(0);
     }
   }, 30_000);
 });

@@ -16,15 +16,7 @@
 import { randomUUID, timingSafeEqual, createHash } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { createAjv, schemas, toViolations, type Violation } from '@ketenhub/contracts';
-import {
-  createFaultTable,
-  createNotifier,
-  createSimApp,
-  installFaultHook,
-  listenSim,
-  registerSimRoutes,
-  simControls,
-} from '@ketenhub/simulator-kit';
+import { createNotifier, createSimServer } from '@ketenhub/simulator-kit';
 import type {
   FaultInput,
   NotificationAttempt,
@@ -216,7 +208,6 @@ export async function startKredietbankSimulator(
   });
   let stats = zero();
   const key = (gemeentecode: string, referentie: string) => `${gemeentecode}/${referentie}`;
-  const faults = createFaultTable({ scopes: { gemeente: { pattern: '^[0-9]{4}$' } } });
   const validatePaymentFault = createAjv().compile(paymentFaultSchema);
 
   // Webhooks go out one at a time, in order: the hub sees gestart before the first payment. A
@@ -357,9 +348,12 @@ export async function startKredietbankSimulator(
     return out;
   }
 
-  const app = createSimApp({ bodyLimit: 256 * 1024 });
-  registerSimRoutes(app, { stats: snapshot, reset: clearState, faults });
-  installFaultHook(app, faults, {
+  const server = createSimServer({
+    name: 'kredietbank-simulator',
+    bodyLimit: 256 * 1024,
+    scopes: { gemeente: { pattern: '^[0-9]{4}$' } },
+    stats: snapshot,
+    reset: clearState,
     // The bank's API is per gemeente; its /_sim routes are never faulted.
     scopeOf: (request) => {
       const { gemeentecode } = request.params as { gemeentecode?: string };
@@ -369,6 +363,7 @@ export async function startKredietbankSimulator(
       stats.faulted++;
     },
   });
+  const app = server.app;
 
   /** Auth and idempotent replay; answers and returns true when handled. */
   function preflight(request: FastifyRequest, reply: FastifyReply): boolean {
@@ -591,10 +586,9 @@ export async function startKredietbankSimulator(
     return { ...stats, webhooks: notifier.stats() };
   }
 
-  const listening = await listenSim(app, {
+  const listening = await server.listen({
     ...(opts.host === undefined ? {} : { host: opts.host }),
     port: opts.port ?? 0,
-    name: 'kredietbank-simulator',
     logger: log,
   });
   const url = listening.url;
@@ -609,9 +603,9 @@ export async function startKredietbankSimulator(
     webhooks,
     stats: snapshot,
     failPayments: (fault) => void paymentFaults.push({ ...fault }),
-    ...simControls(faults, clearState),
+    ...server.controls,
     failRequests(status, count) {
-      faults.add({ kind: 'status', status, count });
+      server.faults.add({ kind: 'status', status, count });
     },
     async idle(timeoutMs = 10_000) {
       await notifier.drain(timeoutMs);

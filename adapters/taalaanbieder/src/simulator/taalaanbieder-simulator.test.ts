@@ -1,7 +1,6 @@
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { spawnMain } from '@ketenhub/simulator-kit';
 import {
   startTaalaanbiederSimulator,
   type TaalaanbiederSimulator,
@@ -87,22 +86,17 @@ describe('taalaanbieder simulator: faults and the control API', () => {
 
 describe('main.ts', () => {
   it('prints the URL first, serves, and stops cleanly on SIGTERM', async () => {
-    const main = fileURLToPath(new URL('./main.ts', import.meta.url));
-    const child = spawn(process.execPath, [main, '--id', 'taalschool-zuid'], {
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
+    const main = await spawnMain(fileURLToPath(new URL('./main.ts', import.meta.url)), [
+      '--id',
+      'taalschool-zuid',
+    ]);
     try {
-      const [chunk] = (await once(child.stdout, 'data')) as [Buffer];
-      const url = chunk.toString().trim();
-      expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
-      expect(await (await fetch(`${url}/_sim/stats`)).json()).toMatchObject({
+      expect(main.firstLine).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+      expect(await (await fetch(`${main.firstLine}/_sim/stats`)).json()).toMatchObject({
         id: 'taalschool-zuid',
       });
-      child.kill('SIGTERM');
-      const [code] = (await once(child, 'exit')) as [number | null];
-      expect(code).toBe(0);
     } finally {
-      if (child.exitCode === null) child.kill('SIGKILL');
+      expect(await main.stop()).toBe(0);
     }
   }, 30_000);
 });

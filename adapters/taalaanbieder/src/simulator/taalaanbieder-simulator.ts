@@ -1,13 +1,6 @@
 import { schemas } from '@ketenhub/contracts';
 import type { TaalaanbiederAanmelding } from '@ketenhub/contracts/generated';
-import {
-  createFaultTable,
-  createSimApp,
-  installFaultHook,
-  listenSim,
-  registerSimRoutes,
-  simControls,
-} from '@ketenhub/simulator-kit';
+import { createSimServer } from '@ketenhub/simulator-kit';
 import type { FaultInput, SimControls, SimulatorLogger } from '@ketenhub/simulator-kit';
 import { SCHEMA } from '../translate.ts';
 
@@ -113,7 +106,6 @@ export async function startTaalaanbiederSimulator(
   let hubUrl = opts.hubUrl;
   let hubApiKey = opts.hubApiKey;
   const today = opts.today ?? (() => new Date().toISOString().slice(0, 10));
-  const faults = createFaultTable({ scopes: { gemeente: { pattern: '^gm[0-9]{4}$' } } });
 
   function clearState(): void {
     learners.clear();
@@ -135,9 +127,11 @@ export async function startTaalaanbiederSimulator(
     faulted,
   });
 
-  const app = createSimApp();
-  registerSimRoutes(app, { stats, reset: clearState, faults });
-  installFaultHook(app, faults, {
+  const server = createSimServer({
+    name: 'taalaanbieder-simulator',
+    scopes: { gemeente: { pattern: '^gm[0-9]{4}$' } },
+    stats,
+    reset: clearState,
     // Only the hub's aanmeldingen, by the gemeente the aanmelding names (read from the body).
     scopeOf: (request) => {
       if (request.routeOptions.url !== '/aanmeldingen') return undefined;
@@ -148,6 +142,7 @@ export async function startTaalaanbiederSimulator(
       faulted++;
     },
   });
+  const app = server.app;
 
   app.post('/aanmeldingen', async (request, reply) => {
     deliveries++;
@@ -266,10 +261,9 @@ export async function startTaalaanbiederSimulator(
 
   app.post('/_sim/tick', async (request) => tick((request.body ?? {}) as TickOptions));
 
-  const listening = await listenSim(app, {
+  const listening = await server.listen({
     ...(opts.host === undefined ? {} : { host: opts.host }),
     port: opts.port ?? 0,
-    name: 'taalaanbieder-simulator',
     ...(opts.logger ? { logger: opts.logger } : {}),
   });
   return {
@@ -278,7 +272,7 @@ export async function startTaalaanbiederSimulator(
     aanmeldingen: () => [...learners.values()].map((l) => l.aanmelding),
     deliveries: () => deliveries,
     stats,
-    ...simControls(faults, clearState),
+    ...server.controls,
     setHub(url, apiKey) {
       hubUrl = url;
       hubApiKey = apiKey;

@@ -4,6 +4,7 @@ import type { Fault, FaultTable } from './faults.ts';
 import {
   SIMULATED_FAULT_TYPE,
   createSimApp,
+  createSimServer,
   faultOf,
   installFaultHook,
   listenSim,
@@ -261,5 +262,54 @@ describe('simControls', () => {
     controls.injectFault({ kind: 'hang' });
     controls.reset();
     expect([resets, faults.list()]).toEqual([1, []]);
+  });
+});
+
+describe('createSimServer', () => {
+  it('wires the control routes, the fault hook with its scopes, the controls and listen', async () => {
+    let clock = 1_000;
+    const counters = { calls: 0, faulted: 0 };
+    const server = createSimServer({
+      name: 'test-simulator',
+      bodyLimit: 64,
+      scopes: { api: { values: ['orders'] } },
+      now: () => clock,
+      stats: () => counters,
+      reset: () => {
+        counters.calls = 0;
+        counters.faulted = 0;
+      },
+      scopeOf: () => ({ api: 'orders' }),
+      onFault: () => counters.faulted++,
+    });
+    server.app.post('/orders', async () => {
+      counters.calls++;
+      return { ok: true };
+    });
+    const listening = await server.listen();
+    open.push(listening);
+    const post = (body = '{}') =>
+      fetch(`${listening.url}/orders`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body,
+      });
+    server.controls.injectFault({
+      kind: 'status',
+      status: 502,
+      durationMs: 100,
+      scope: { api: 'orders' },
+    });
+    expect((await post()).status).toBe(502);
+    clock += 100;
+    expect((await post()).status).toBe(200);
+    expect((await post('x'.repeat(65))).status).toBe(413);
+    expect(await (await fetch(`${listening.url}/_sim/stats`)).json()).toEqual({
+      calls: 1,
+      faulted: 1,
+    });
+    server.controls.injectFault({ kind: 'reset' });
+    server.controls.reset();
+    expect([counters, server.faults.list()]).toEqual([{ calls: 0, faulted: 0 }, []]);
   });
 });

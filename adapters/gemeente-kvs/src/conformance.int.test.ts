@@ -1,3 +1,4 @@
+import { fileURLToPath } from 'node:url';
 import { schemas } from '@ketenhub/contracts';
 import { CONFORMANCE_SERVICE, describeConformance, sampleEvent } from '@ketenhub/kit/testing';
 import { KVS_DELIVERY_SCHEMA } from './deliver.ts';
@@ -23,7 +24,7 @@ describeConformance({
             timeoutMs: 5_000,
             inbound: { apiKey: `${KEY}-${g.code}` },
           },
-        })),
+        })) as typeof base.gemeenten,
         services: { ...base.services, 'gemeente-kvs': CONFORMANCE_SERVICE },
       },
       edgeKey: `${KEY}-gm0797`,
@@ -39,6 +40,7 @@ describeConformance({
     // the inburgeraar's (contact), which the KVS never gets.
     ownSchemas: ['https://contracts.ketenhub.nl/events/inburgeraar.overgedragen.schema.json'],
   },
+  openapi: fileURLToPath(new URL('../openapi.yaml', import.meta.url)),
   outbound: {
     // DUO's outcome of a PIP, for the gemeente's KVS.
     deliver: (person) => ({

@@ -1,0 +1,95 @@
+import { fileURLToPath } from 'node:url';
+import { readFileSync } from 'node:fs';
+import type {
+  OntzorgenAangevraagd,
+  OntzorgenBeeindigingAangevraagd,
+} from '@ketenhub/contracts/generated';
+import { generateApiKey, getFreePort } from '@ketenhub/kit';
+import { CONFORMANCE_SERVICE, chainEvent, describeConformance } from '@ketenhub/kit/testing';
+import { kredietbankModule } from './module.ts';
+import { startKredietbankSimulator } from './simulator/index.ts';
+import {
+  KREDIETBANK_BEEINDIGING_SCHEMA,
+  KREDIETBANK_LOOPTIJD_SCHEMA,
+  KREDIETBANK_TRAJECT_SCHEMA,
+  aanvraagToKredietbank,
+  beeindigingToKredietbank,
+  pipToLooptijd,
+  type PipOntzorgen,
+} from './translate.ts';
+
+const KEY = generateApiKey();
+const TOKEN = generateApiKey();
+/** A sound aanvraag (valid IBANs and amounts), for any person. */
+const AANVRAAG = JSON.parse(
+  readFileSync(new URL('../fixtures/golden/aanvraag.event.json', import.meta.url), 'utf8'),
+) as OntzorgenAangevraagd;
+let trajecten = 0;
+
+describeConformance({
+  module: kredietbankModule,
+  async setup({ base }) {
+    const port = await getFreePort();
+    const sim = await startKredietbankSimulator({
+      hubWebhookUrl: `http://127.0.0.1:${port}/v1/webhooks`,
+      hubApiKey: KEY,
+      token: TOKEN,
+      webhookRetryDelayMs: 100,
+    });
+    return {
+      config: {
+        ...base,
+        kredietbank: { baseUrl: sim.baseUrl, token: TOKEN, timeoutMs: 3_000 },
+        partners: { ...base.partners, kredietbank: { apiKey: KEY } },
+        services: { ...base.services, kredietbank: { ...CONFORMANCE_SERVICE, port } },
+      },
+      edgeKey: KEY,
+      simulator: {
+        url: sim.url,
+        received: async (gemeente) =>
+          sim.trajecten().filter((t) => !gemeente || `gm${t.aanvraag.gemeentecode}` === gemeente)
+            .length,
+        close: () => sim.close(),
+      },
+    };
+  },
+  privacy: {
+    // What budgetbeheer must never see, whatever a schema calls it.
+    forbiddenFields: [
+      'leerroute',
+      'leerbaarheid',
+      'gezondheid',
+      'opleidingen',
+      'profiel',
+      'resultaten',
+      'examennummer',
+      'niveau',
+    ],
+    ownSchemas: [
+      KREDIETBANK_TRAJECT_SCHEMA,
+      KREDIETBANK_BEEINDIGING_SCHEMA,
+      KREDIETBANK_LOOPTIJD_SCHEMA,
+    ],
+    requests: {
+      'nl.inburgering.ontzorgen.aangevraagd': (d) =>
+        aanvraagToKredietbank(d as OntzorgenAangevraagd, '111222333'),
+      'nl.inburgering.ontzorgen.beeindiging-aangevraagd': (d) =>
+        beeindigingToKredietbank(d as OntzorgenBeeindigingAangevraagd),
+      'nl.inburgering.pip.vastgesteld': (d) => pipToLooptijd(d as PipOntzorgen),
+    },
+  },
+  openapi: fileURLToPath(new URL('../openapi.yaml', import.meta.url)),
+  outbound: {
+    // The gemeente asks for ontzorgen: a new traject at the Kredietbank.
+    deliver: (person) => ({
+      event: chainEvent('nl.inburgering.ontzorgen.aangevraagd', person.gemeente, {
+        ...AANVRAAG,
+        inburgeraarId: person.id,
+        gemeenteCode: person.gemeente,
+        trajectId: `OZ-2026-${String(++trajecten).padStart(4, '0')}${person.bsn.slice(-4)}`,
+      }),
+      partner: 'gemeente-kvs',
+    }),
+    tenant: 'person-register',
+  },
+});

@@ -7,7 +7,7 @@
  * the time from the first send to the last receipt.
  */
 import type { CoaKoppeling } from '@ketenhub/contracts/generated';
-import { toTvsCsv } from '@ketenhub/adapter-coa/simulator';
+import { toTvsCsv } from '@ketenhub/simulator-coa';
 import { Agent } from 'node:http';
 import { cohortFor } from './fixtures.ts';
 import { postJson } from './http.ts';

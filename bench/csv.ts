@@ -4,7 +4,7 @@
  * The upload answer comes once every row is stored in JetStream; delivery to the KVS starts
  * while the upload is still being published, so the two overlap.
  */
-import { toTvsCsv } from '@ketenhub/adapter-coa/simulator';
+import { toTvsCsv } from '@ketenhub/simulator-coa';
 import { cohortFor } from './fixtures.ts';
 import { perUnit, type CoresUsed, type CpuProbe } from './cpu.ts';
 import type { KvsSim } from './kvs-sim.ts';

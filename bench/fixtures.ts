@@ -4,7 +4,7 @@
  * has the size and shape of production traffic.
  */
 import { koppelingToEvent, type TranslateContext } from '@ketenhub/adapter-coa';
-import { generateCohort, type Cohort } from '@ketenhub/adapter-coa/simulator';
+import { generateCohort, type Cohort } from '@ketenhub/simulator-coa';
 import { createPseudonymizer, sourceUrn, type Event } from '@ketenhub/kit';
 import { randomBytes } from 'node:crypto';
 

@@ -13,7 +13,7 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { generateCohort, toTvsCsv } from '@ketenhub/adapter-coa/simulator';
+import { generateCohort, toTvsCsv } from '@ketenhub/simulator-coa';
 import { generateApiKey, startLocalNats } from '@ketenhub/kit';
 
 const CHILD = `

@@ -12,8 +12,8 @@
  * Kredietbank, once) and `kredietbank>kvs` (each webhook the Kredietbank sent reached the KVS of
  * the traject's gemeente as its ontzorgen.* event, once; matched exactly by event id).
  */
-import { addDays, addMonths } from '@ketenhub/adapter-kredietbank/simulator';
-import type { Traject, WebhookRecord } from '@ketenhub/adapter-kredietbank/simulator';
+import { addDays, addMonths } from '@ketenhub/simulator-kredietbank';
+import type { Traject, WebhookRecord } from '@ketenhub/simulator-kredietbank';
 import type { OntzorgenAangevraagd } from '@ketenhub/contracts/generated';
 import { buildEvent, ibanFor, nameBasedUuid } from '@ketenhub/kit';
 import type { ChainInfo } from './chain.ts';

@@ -12,8 +12,8 @@
 import { randomInt } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { generateCohort, sendCohort } from '@ketenhub/adapter-coa/simulator';
-import { runTaalaanbiederFlows } from '@ketenhub/adapter-taalaanbieder/simulator';
+import { generateCohort, sendCohort } from '@ketenhub/simulator-coa';
+import { runTaalaanbiederFlows } from '@ketenhub/simulator-taalaanbieder';
 import { findRunningChain, startChain, type Chain, type ChainInfo } from './chain.ts';
 import { runDuoFlows, type DuoPerson } from './demo-duo.ts';
 import { runKredietbankFlows } from './demo-kredietbank.ts';

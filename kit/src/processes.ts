@@ -28,10 +28,10 @@ export const SCRIPTS = {
   kredietbank: 'services/kredietbank/main.ts',
   taalaanbieder: 'services/taalaanbieder/main.ts',
   admin: 'services/admin/main.ts',
-  'kvs-simulator': 'adapters/gemeente-kvs/src/simulator/main.ts',
-  'duo-simulator': 'adapters/duo/src/simulator/main.ts',
-  'kredietbank-simulator': 'adapters/kredietbank/src/simulator/main.ts',
-  'taalaanbieder-simulator': 'adapters/taalaanbieder/src/simulator/main.ts',
+  'kvs-simulator': 'simulators/gemeente-kvs/src/main.ts',
+  'duo-simulator': 'simulators/duo/src/main.ts',
+  'kredietbank-simulator': 'simulators/kredietbank/src/main.ts',
+  'taalaanbieder-simulator': 'simulators/taalaanbieder/src/main.ts',
 } as const;
 
 const EXIT_WITH_LAUNCHER = new URL('./exit-with-launcher.ts', import.meta.url).href;

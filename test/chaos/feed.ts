@@ -6,7 +6,7 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { CoaKoppeling } from '@ketenhub/contracts/generated';
-import { toTvsCsv } from '@ketenhub/adapter-coa/simulator';
+import { toTvsCsv } from '@ketenhub/simulator-coa';
 import type { SentEvent } from './measure.ts';
 
 export interface FeedOptions {
@@ -25,14 +25,14 @@ export interface FeedOptions {
 export interface FeedState {
   /** Events accepted so far. */
   sent: SentEvent[];
-  /** Rows the hub refused in a 2xx report (a feed bug, not a fault). */
-  rejectedRows: number;
+  /** Rows or events the hub refused (a feed bug, not a fault). */
+  refused: number;
   /** Resends of a part after a failed attempt. */
   resends: number;
   /** Last failure seen, for the report. */
   lastFailure?: string;
   done: boolean;
-  /** Rows never accepted because the deadline passed. */
+  /** Rows or events never accepted because the deadline passed. */
   unsent: number;
 }
 
@@ -43,7 +43,7 @@ interface TvsReport {
 
 /** Starts feeding; `state` fills while it runs, `finished` resolves when every part is in. */
 export function startFeed(opts: FeedOptions): { state: FeedState; finished: Promise<FeedState> } {
-  const state: FeedState = { sent: [], rejectedRows: 0, resends: 0, done: false, unsent: 0 };
+  const state: FeedState = { sent: [], refused: 0, resends: 0, done: false, unsent: 0 };
   const gemeenteOf = new Map(opts.koppelingen.map((k) => [k.koppelingId, `gm${k.gemeenteCode}`]));
 
   async function sendPart(rows: CoaKoppeling[]): Promise<void> {
@@ -70,17 +70,17 @@ export function startFeed(opts: FeedOptions): { state: FeedState; finished: Prom
             if (!a.eventId || !a.koppelingId) continue;
             state.sent.push({
               eventId: a.eventId,
-              koppelingId: a.koppelingId,
-              gemeente: gemeenteOf.get(a.koppelingId) ?? 'unknown',
+              key: a.koppelingId,
+              to: gemeenteOf.get(a.koppelingId) ?? 'unknown',
             });
           }
-          state.rejectedRows += report.rejected?.length ?? 0;
+          state.refused += report.rejected?.length ?? 0;
           return;
         }
         state.lastFailure = `HTTP ${res.status} ${text.slice(0, 160)}`;
         if (res.status < 500 && res.status !== 429) {
           // A refusal of the whole export would be the feed's own bug: resending cannot help.
-          state.rejectedRows += rows.length;
+          state.refused += rows.length;
           return;
         }
       } catch (err) {

@@ -5,7 +5,7 @@
  * (test/chaos/measure.ts).
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { generateCohort } from '@ketenhub/adapter-coa/simulator';
+import { generateCohort } from '@ketenhub/simulator-coa';
 import { STREAMS } from '@ketenhub/kit';
 import { startFeed } from './feed.ts';
 import {

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startKvsSimulator, type KvsSimulator } from '@ketenhub/adapter-gemeente-kvs/simulator';
+import { startKvsSimulator, type KvsSimulator } from '@ketenhub/simulator-gemeente-kvs';
 import { createLogger, generateApiKey, runModules, type RunningModules } from '@ketenhub/kit';
 import { makeTestPki, type TestCert, type TestPki } from '../harness/certs.ts';
 import {

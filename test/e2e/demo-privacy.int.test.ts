@@ -8,7 +8,7 @@ import { promisify } from 'node:util';
 import { connect } from '@nats-io/transport-node';
 import { parse, stringify } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { generateCohort } from '@ketenhub/adapter-coa/simulator';
+import { generateCohort } from '@ketenhub/simulator-coa';
 import { getFreePort } from '@ketenhub/kit';
 import { startTestNats, type TestNats } from '../harness/index.ts';
 

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GEBEURTENISSEN } from '@ketenhub/adapter-duo';
-import { duoSpecsAvailable } from '@ketenhub/adapter-duo/simulator';
+import { duoSpecsAvailable } from '@ketenhub/simulator-duo';
 import { jetstreamManager } from '@nats-io/jetstream';
 import {
   STREAMS,

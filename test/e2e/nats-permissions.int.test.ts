@@ -16,17 +16,17 @@ import { AckPolicy, jetstream, jetstreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { startKvsSimulator, type KvsSimulator } from '@ketenhub/adapter-gemeente-kvs/simulator';
+import { startKvsSimulator, type KvsSimulator } from '@ketenhub/simulator-gemeente-kvs';
 import { KVS_DELIVERY_SCHEMA } from '@ketenhub/adapter-gemeente-kvs';
-import { startDuoSimulator, type DuoSimulator } from '@ketenhub/adapter-duo/simulator';
+import { startDuoSimulator, type DuoSimulator } from '@ketenhub/simulator-duo';
 import {
   startKredietbankSimulator,
   type KredietbankSimulator,
-} from '@ketenhub/adapter-kredietbank/simulator';
+} from '@ketenhub/simulator-kredietbank';
 import {
   startTaalaanbiederSimulator,
   type TaalaanbiederSimulator,
-} from '@ketenhub/adapter-taalaanbieder/simulator';
+} from '@ketenhub/simulator-taalaanbieder';
 import { AANGEMELD } from '@ketenhub/adapter-taalaanbieder';
 import { policies, schemas } from '@ketenhub/contracts';
 import {

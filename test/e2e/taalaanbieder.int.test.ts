@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runTaalaanbiederFlows } from '@ketenhub/adapter-taalaanbieder/simulator';
+import { runTaalaanbiederFlows } from '@ketenhub/simulator-taalaanbieder';
 import {
   buildEvent,
   connectNats,

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { generateCohort, toTvsCsv, TVS_COLUMNS } from '@ketenhub/adapter-coa/simulator';
+import { generateCohort, toTvsCsv, TVS_COLUMNS } from '@ketenhub/simulator-coa';
 import { DiscardPolicy, jetstreamManager } from '@nats-io/jetstream';
 import { STREAMS, connectNats, createLogger } from '@ketenhub/kit';
 import { eventually, startTestChain, type TestChain } from '../harness/index.ts';

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { jetstreamManager } from '@nats-io/jetstream';
-import { startKvsSimulator, type KvsSimulator } from '@ketenhub/adapter-gemeente-kvs/simulator';
+import { startKvsSimulator, type KvsSimulator } from '@ketenhub/simulator-gemeente-kvs';
 import { KVS_DELIVERY_SCHEMA } from '@ketenhub/adapter-gemeente-kvs';
 import { schemas } from '@ketenhub/contracts';
 import {

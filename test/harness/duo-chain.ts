@@ -1,4 +1,4 @@
-import { startDuoSimulator, type DuoSimulator } from '@ketenhub/adapter-duo/simulator';
+import { startDuoSimulator, type DuoSimulator } from '@ketenhub/simulator-duo';
 import {
   createLogger,
   getFreePort,

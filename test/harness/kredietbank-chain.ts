@@ -1,7 +1,7 @@
 import {
   startKredietbankSimulator,
   type KredietbankSimulator,
-} from '@ketenhub/adapter-kredietbank/simulator';
+} from '@ketenhub/simulator-kredietbank';
 import {
   createLogger,
   generateApiKey,

@@ -2,7 +2,7 @@ import { jetstreamManager } from '@nats-io/jetstream';
 import {
   startTaalaanbiederSimulator,
   type TaalaanbiederSimulator,
-} from '@ketenhub/adapter-taalaanbieder/simulator';
+} from '@ketenhub/simulator-taalaanbieder';
 import {
   DEFAULT_BACKOFF,
   STREAMS,

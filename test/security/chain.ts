@@ -8,17 +8,17 @@
 import { expect } from 'vitest';
 import { randomBytes } from 'node:crypto';
 import { jetstream, jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
-import { startDuoSimulator, type DuoSimulator } from '@ketenhub/adapter-duo/simulator';
+import { startDuoSimulator, type DuoSimulator } from '@ketenhub/simulator-duo';
 import { KVS_DELIVERY_SCHEMA } from '@ketenhub/adapter-gemeente-kvs';
-import { startKvsSimulator, type KvsSimulator } from '@ketenhub/adapter-gemeente-kvs/simulator';
+import { startKvsSimulator, type KvsSimulator } from '@ketenhub/simulator-gemeente-kvs';
 import {
   startKredietbankSimulator,
   type KredietbankSimulator,
-} from '@ketenhub/adapter-kredietbank/simulator';
+} from '@ketenhub/simulator-kredietbank';
 import {
   startTaalaanbiederSimulator,
   type TaalaanbiederSimulator,
-} from '@ketenhub/adapter-taalaanbieder/simulator';
+} from '@ketenhub/simulator-taalaanbieder';
 import { schemas } from '@ketenhub/contracts';
 import {
   STREAMS,

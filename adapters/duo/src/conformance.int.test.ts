@@ -2,7 +2,7 @@ import { fileURLToPath } from 'node:url';
 import { generateApiKey, getFreePort } from '@ketenhub/kit';
 import { CONFORMANCE_SERVICE, chainEvent, describeConformance } from '@ketenhub/kit/testing';
 import { duoModule } from './module.ts';
-import { startDuoSimulator, type DuoSimulator } from './simulator/index.ts';
+import { startDuoSimulator, type DuoSimulator } from '@ketenhub/simulator-duo';
 
 const DUO_OIN = '00000001003214345000';
 const KEY = generateApiKey();

@@ -3,7 +3,7 @@ import { schemas } from '@ketenhub/contracts';
 import { CONFORMANCE_SERVICE, describeConformance, sampleEvent } from '@ketenhub/kit/testing';
 import { KVS_DELIVERY_SCHEMA } from './deliver.ts';
 import { kvsModule } from './module.ts';
-import { startKvsSimulator } from './simulator/index.ts';
+import { startKvsSimulator } from '@ketenhub/simulator-gemeente-kvs';
 
 const KEY = 'conformance-kvs-key-0123456789';
 

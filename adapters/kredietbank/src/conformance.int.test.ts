@@ -7,7 +7,7 @@ import type {
 import { generateApiKey, getFreePort } from '@ketenhub/kit';
 import { CONFORMANCE_SERVICE, chainEvent, describeConformance } from '@ketenhub/kit/testing';
 import { kredietbankModule } from './module.ts';
-import { startKredietbankSimulator } from './simulator/index.ts';
+import { startKredietbankSimulator } from '@ketenhub/simulator-kredietbank';
 import {
   KREDIETBANK_BEEINDIGING_SCHEMA,
   KREDIETBANK_LOOPTIJD_SCHEMA,

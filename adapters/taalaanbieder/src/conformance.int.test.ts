@@ -3,7 +3,7 @@ import type { PipVastgesteld } from '@ketenhub/contracts/generated';
 import { generateApiKey } from '@ketenhub/kit';
 import { CONFORMANCE_SERVICE, describeConformance, sampleEvent } from '@ketenhub/kit/testing';
 import { taalaanbiederModule } from './module.ts';
-import { startTaalaanbiederSimulator } from './simulator/index.ts';
+import { startTaalaanbiederSimulator } from '@ketenhub/simulator-taalaanbieder';
 import { SCHEMA, pipToAanmelding } from './translate.ts';
 
 const SCHOOL = 'taalschool-conformance';

@@ -1,7 +1,7 @@
 /**
  * Runs the KVS simulator on its own:
  *
- *   node adapters/gemeente-kvs/src/simulator/main.ts --port 4310 --gemeenten gm0797,gm0363
+ *   node simulators/gemeente-kvs/src/main.ts --port 4310 --gemeenten gm0797,gm0363
  *
  * Prints the base URL as the first line on stdout (scripts read it) and logs to stderr
  * (warnings; everything with --verbose). Bearer tokens come from KVS_SIM_TOKENS
@@ -11,7 +11,7 @@
 
 import { schemas } from '@ketenhub/contracts';
 import { runSimulatorMain } from '@ketenhub/simulator-kit';
-import { KVS_DELIVERY_SCHEMA } from '../deliver.ts';
+import { KVS_DELIVERY_SCHEMA } from '@ketenhub/adapter-gemeente-kvs';
 import { startKvsSimulator } from './kvs-simulator.ts';
 
 await runSimulatorMain({

@@ -1,7 +1,7 @@
 /**
  * Runs the Kredietbank simulator on its own:
  *
- *   KETENHUB_KREDIETBANK_API_KEY=... node adapters/kredietbank/src/simulator/main.ts \
+ *   KETENHUB_KREDIETBANK_API_KEY=... node simulators/kredietbank/src/main.ts \
  *     --port 4340 --hub-url http://127.0.0.1:4305/v1/webhooks \
  *     --hub-api-key-env KETENHUB_KREDIETBANK_API_KEY [--token-env KETENHUB_KREDIETBANK_TOKEN]
  *

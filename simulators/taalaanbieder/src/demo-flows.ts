@@ -1,5 +1,5 @@
 import { scopedEventId } from '@ketenhub/kit';
-import { aanmeldingIdFor } from '../translate.ts';
+import { aanmeldingIdFor } from '@ketenhub/adapter-taalaanbieder';
 import type { TickReport } from './taalaanbieder-simulator.ts';
 
 /**

@@ -1,7 +1,7 @@
 /**
  * Runs the DUO simulator on its own:
  *
- *   node adapters/duo/src/simulator/main.ts --port 4320 \
+ *   node simulators/duo/src/main.ts --port 4320 \
  *     --gemeente 0797:00000001001234567000 --gemeente 0796:00000001001234568000 \
  *     --hub-url http://127.0.0.1:4302/v1 --hub-api-key-env KETENHUB_DUO_API_KEY
  *

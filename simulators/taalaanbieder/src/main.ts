@@ -1,7 +1,7 @@
 /**
  * Runs one taalaanbieder simulator (one per school):
  *
- *   node adapters/taalaanbieder/src/simulator/main.ts --id taalschool-noord --port 4331 \
+ *   node simulators/taalaanbieder/src/main.ts --id taalschool-noord --port 4331 \
  *     --hub-url http://127.0.0.1:4304 --hub-api-key-env KETENHUB_TAALAANBIEDER_TAALSCHOOL_NOORD_API_KEY
  *
  * Prints the base URL as the first line on stdout (scripts read it; the hub's

@@ -23,13 +23,13 @@ import { parse as parseYaml } from 'yaml';
 
 /**
  * `../shared/reference/duo-m2m` next to the repository, where the project keeps DUO's files
- * (four levels up from here is the repository root), unless `DUO_SPEC_DIR` names another
+ * (three levels up from here is the repository root), unless `DUO_SPEC_DIR` names another
  * folder: CI can point it elsewhere, or at nothing to run the tests the way a machine without
  * the files would.
  */
 export const DEFAULT_DUO_SPEC_DIR =
   process.env.DUO_SPEC_DIR ||
-  resolve(fileURLToPath(new URL('../../../../', import.meta.url)), '../shared/reference/duo-m2m');
+  resolve(fileURLToPath(new URL('../../../', import.meta.url)), '../shared/reference/duo-m2m');
 
 export type SpecLocation = 'operation' | 'path' | 'query' | 'header' | 'body' | 'status';
 

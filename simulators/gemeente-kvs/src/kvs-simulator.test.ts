@@ -1,6 +1,8 @@
 import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
+import { REPO_ROOT } from '@ketenhub/kit';
 import { spawnMain } from '@ketenhub/simulator-kit';
 import { KVS_PROBLEM_TYPES, startKvsSimulator } from './index.ts';
 import type { KvsSimulator, KvsSimulatorOptions } from './index.ts';
@@ -402,12 +404,7 @@ describe('main.ts', () => {
       expect(offContract.status).toBe(400);
       const golden = JSON.parse(
         readFileSync(
-          fileURLToPath(
-            new URL(
-              '../../../coa/fixtures/golden/koppeling-hoofdpersoon.expected.json',
-              import.meta.url,
-            ),
-          ),
+          resolve(REPO_ROOT, 'adapters/coa/fixtures/golden/koppeling-hoofdpersoon.expected.json'),
           'utf8',
         ),
       ) as { data: Record<string, unknown> };

@@ -1,7 +1,7 @@
 /**
  * The COA simulator on the command line: generates a cohort and pushes it into the hub.
  *
- *   node adapters/coa/src/simulator/main.ts --inburgeraars 50 --seed 7 --url http://127.0.0.1:4301
+ *   node simulators/coa/src/main.ts --inburgeraars 50 --seed 7 --url http://127.0.0.1:4301
  *
  * The API key is read from an environment variable (KETENHUB_COA_API_KEY unless
  * --api-key-env names another) so it stays out of the process list. Exit 0 when the hub

@@ -1,9 +1,11 @@
 import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { schemas } from '@ketenhub/contracts';
+import { REPO_ROOT } from '@ketenhub/kit';
 import { spawnMain } from '@ketenhub/simulator-kit';
 import type { KredietbankOntzorgtraject, KredietbankWebhook } from '@ketenhub/contracts/generated';
 import {
@@ -14,7 +16,10 @@ import {
 } from './index.ts';
 
 const BODY = JSON.parse(
-  readFileSync(new URL('../../fixtures/golden/aanvraag.kredietbank.json', import.meta.url), 'utf8'),
+  readFileSync(
+    resolve(REPO_ROOT, 'adapters/kredietbank/fixtures/golden/aanvraag.kredietbank.json'),
+    'utf8',
+  ),
 ) as KredietbankOntzorgtraject;
 const TOKEN = 'test-token-0123456789';
 const WEBHOOK_SCHEMA = 'https://contracts.ketenhub.nl/kredietbank/webhook.schema.json';

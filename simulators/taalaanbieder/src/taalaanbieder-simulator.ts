@@ -2,7 +2,7 @@ import { schemas } from '@ketenhub/contracts';
 import type { TaalaanbiederAanmelding } from '@ketenhub/contracts/generated';
 import { createSimServer } from '@ketenhub/simulator-kit';
 import type { FaultInput, SimControls, SimulatorLogger } from '@ketenhub/simulator-kit';
-import { SCHEMA } from '../translate.ts';
+import { SCHEMA } from '@ketenhub/adapter-taalaanbieder';
 
 export type { FaultInput };
 

@@ -327,38 +327,55 @@ describe('deploy/Dockerfile', () => {
   /** The workspaces its `npm ci` installs the runtime dependencies of. */
   const dockerfile = readFileSync(path.join(DEPLOY, 'Dockerfile'), 'utf8');
   const installed = new Set([...dockerfile.matchAll(/-w (\S+)/g)].map((m) => m[1]!));
-  const workspaceOf = new Map<string, string>(
-    [
-      'contracts',
-      'kit',
-      ...readdirSync(path.join(REPO_ROOT, 'adapters')).map((a) => `adapters/${a}`),
-    ]
-      .concat(SERVICES.map((s) => `services/${s}`))
-      .map((dir) => [
-        (
-          JSON.parse(readFileSync(path.join(REPO_ROOT, dir, 'package.json'), 'utf8')) as {
-            name: string;
-          }
-        ).name,
-        dir,
-      ]),
-  );
+  /** What BuildKit leaves out of the build context, one pattern a line. */
+  const ignored = readFileSync(path.join(DEPLOY, 'Dockerfile.dockerignore'), 'utf8')
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l !== '' && !l.startsWith('#'));
+  const workspaceDirs = [
+    'contracts',
+    'kit',
+    ...['adapters', 'services', 'simulators'].flatMap((parent) =>
+      readdirSync(path.join(REPO_ROOT, parent), { withFileTypes: true })
+        .filter((d) => d.isDirectory())
+        .map((d) => `${parent}/${d.name}`),
+    ),
+  ];
+  const manifestOf = (dir: string) =>
+    JSON.parse(readFileSync(path.join(REPO_ROOT, dir, 'package.json'), 'utf8')) as {
+      name: string;
+      dependencies?: Record<string, string>;
+    };
+  const workspaceOf = new Map(workspaceDirs.map((dir) => [manifestOf(dir).name, dir]));
 
-  it('installs every service and the workspaces it depends on, so each Deployment runs', () => {
+  /** The services and every workspace they need at run time (dependencies, not devDependencies). */
+  function runtimeWorkspaces(): Set<string> {
     const todo = SERVICES.map((s) => `services/${s}`);
     const seen = new Set<string>();
     while (todo.length > 0) {
       const dir = todo.pop()!;
       if (seen.has(dir)) continue;
       seen.add(dir);
-      expect(installed, `${dir} is not installed by deploy/Dockerfile`).toContain(dir);
-      const pkg = JSON.parse(readFileSync(path.join(REPO_ROOT, dir, 'package.json'), 'utf8')) as {
-        dependencies?: Record<string, string>;
-      };
-      for (const dep of Object.keys(pkg.dependencies ?? {})) {
+      for (const dep of Object.keys(manifestOf(dir).dependencies ?? {})) {
         const ws = workspaceOf.get(dep);
         if (ws) todo.push(ws);
       }
     }
+    return seen;
+  }
+
+  it('installs every service and the workspaces it depends on, so each Deployment runs', () => {
+    const needed = runtimeWorkspaces();
+    expect(needed.size).toBeGreaterThan(SERVICES.length);
+    for (const dir of needed) {
+      expect(installed, `${dir} is not installed by deploy/Dockerfile`).toContain(dir);
+    }
+  });
+
+  it('ships no simulator: none installed, none in the build context, none a service needs', () => {
+    expect(workspaceDirs.filter((d) => d.startsWith('simulators/')).length).toBeGreaterThan(1);
+    expect([...installed].filter((dir) => dir.startsWith('simulators'))).toEqual([]);
+    expect(ignored).toContain('simulators');
+    expect([...runtimeWorkspaces()].filter((dir) => dir.startsWith('simulators/'))).toEqual([]);
   });
 });

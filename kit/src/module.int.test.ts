@@ -73,18 +73,22 @@ function inbound(started: string[] = []): PartnerModule {
 
 /** An outbound module: every pip.ingetrokken's id into `seen`. */
 function outbound(seen: string[], released: string[] = []): PartnerModule {
+  const consumer = {
+    durable: `module-test-${randomBytes(4).toString('hex')}`,
+    filter: 'keten.*.pip.ingetrokken',
+  };
   return {
     id: 'gemeente-kvs',
     kind: 'outbound',
     service: 'gemeente-kvs',
     description: 'test outbound',
     stores: [],
+    consumers: () => [consumer],
     async start() {
       return {
         consumers: [
           {
-            durable: `module-test-${randomBytes(4).toString('hex')}`,
-            filter: 'keten.*.pip.ingetrokken',
+            ...consumer,
             flow: 'coa>kvs',
             async handler(m) {
               seen.push(m.json<{ id: string }>().id);
@@ -176,6 +180,19 @@ describe('runModules', () => {
       }),
     ).rejects.toThrow('store unavailable');
     // The first module's edge was listening on `port`; it is closed again.
+    await expect(ping(`http://127.0.0.1:${port}`, 1)).rejects.toThrow();
+  });
+
+  it('refuses to run a consumer the module does not declare (its NATS user would not allow it)', async () => {
+    const port = await getFreePort();
+    const undeclared: PartnerModule = { ...outbound([]), consumers: () => [] };
+    await expect(
+      runModules(config(server.url, { coa: { port, opsPort: 0 } }), [inbound(), undeclared], {
+        logger,
+      }),
+    ).rejects.toThrow(
+      /starts consumers \[module-test-[0-9a-f]+ keten\.\*\.pip\.ingetrokken\] but declares \[\]/,
+    );
     await expect(ping(`http://127.0.0.1:${port}`, 1)).rejects.toThrow();
   });
 

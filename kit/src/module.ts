@@ -23,16 +23,16 @@ import {
   type HubConfig,
 } from './hub-config.ts';
 import { createHttpEdge, type PartnerCredential } from './http-edge.ts';
-import { openIdentityStore, type IdentityStore } from './identity-store.ts';
+import { IDENTITY_BUCKET, openIdentityStore, type IdentityStore } from './identity-store.ts';
 import { stopOnSignals } from './lifecycle.ts';
 import { createLogger, type Logger } from './log.ts';
 import { createMetrics, type Metrics } from './metrics.ts';
 import { STREAMS, connectNats, provisionStreams } from './nats.ts';
-import { openPersonRegister, type PersonRegister } from './person-register.ts';
+import { PERSON_BUCKET, openPersonRegister, type PersonRegister } from './person-register.ts';
 import { createPseudonymizer, type Pseudonymizer } from './pseudonym.ts';
 import { createProjector, type Projector } from './policy.ts';
 import { createProcessingLog, type ProcessingLog } from './processing-log.ts';
-import { createPublisher, openEdgePublisher, type Publisher } from './publisher.ts';
+import { RECEIPT_BUCKET, createPublisher, openEdgePublisher, type Publisher } from './publisher.ts';
 import { startOpsServer } from './ops-server.ts';
 import { runConsumers, type ConsumerSpec, type RunningService } from './run-service.ts';
 
@@ -109,6 +109,30 @@ export interface ModuleParts {
   stop?(): void | Promise<void>;
 }
 
+/** A KV bucket a module uses, and how: what its NATS user may do there follows from it. */
+export interface StoreDecl {
+  bucket: string;
+  /** `read`: direct gets only; `write`: gets and puts. */
+  access: 'read' | 'write';
+  /** Only keys under the module's own partner id (`<bucket>.<partner>.…`), as the receipts. */
+  ownKeys?: boolean;
+}
+
+/** The receipts of a module with a partner edge (kit `openEdgePublisher`). */
+export const RECEIPTS: StoreDecl = { bucket: RECEIPT_BUCKET, access: 'write', ownKeys: true };
+/** Pseudonym → BSN, with the person register it keeps in step. */
+export const IDENTITIES: StoreDecl = { bucket: IDENTITY_BUCKET, access: 'write' };
+/** Pseudonym → gemeente, for a module that binds persons (the identity feed). */
+export const PERSONS: StoreDecl = { bucket: PERSON_BUCKET, access: 'write' };
+/** Pseudonym → gemeente, for a module that only checks. */
+export const PERSONS_READ: StoreDecl = { bucket: PERSON_BUCKET, access: 'read' };
+
+/** A durable consumer on KETEN: its name and its one filter subject (nats-server 2.9). */
+export interface ConsumerDecl {
+  durable: string;
+  filter: string;
+}
+
 export interface PartnerModule {
   /** Partner id: policy, processing log, `ce-partner` header, source URN, metrics label. */
   id: string;
@@ -117,8 +141,20 @@ export interface PartnerModule {
   service: ServiceName;
   /** One line for operators and the docs. */
   description: string;
-  /** The KV buckets it reads or writes (its NATS user needs them). */
-  stores: string[];
+  /** The KV buckets it reads or writes (its NATS user may use those, and only so). */
+  stores: StoreDecl[];
+  /**
+   * Its durable consumers for a configuration (one per gemeente, per school, ...): what its
+   * NATS user may create and read. `start` must return exactly these.
+   */
+  consumers?(config: HubConfig): ConsumerDecl[];
+  /** Chain event types it publishes besides its policy's `levert` (outcomes the hub makes). */
+  alsoPublishes?: string[];
+  /**
+   * NATS subjects its user may publish to besides what the declarations above give (an
+   * operations module's stream and consumer administration).
+   */
+  natsPublish?: string[];
   /** Its partner API, when it has one. */
   edge?: {
     /** Takes `text/csv` bulk uploads. */
@@ -166,6 +202,22 @@ export function settingsOf(config: HubConfig, module: PartnerModule): ServiceSet
     });
   }
   return settings;
+}
+
+/** A module runs the consumers it declares, no other: its NATS user allows only those. */
+function assertDeclaredConsumers(
+  module: PartnerModule,
+  config: HubConfig,
+  running: ConsumerSpec[],
+): void {
+  const key = (c: ConsumerDecl) => `${c.durable} ${c.filter}`;
+  const declared = (module.consumers?.(config) ?? []).map(key).sort();
+  const started = running.map((c) => key(c)).sort();
+  if (declared.join('\n') !== started.join('\n')) {
+    throw new Error(
+      `module ${module.id} starts consumers [${started.join(', ')}] but declares [${declared.join(', ')}]`,
+    );
+  }
 }
 
 interface Plan {
@@ -288,6 +340,7 @@ export async function runModules(
           port: port ?? settings.port ?? 0,
         });
       }
+      assertDeclaredConsumers(module, config, parts.consumers ?? []);
       if (parts.consumers?.length) {
         consumers.push(
           ...(await runConsumers({

@@ -71,6 +71,25 @@ export function adminModule(opts: { env?: NodeJS.ProcessEnv } = {}): PartnerModu
     service: 'admin',
     description: 'inzage, dead letters, alerts and flow state for operators',
     stores: [],
+    // It reads dead letters, alerts and the processing log through short-lived consumers of
+    // its own, stream and consumer state for the flow overview (counts, no content), deletes a
+    // dead letter once replayed and replays it onto its chain subject. NATS cannot check the
+    // replay header, so this user may publish any chain event; it cannot read KETEN itself.
+    natsPublish: [
+      '$JS.API.STREAM.NAMES',
+      '$JS.API.STREAM.LIST',
+      '$JS.API.CONSUMER.INFO.*.*',
+      '$JS.API.CONSUMER.NAMES.*',
+      '$JS.API.CONSUMER.LIST.*',
+      ...['KETEN_DLQ', 'VERWERKINGEN', 'KETEN_ALERTS'].flatMap((s) => [
+        `$JS.API.CONSUMER.CREATE.${s}.>`,
+        `$JS.API.CONSUMER.MSG.NEXT.${s}.*`,
+        `$JS.API.CONSUMER.DELETE.${s}.*`,
+        `$JS.API.STREAM.MSG.GET.${s}`,
+      ]),
+      '$JS.API.STREAM.MSG.DELETE.KETEN_DLQ',
+      'keten.>',
+    ],
     edge: { credentials: adminCredentials },
     check: (config) => void pseudonymKeysOf(config, env),
     async start(rt) {

@@ -156,7 +156,7 @@ describe('deploy/k8s manifests', () => {
   it("embeds deploy/nats/permissions.conf unchanged in NATS' ConfigMap", () => {
     const embedded: string = named('ConfigMap', 'nats-config')!.data['permissions.conf'];
     const original = readFileSync(path.join(DEPLOY, 'nats/permissions.conf'), 'utf8');
-    expect(embedded.trimEnd(), 'run `npm run k8s:sync`').toBe(original.trimEnd());
+    expect(embedded.trimEnd(), 'run `npm run deploy:gen`').toBe(original.trimEnd());
   });
 
   it('gives every Deployment /health probes, scrape annotations and bounded resources', () => {

@@ -1,9 +1,4 @@
-import {
-  RECEIPT_BUCKET,
-  credentialFromConfig,
-  servedGemeenten,
-  type PartnerModule,
-} from '@ketenhub/kit';
+import { RECEIPTS, credentialFromConfig, servedGemeenten, type PartnerModule } from '@ketenhub/kit';
 import { COA_PARTNER, registerCoaRoutes } from './routes.ts';
 
 /**
@@ -16,7 +11,7 @@ export function coaModule(): PartnerModule {
     kind: 'inbound',
     service: 'coa',
     description: 'COA koppelingen and warme overdrachten (JSON and the TVS CSV export) in',
-    stores: [RECEIPT_BUCKET],
+    stores: [RECEIPTS],
     // The TVS export is the only CSV this edge takes.
     edge: { csv: true, credentials: (config) => [credentialFromConfig(config, COA_PARTNER)] },
     async start(rt) {

@@ -192,6 +192,11 @@ const OUTCOME_TYPES: Record<Melding, { ok: string; nok: string }> = {
   },
 };
 
+/** Every outcome type a melding to DUO can have: what the DUO module publishes for the KVS. */
+export const MELDING_OUTCOMES = [
+  ...new Set(Object.values(OUTCOME_TYPES).flatMap((t) => [t.ok, t.nok])),
+];
+
 interface MeldingPlan {
   melding: Melding;
   api: DuoApi;
@@ -200,6 +205,12 @@ interface MeldingPlan {
   body?: unknown;
   /** DUO's rules for this melding, given what DUO and the hub know. */
   check(): Promise<RuleViolation[]>;
+  /**
+   * For a melding DUO would apply twice (a PIP registration: DUO keeps every POST as a new
+   * version, it does not recognise a berichtId it had): whether DUO already holds exactly this
+   * melding, from what check() read. Asked on a redelivery only.
+   */
+  heldByDuo?(): boolean;
   after?(): Promise<void>;
 }
 
@@ -295,6 +306,21 @@ function createMeldingHandler(
       return 'rejected';
     }
 
+    // A redelivered melding may have reached DUO already: the service can die, or lose DUO's
+    // answer, after DUO applied it and before the message was acked. A melding DUO already
+    // holds exactly is not sent again (a second POST would register the PIP twice); nothing is
+    // disclosed now, and the earlier delivery's processing-log record (gestart) covers the
+    // disclosure it made.
+    if (m.info.redelivered && p.heldByDuo?.()) {
+      deps.logger.info(
+        { eventId: event.id, api: p.api, attempt: m.info.deliveryCount },
+        'melding already at DUO from an earlier delivery: not sent again',
+      );
+      await p.after?.();
+      await outcome(true, { geregistreerdOp: new Date().toISOString() });
+      return 'delivered';
+    }
+
     let versionDrift: { answered: string; pinned: string } | undefined;
     try {
       ({ versionDrift } = await discloseMessage(
@@ -357,12 +383,14 @@ export function createPipHandler(deps: DuoDeps) {
     deps,
     (event, bsn, bron, { identity }) => {
       const pip = event.data as unknown as PipVastgesteld;
+      const body = pipToDuo(pip);
+      let held: DuoGemeentePip | undefined;
       return {
         melding: 'pip',
         api: 'PIP',
         method: 'POST',
         path: `/personen/${bsn}/PIP`,
-        body: pipToDuo(pip),
+        body,
         async check() {
           const [plicht, doelgroep, huidig] = await Promise.all([
             ctxGet<DuoInburgeringsplicht>(
@@ -375,6 +403,7 @@ export function createPipHandler(deps: DuoDeps) {
             ctxGet<DuoDoelgroep>(deps, 'Inburgeringsplicht', bsn, bron, '/doelgroep'),
             ctxGet<DuoGemeentePip>(deps, 'PIP', bsn, bron, '/PIP'),
           ]);
+          held = huidig;
           const dg = doelgroep ? doelgroepFromDuo(doelgroep)?.indeling : undefined;
           return checkPip(pip, {
             ...(plicht
@@ -390,6 +419,15 @@ export function createPipHandler(deps: DuoDeps) {
             ...(huidig ? { huidigePip: { dagtekening: huidig.pip.dagtekeningPip } } : {}),
             ...(identity?.pip ? { initielePipDagtekening: identity.pip.initieel } : {}),
           });
+        },
+        // DUO's current PIP is this gemeente's and has every field the hub sends (DUO may add
+        // one, such as the niveau it records for a B1-route without one).
+        heldByDuo() {
+          const current = held;
+          if (current?.gemeentecode !== event.gemeente.slice(2)) return false;
+          return Object.entries(body).every(
+            ([field, value]) => (current.pip as Record<string, unknown>)[field] === value,
+          );
         },
         async after() {
           const identity = await deps.identities.personOf(event.gemeente, pip.inburgeraarId);

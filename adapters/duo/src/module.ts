@@ -1,20 +1,23 @@
 import { Kvm } from '@nats-io/kv';
 import {
   ConfigError,
-  IDENTITY_BUCKET,
+  IDENTITIES,
   PARTNER_HEADER,
-  PERSON_BUCKET,
+  PERSONS,
   combineGates,
   createIdentityHandler,
   credentialFromConfig,
   flowName,
+  type ConsumerDecl,
   type ConsumerGate,
+  type ConsumerSpec,
   type HubConfig,
   type PartnerModule,
 } from '@ketenhub/kit';
 import { DUO_APIS, createDuoClient, type DuoApi } from './duo-client.ts';
 import {
   DUO_PARTNER,
+  MELDING_OUTCOMES,
   createMapHandler,
   createPipHandler,
   createPipIntrekkingHandler,
@@ -26,6 +29,17 @@ import { registerNotificatieRoutes } from './notificaties.ts';
 
 /** DUO's notifications already taken, by berichtId (DUO may send one again). */
 export const DUO_DEDUP_BUCKET = 'DUO_BERICHTEN';
+
+/** One consumer per melding type (nats-server 2.9: one filter subject per consumer). */
+const DUO_CONSUMERS: ConsumerDecl[] = [
+  { durable: 'duo-identiteiten', filter: 'keten.*.inburgeraar.>' },
+  { durable: 'duo-notificaties', filter: 'keten.*.duo.notificatie-ontvangen' },
+  { durable: 'duo-pip', filter: 'keten.*.pip.vastgesteld' },
+  { durable: 'duo-pip-intrekking', filter: 'keten.*.pip.ingetrokken' },
+  { durable: 'duo-map', filter: 'keten.*.map.afgerond' },
+  { durable: 'duo-pvt', filter: 'keten.*.pvt.ondertekend' },
+  { durable: 'duo-uren', filter: 'keten.*.leerroute.uren' },
+];
 
 function duoConfigOf(config: HubConfig): NonNullable<HubConfig['duo']> {
   if (!config.duo) {
@@ -46,7 +60,10 @@ export function duoModule(opts: { today?: () => string } = {}): PartnerModule {
     kind: 'both',
     service: 'duo',
     description: "DUO's notifications in; PIP, MAP, PVT and hours to DUO's M2M APIs",
-    stores: [IDENTITY_BUCKET, PERSON_BUCKET, DUO_DEDUP_BUCKET],
+    stores: [IDENTITIES, PERSONS, { bucket: DUO_DEDUP_BUCKET, access: 'write' }],
+    consumers: () => DUO_CONSUMERS,
+    // The outcome of each melding to DUO, for the KVS.
+    alsoPublishes: MELDING_OUTCOMES,
     edge: { credentials: (config) => [credentialFromConfig(config, DUO_PARTNER)] },
     defaults: { ackWaitMs: 60_000 },
     check(config) {
@@ -93,6 +110,40 @@ export function duoModule(opts: { today?: () => string } = {}): PartnerModule {
         logger: rt.logger,
         ...(opts.today ? { today: opts.today } : {}),
       };
+      const runs: Record<string, Omit<ConsumerSpec, 'durable' | 'filter'>> = {
+        'duo-identiteiten': {
+          handler: createIdentityHandler(identities, rt.pseudonymizer),
+          bindsPersons: true,
+          flow: (m) => flowName(m.headers?.get(PARTNER_HEADER), DUO_PARTNER),
+        },
+        // It reads whichever DUO APIs the notification needs: wait while any is down.
+        'duo-notificaties': {
+          handler: createNotificationHandler(deps),
+          flow: 'duo>kvs',
+          gate: combineGates(DUO_APIS.map(gateOf)),
+        },
+        'duo-pip': { handler: createPipHandler(deps), flow: 'kvs>duo', gate: gateOf('PIP') },
+        'duo-pip-intrekking': {
+          handler: createPipIntrekkingHandler(deps),
+          flow: 'kvs>duo',
+          gate: gateOf('PIP'),
+        },
+        'duo-map': {
+          handler: createMapHandler(deps),
+          flow: 'kvs>duo',
+          gate: gateOf('MAP-PVT-Zroute'),
+        },
+        'duo-pvt': {
+          handler: createPvtHandler(deps),
+          flow: 'kvs>duo',
+          gate: gateOf('MAP-PVT-Zroute'),
+        },
+        'duo-uren': {
+          handler: createUrenHandler(deps),
+          flow: 'kvs>duo',
+          gate: gateOf('GevolgdeUren'),
+        },
+      };
       return {
         routes: (edge) =>
           registerNotificatieRoutes(edge, {
@@ -108,58 +159,7 @@ export function duoModule(opts: { today?: () => string } = {}): PartnerModule {
             source: rt.source,
             logger: rt.logger,
           }),
-        consumers: [
-          {
-            durable: 'duo-identiteiten',
-            filter: 'keten.*.inburgeraar.>',
-            handler: createIdentityHandler(identities, rt.pseudonymizer),
-            bindsPersons: true,
-            flow: (m) => flowName(m.headers?.get(PARTNER_HEADER), DUO_PARTNER),
-          },
-          {
-            durable: 'duo-notificaties',
-            filter: 'keten.*.duo.notificatie-ontvangen',
-            handler: createNotificationHandler(deps),
-            flow: 'duo>kvs',
-            // It reads whichever DUO APIs the notification needs: wait while any is down.
-            gate: combineGates(DUO_APIS.map(gateOf)),
-          },
-          {
-            durable: 'duo-pip',
-            filter: 'keten.*.pip.vastgesteld',
-            handler: createPipHandler(deps),
-            flow: 'kvs>duo',
-            gate: gateOf('PIP'),
-          },
-          {
-            durable: 'duo-pip-intrekking',
-            filter: 'keten.*.pip.ingetrokken',
-            handler: createPipIntrekkingHandler(deps),
-            flow: 'kvs>duo',
-            gate: gateOf('PIP'),
-          },
-          {
-            durable: 'duo-map',
-            filter: 'keten.*.map.afgerond',
-            handler: createMapHandler(deps),
-            flow: 'kvs>duo',
-            gate: gateOf('MAP-PVT-Zroute'),
-          },
-          {
-            durable: 'duo-pvt',
-            filter: 'keten.*.pvt.ondertekend',
-            handler: createPvtHandler(deps),
-            flow: 'kvs>duo',
-            gate: gateOf('MAP-PVT-Zroute'),
-          },
-          {
-            durable: 'duo-uren',
-            filter: 'keten.*.leerroute.uren',
-            handler: createUrenHandler(deps),
-            flow: 'kvs>duo',
-            gate: gateOf('GevolgdeUren'),
-          },
-        ],
+        consumers: DUO_CONSUMERS.map((c) => ({ ...c, ...runs[c.durable]! })),
         persons: identities.persons,
         stop: () => duo.shutdown(),
       };

@@ -1,15 +1,25 @@
 import {
   PARTNER_HEADER,
-  RECEIPT_BUCKET,
+  RECEIPTS,
   createPartnerClient,
   flowName,
   kvsCredentials,
+  type ConsumerDecl,
   type ConsumerSpec,
+  type HubConfig,
   type PartnerClient,
   type PartnerModule,
 } from '@ketenhub/kit';
 import { KVS_PARTNER, createKvsDelivery, describeMessage, isDuplicateAnswer } from './deliver.ts';
 import { registerKvsInboundRoutes } from './inbound.ts';
+
+/** One consumer per gemeente, on that gemeente's subjects only: the tenant is its filter. */
+function consumersOf(config: HubConfig): ConsumerDecl[] {
+  return config.gemeenten.map((g) => ({
+    durable: `${KVS_PARTNER}-${g.code}`,
+    filter: `keten.${g.code}.>`,
+  }));
+}
 
 /**
  * Each gemeente's KVS: every chain event of the gemeente delivered to its KVS (one durable
@@ -23,12 +33,13 @@ export function kvsModule(): PartnerModule {
     kind: 'both',
     service: 'gemeente-kvs',
     description: "every chain event to the gemeente's KVS; the KVS's events in",
-    stores: [RECEIPT_BUCKET],
+    stores: [RECEIPTS],
+    consumers: consumersOf,
     edge: { optional: true, credentials: kvsCredentials },
     defaults: { concurrency: 16 },
     async start(rt) {
       const clients: PartnerClient[] = [];
-      const consumers: ConsumerSpec[] = rt.config.gemeenten.map((gemeente) => {
+      const consumers: ConsumerSpec[] = rt.config.gemeenten.map((gemeente, i) => {
         const logger = rt.logger.child({ gemeente: gemeente.code });
         const client = createPartnerClient({
           partner: KVS_PARTNER,
@@ -45,8 +56,7 @@ export function kvsModule(): PartnerModule {
         });
         clients.push(client);
         return {
-          durable: `${KVS_PARTNER}-${gemeente.code}`,
-          filter: `keten.${gemeente.code}.>`,
+          ...consumersOf(rt.config)[i]!,
           handler: createKvsDelivery({
             gemeente: gemeente.code,
             client,

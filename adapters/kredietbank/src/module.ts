@@ -1,13 +1,15 @@
 import {
   ConfigError,
-  IDENTITY_BUCKET,
+  IDENTITIES,
   PARTNER_HEADER,
-  PERSON_BUCKET,
-  RECEIPT_BUCKET,
+  PERSONS,
+  RECEIPTS,
   createIdentityHandler,
   credentialFromConfig,
   flowName,
   servedGemeenten,
+  type ConsumerDecl,
+  type ConsumerSpec,
   type HubConfig,
   type PartnerModule,
 } from '@ketenhub/kit';
@@ -20,6 +22,14 @@ import {
 import { createKredietbankClient } from './kredietbank-client.ts';
 import { TRAJECT_BUCKET, openTrajectStore } from './trajecten.ts';
 import { registerWebhookRoutes } from './webhooks.ts';
+
+/** One consumer per event type: nats-server 2.9 allows one filter subject per consumer. */
+const KREDIETBANK_CONSUMERS: ConsumerDecl[] = [
+  { durable: 'kredietbank-identiteiten', filter: 'keten.*.inburgeraar.>' },
+  { durable: 'kredietbank-aanvragen', filter: 'keten.*.ontzorgen.aangevraagd' },
+  { durable: 'kredietbank-beeindigingen', filter: 'keten.*.ontzorgen.beeindiging-aangevraagd' },
+  { durable: 'kredietbank-pips', filter: 'keten.*.pip.vastgesteld' },
+];
 
 /** A traject runs 6 months, extensions through the PIP; webhooks may come a while after. */
 const TRAJECT_TTL_DAYS = 2 * 366;
@@ -46,7 +56,8 @@ export function kredietbankModule(): PartnerModule {
     kind: 'both',
     service: 'kredietbank',
     description: 'ontzorgen trajecten to the Kredietbank; its webhooks in',
-    stores: [IDENTITY_BUCKET, PERSON_BUCKET, RECEIPT_BUCKET, TRAJECT_BUCKET],
+    stores: [IDENTITIES, PERSONS, RECEIPTS, { bucket: TRAJECT_BUCKET, access: 'write' }],
+    consumers: () => KREDIETBANK_CONSUMERS,
     edge: { credentials: (config) => [credentialFromConfig(config, KREDIETBANK_PARTNER)] },
     defaults: { ackWaitMs: 60_000 },
     check: (config) => void kredietbankConfigOf(config),
@@ -74,6 +85,27 @@ export function kredietbankModule(): PartnerModule {
         logger: rt.logger,
       };
       const gate = kredietbank.client.gate;
+      const runs: Record<string, Omit<ConsumerSpec, 'durable' | 'filter'>> = {
+        // The same identity feed as DUO's (koppeling, vestiging → BSN), so this module does not
+        // depend on the DUO module running.
+        'kredietbank-identiteiten': {
+          handler: createIdentityHandler(identities, rt.pseudonymizer),
+          bindsPersons: true,
+          flow: (m) => flowName(m.headers?.get(PARTNER_HEADER), KREDIETBANK_PARTNER),
+        },
+        'kredietbank-aanvragen': {
+          handler: createAanvraagHandler({ ...outbound, identities }),
+          flow: 'kvs>kredietbank',
+          gate,
+        },
+        'kredietbank-beeindigingen': {
+          handler: createBeeindigingHandler(outbound),
+          flow: 'kvs>kredietbank',
+          gate,
+        },
+        // Every PIP passes here; only one that contains ontzorgen reaches the Kredietbank.
+        'kredietbank-pips': { handler: createPipHandler(outbound), flow: 'kvs>kredietbank', gate },
+      };
       return {
         routes: (edge) =>
           registerWebhookRoutes(edge, {
@@ -83,41 +115,8 @@ export function kredietbankModule(): PartnerModule {
             source: rt.source,
             logger: rt.logger,
           }),
-        // One consumer per event type: nats-server 2.9 allows one filter subject per consumer.
         // Each waits in the stream while the Kredietbank's breaker is open.
-        consumers: [
-          {
-            // The same identity feed as DUO's (koppeling, vestiging → BSN), so this module
-            // does not depend on the DUO module running.
-            durable: 'kredietbank-identiteiten',
-            filter: 'keten.*.inburgeraar.>',
-            handler: createIdentityHandler(identities, rt.pseudonymizer),
-            bindsPersons: true,
-            flow: (m) => flowName(m.headers?.get(PARTNER_HEADER), KREDIETBANK_PARTNER),
-          },
-          {
-            durable: 'kredietbank-aanvragen',
-            filter: 'keten.*.ontzorgen.aangevraagd',
-            handler: createAanvraagHandler({ ...outbound, identities }),
-            flow: 'kvs>kredietbank',
-            gate,
-          },
-          {
-            durable: 'kredietbank-beeindigingen',
-            filter: 'keten.*.ontzorgen.beeindiging-aangevraagd',
-            handler: createBeeindigingHandler(outbound),
-            flow: 'kvs>kredietbank',
-            gate,
-          },
-          {
-            // Every PIP passes here; only one that contains ontzorgen reaches the Kredietbank.
-            durable: 'kredietbank-pips',
-            filter: 'keten.*.pip.vastgesteld',
-            handler: createPipHandler(outbound),
-            flow: 'kvs>kredietbank',
-            gate,
-          },
-        ],
+        consumers: KREDIETBANK_CONSUMERS.map((c) => ({ ...c, ...runs[c.durable]! })),
         persons: identities.persons,
         stop: () => kredietbank.shutdown(),
       };

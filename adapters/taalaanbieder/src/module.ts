@@ -1,11 +1,12 @@
 import {
   ConfigError,
   PARTNER_HEADER,
-  PERSON_BUCKET,
-  RECEIPT_BUCKET,
+  PERSONS_READ,
+  RECEIPTS,
   createPartnerClient,
   flowName,
   toCredential,
+  type ConsumerDecl,
   type ConsumerSpec,
   type HubConfig,
   type PartnerClient,
@@ -30,6 +31,14 @@ function schoolsOf(config: HubConfig): NonNullable<HubConfig['taalaanbieders']> 
   return schools;
 }
 
+/** One consumer per school; every one sees every PIP and keeps those that name it. */
+function consumersOf(config: HubConfig): ConsumerDecl[] {
+  return schoolsOf(config).map((s) => ({
+    durable: `${TAALAANBIEDER_PARTNER}-${s.id}`,
+    filter: 'keten.*.pip.vastgesteld',
+  }));
+}
+
 /**
  * The language schools (taalaanbieders), one per entry of `taalaanbieders`: a PIP's aanmelding
  * to the school it names (a durable consumer and a breaker per school, so a school that is down
@@ -42,7 +51,10 @@ export function taalaanbiederModule(opts: { now?: () => Date } = {}): PartnerMod
     kind: 'both',
     service: 'taalaanbieder',
     description: "aanmeldingen to each school; the schools' voortgang, uren and verzuim in",
-    stores: [PERSON_BUCKET, RECEIPT_BUCKET, TRAJECT_BUCKET],
+    stores: [PERSONS_READ, RECEIPTS, { bucket: TRAJECT_BUCKET, access: 'write' }],
+    consumers: consumersOf,
+    // The hub's report to the KVS that a school accepted an aanmelding.
+    alsoPublishes: ['nl.inburgering.leerroute.aangemeld'],
     edge: {
       // For the hours spreadsheet (`POST /v1/uren.csv`).
       csv: true,
@@ -73,7 +85,7 @@ export function taalaanbiederModule(opts: { now?: () => Date } = {}): PartnerMod
       const publisher = await rt.edgePublisher();
       const pseudonyms = createTrajectPseudonymizer(rt.config.hub.pseudonymKey);
       const clients: PartnerClient[] = [];
-      const consumers: ConsumerSpec[] = schoolsOf(rt.config).map((school) => {
+      const consumers: ConsumerSpec[] = schoolsOf(rt.config).map((school, i) => {
         const client = createPartnerClient({
           partner: TAALAANBIEDER_PARTNER,
           endpoint: school.id,
@@ -86,9 +98,7 @@ export function taalaanbiederModule(opts: { now?: () => Date } = {}): PartnerMod
         });
         clients.push(client);
         return {
-          durable: `${TAALAANBIEDER_PARTNER}-${school.id}`,
-          // Every school's consumer sees every PIP and keeps those that name it.
-          filter: 'keten.*.pip.vastgesteld',
+          ...consumersOf(rt.config)[i]!,
           handler: createAanmeldingHandler({
             taalaanbieder: school.id,
             client,

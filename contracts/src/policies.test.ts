@@ -79,6 +79,48 @@ describe('register and policies fit together', () => {
   });
 });
 
+describe("a partner's own register entries, kept with its policy", () => {
+  const own = `partner: voorbeeld
+naam: Voorbeeld
+levert: []
+ontvangt:
+  nl.inburgering.pip.vastgesteld:
+    activiteit: va-901
+    velden:
+      gemeenteCode: gemeente
+activiteiten:
+  - id: va-901
+    naam: Voorbeeld
+    doel: Het voorbeeld van een eigen registerregel.
+    grondslag: { wet: 'Wi 2021 art. 1', dpv: 'dpv:PublicInterest' }
+    bewaartermijn: P1Y
+    categorieen: [gemeente]
+    ontvangers: [voorbeeld]
+`;
+
+  it('joins the register and serves the policy that names it', () => {
+    copy();
+    writeFileSync(join(dir, 'policies/voorbeeld.yaml'), own);
+    const set = loadPolicies(dir);
+    expect(set.activity('va-901').ontvangers).toEqual(['voorbeeld']);
+    expect(set.register.activiteiten.map((a) => a.id)).toContain('va-901');
+    expect(set.policy('voorbeeld').ontvangt['nl.inburgering.pip.vastgesteld']!.activiteit).toBe(
+      'va-901',
+    );
+  });
+
+  it('may not take an id the register has, nor name an unknown category', () => {
+    copy();
+    writeFileSync(join(dir, 'policies/voorbeeld.yaml'), own.replaceAll('va-901', 'va-001'));
+    expect(() => loadPolicies(dir)).toThrow(/activity va-001 exists already/);
+    writeFileSync(
+      join(dir, 'policies/voorbeeld.yaml'),
+      own.replace('categorieen: [gemeente]', 'categorieen: [geheim]'),
+    );
+    expect(() => loadPolicies(dir)).toThrow(/va-901: unknown category geheim/);
+  });
+});
+
 describe('retention from the register', () => {
   it('reads ISO durations and takes the longest activity for the chain streams', () => {
     expect(durationDays('P3M')).toBe(93);

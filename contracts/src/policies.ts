@@ -60,6 +60,8 @@ export interface PartnerPolicy {
   leveringsschema?: string;
   levert: string[];
   ontvangt: Record<string, PolicyRule>;
+  /** Its own register entries, merged into the register (`Register.activiteiten`). */
+  activiteiten?: Activity[];
 }
 
 export interface PolicySet {
@@ -134,12 +136,25 @@ export function loadPolicies(
 
   const policies = new Map<string, PartnerPolicy>();
   const policyDir = join(dir, 'policies');
-  for (const name of readdirSync(policyDir)
+  const files = readdirSync(policyDir)
     .filter((f) => f.endsWith('.yaml'))
-    .sort()) {
-    const file = join(policyDir, name);
-    const policy = readYaml(file) as PartnerPolicy;
+    .sort()
+    .map((name) => ({ name, file: join(policyDir, name) }))
+    .map(({ name, file }) => ({ name, policy: readYaml(file) as PartnerPolicy, file }));
+  // A partner's own register entries, kept with its policy, join the register first.
+  for (const { name, policy, file } of files) {
     failIfInvalid(registry, POLICY_SCHEMA, policy, file);
+    for (const a of policy.activiteiten ?? []) {
+      if (activities.has(a.id)) problems.push(`policies/${name}: activity ${a.id} exists already`);
+      for (const c of a.categorieen) {
+        if (!register.categorieen[c])
+          problems.push(`policies/${name} ${a.id}: unknown category ${c}`);
+      }
+      register.activiteiten.push(a);
+      activities.set(a.id, a);
+    }
+  }
+  for (const { name, policy } of files) {
     const where = `policies/${name}`;
     if (basename(name, '.yaml') !== policy.partner) {
       problems.push(`${where}: partner must be ${basename(name, '.yaml')}`);

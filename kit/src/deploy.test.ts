@@ -8,7 +8,7 @@ import {
 } from './deploy.ts';
 import type { PartnerModule } from './module.ts';
 
-const config = { gemeenten: [{ code: 'gm0797' }, { code: 'gm0796' }] } as HubConfig;
+const config = { gemeenten: [{ code: 'gm0797' }, { code: 'gm0796' }] } as unknown as HubConfig;
 
 const module: PartnerModule = {
   id: 'gemeente-kvs',

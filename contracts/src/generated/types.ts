@@ -1849,6 +1849,32 @@ export interface PartnerPolicy {
         }
       | undefined;
   };
+  /**
+   * The partner's own processing activities (register entries), when they are not in contracts/verwerkingsactiviteiten.yaml: kept with its policy, merged into the register.
+   */
+  activiteiten?: Activiteit[];
+}
+export interface Activiteit {
+  id: string;
+  naam: string;
+  doel: string;
+  grondslag: {
+    wet: string;
+    avg?: string;
+    dpv: string;
+  };
+  /**
+   * ISO 8601 duration.
+   */
+  bewaartermijn: string;
+  /**
+   * @minItems 1
+   */
+  categorieen: [string, ...string[]];
+  /**
+   * @minItems 1
+   */
+  ontvangers: [string, ...string[]];
 }
 /**
  * What the hub sends a taalaanbieder (POST /aanmeldingen) when a PIP names it: the traject pseudonym, name and contact, leerroute, target level, start date and hours per week. Never a BSN, V-nummer, benefit, IBAN or health data (additionalProperties false everywhere).
@@ -1961,52 +1987,7 @@ export interface Verwerkingsregister {
   /**
    * @minItems 1
    */
-  activiteiten: [
-    {
-      id: string;
-      naam: string;
-      doel: string;
-      grondslag: {
-        wet: string;
-        avg?: string;
-        dpv: string;
-      };
-      /**
-       * ISO 8601 duration.
-       */
-      bewaartermijn: string;
-      /**
-       * @minItems 1
-       */
-      categorieen: [string, ...string[]];
-      /**
-       * @minItems 1
-       */
-      ontvangers: [string, ...string[]];
-    },
-    ...{
-      id: string;
-      naam: string;
-      doel: string;
-      grondslag: {
-        wet: string;
-        avg?: string;
-        dpv: string;
-      };
-      /**
-       * ISO 8601 duration.
-       */
-      bewaartermijn: string;
-      /**
-       * @minItems 1
-       */
-      categorieen: [string, ...string[]];
-      /**
-       * @minItems 1
-       */
-      ontvangers: [string, ...string[]];
-    }[],
-  ];
+  activiteiten: [Activiteit, ...Activiteit[]];
   /**
    * The processing log itself: how long the hub keeps its records of disclosures (accountability, AVG art. 5(2)); the VERWERKINGEN stream's max_age follows it.
    */

@@ -1,7 +1,10 @@
 /**
  * One hub for one chaos scenario, every part a real process on loopback: NATS (one server or
- * a 3-node cluster), the KVS simulator, services/coa and services/gemeente-kvs, configured by a
- * config file written to a temp dir, with secrets in the environment as in production.
+ * a 3-node cluster), the KVS simulator, services/coa and services/gemeente-kvs (with the KVS
+ * inbound API) and, when the scenario asks for them, the other partner services with their
+ * simulators: services/duo and the DUO simulator, services/kredietbank and the Kredietbank
+ * simulator, services/taalaanbieder and one simulator per school. Configured by a config file
+ * written to a temp dir, with secrets in the environment as in production.
  */
 import { randomBytes } from 'node:crypto';
 import { rmSync } from 'node:fs';
@@ -15,6 +18,7 @@ import {
   STREAMS,
   connectNats,
   getFreePort,
+  hashApiKey,
   startLocalNats,
   startLocalNatsCluster,
   type LocalNats,
@@ -29,6 +33,26 @@ export const CHAOS_GEMEENTEN = [
 ];
 
 export const KVS_SERVICE = 'gemeente-kvs';
+
+/** The partner services a scenario can add to the COA → KVS hub, each with its simulator. */
+export const PARTNER_SERVICES = ['duo', 'kredietbank', 'taalaanbieder'] as const;
+export type PartnerService = (typeof PARTNER_SERVICES)[number];
+
+/** The language schools of the chaos hub, one simulator each. */
+export const CHAOS_SCHOOLS = ['taalschool-noord', 'roc-meierij'] as const;
+
+/** DUO's OIN as the chaos hub and the DUO simulator know it (synthetic). */
+export const CHAOS_DUO_OIN = '00000001003214345000';
+
+/** The (synthetic) OIN of a chaos gemeente, e.g. gm0797 → 00000001000797000000. */
+export function chaosOinOf(gemeente: string): string {
+  return `0000000100${gemeente.slice(2)}000000`;
+}
+
+/** The environment variable a secret of `who` is in, e.g. KETENHUB_TAALAANBIEDER_ROC_MEIERIJ_TOKEN. */
+function secretVar(who: string, what: 'API_KEY' | 'TOKEN'): string {
+  return `KETENHUB_${who.toUpperCase().replace(/-/g, '_')}_${what}`;
+}
 
 /** A scenario's processes get 5 s to drain at its end before they are SIGKILLed. */
 const STOP_GRACE_MS = 5_000;
@@ -50,8 +74,22 @@ export const CHAOS_DELIVERY = {
 export interface ChaosHubOptions {
   nats: 'single' | 'cluster';
   replicas: 1 | 3;
+  /** Partner services (each with its simulator) to run beside COA and the KVS delivery. */
+  partners?: readonly PartnerService[];
   /** Keep the temp dir (logs, config, NATS store) after stop(). */
   keep?: boolean;
+}
+
+/** A service of the hub as a process, and where it answers its health check. */
+export interface ChaosService {
+  process: ManagedProcess;
+  health: string;
+}
+
+/** A partner simulator as a process, and its base URL (its /_sim control API is there). */
+export interface ChaosSimulator {
+  process: ManagedProcess;
+  url: string;
 }
 
 export interface ChaosHub {
@@ -70,6 +108,20 @@ export interface ChaosHub {
   kvs: ManagedProcess;
   kvsHealth: string;
   apiKey: string;
+  /** The KVS inbound API (`POST /v1/events`), where a KVS sends its PIPs and aanvragen. */
+  kvsInboundUrl: string;
+  /** Each gemeente's KVS key for the inbound API, bound to that gemeente. */
+  kvsKeys: Record<string, string>;
+  /** The hub's pseudonym key: the run derives the inburgeraarIds of its persons with it. */
+  pseudonymKey: string;
+  /** The partner services the scenario asked for, by name. */
+  services: Partial<Record<PartnerService, ChaosService>>;
+  duoSim?: ChaosSimulator;
+  kredietbankSim?: ChaosSimulator;
+  /** One simulator per school of CHAOS_SCHOOLS, by school id. */
+  schoolSims?: Record<string, ChaosSimulator>;
+  /** Every process of the hub but NATS, for the exit check and the log tails. */
+  processes: ManagedProcess[];
   /** A connection of the chaos run itself, to read streams and consumers. */
   observer: NatsConnection;
   jsm(): Promise<JetStreamManager>;
@@ -77,6 +129,8 @@ export interface ChaosHub {
   restartNats(downMs: number): Promise<{ stoppedAt: number; startedAt: number }>;
   /** Starts the KVS delivery service again after a kill and waits until it is healthy. */
   restartKvs(): Promise<void>;
+  /** Starts a partner service again after a kill and waits until it is healthy. */
+  restartService(name: PartnerService): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -116,35 +170,54 @@ export async function startChaosHub(opts: ChaosHubOptions): Promise<ChaosHub> {
     }
     const natsUrl = cluster?.url ?? nats!.url;
 
-    const [simPort, coaPort, coaOps, kvsOps] = await Promise.all([
-      getFreePort(),
-      getFreePort(),
-      getFreePort(),
-      getFreePort(),
+    const partners = new Set(opts.partners ?? []);
+    const port = (): Promise<number> => getFreePort();
+    const [simPort, coaPort, coaOps, kvsPort, kvsOps] = await Promise.all([
+      port(),
+      port(),
+      port(),
+      port(),
+      port(),
     ]);
     const simUrl = `http://127.0.0.1:${simPort}`;
     const apiKey = randomBytes(24).toString('hex');
+    const pseudonymKey = randomBytes(32).toString('hex');
+    const secret = (): string => randomBytes(24).toString('hex');
+    const kvsKeys = Object.fromEntries(CHAOS_GEMEENTEN.map((g) => [`gm${g.code}`, secret()]));
     const env: NodeJS.ProcessEnv = {
       ...process.env,
       KETENHUB_CONFIG: path.join(dir, 'ketenhub.yaml'),
       NATS_URL: natsUrl,
-      KETENHUB_PSEUDONYM_KEY: randomBytes(32).toString('hex'),
+      KETENHUB_PSEUDONYM_KEY: pseudonymKey,
       KETENHUB_COA_API_KEY: apiKey,
       LOG_LEVEL: process.env.LOG_LEVEL ?? 'info',
     };
-    const config = {
+    // Each KVS's key reaches the hub only as its digest, as in a deployment.
+    for (const [gemeente, key] of Object.entries(kvsKeys)) {
+      env[`${secretVar(`kvs-${gemeente}`, 'API_KEY')}_HASH`] = hashApiKey(key);
+    }
+    /** Delivery settings of a consumer service: the KVS delivery's, fast enough for a test. */
+    const delivery = {
+      concurrency: CHAOS_DELIVERY.concurrency,
+      ackWaitMs: CHAOS_DELIVERY.ackWaitMs,
+      retry: CHAOS_DELIVERY.retry,
+      breaker: CHAOS_DELIVERY.breaker,
+    };
+    const config: Record<string, unknown> & { services: Record<string, unknown> } = {
       hub: { oin: '00000001234567890000', pseudonymKey: '${KETENHUB_PSEUDONYM_KEY}' },
       nats: { url: '${NATS_URL}', startLocal: false },
       streams: { replicas: opts.replicas },
       gemeenten: CHAOS_GEMEENTEN.map((g) => ({
         code: `gm${g.code}`,
+        oin: chaosOinOf(`gm${g.code}`),
         naam: g.naam,
         kvs: {
           url: `${simUrl}/gemeenten/gm${g.code}/events`,
           timeoutMs: CHAOS_DELIVERY.kvsTimeoutMs,
+          inbound: { apiKeyHash: `\${${secretVar(`kvs-gm${g.code}`, 'API_KEY')}_HASH}` },
         },
       })),
-      partners: { coa: { apiKey: '${KETENHUB_COA_API_KEY}' } },
+      partners: { coa: { apiKey: '${KETENHUB_COA_API_KEY}' } } as Record<string, unknown>,
       services: {
         coa: {
           host: '127.0.0.1',
@@ -152,21 +225,154 @@ export async function startChaosHub(opts: ChaosHubOptions): Promise<ChaosHub> {
           opsPort: coaOps,
           csvBodyLimitBytes: 10 * 1024 * 1024,
         },
-        [KVS_SERVICE]: {
-          opsPort: kvsOps,
-          concurrency: CHAOS_DELIVERY.concurrency,
-          ackWaitMs: CHAOS_DELIVERY.ackWaitMs,
-          retry: CHAOS_DELIVERY.retry,
-          breaker: CHAOS_DELIVERY.breaker,
-        },
+        [KVS_SERVICE]: { port: kvsPort, opsPort: kvsOps, ...delivery },
       },
     };
+
+    /** A process to launch: a partner simulator or service. */
+    interface Part {
+      name: string;
+      script: string;
+      args?: string[];
+      env?: NodeJS.ProcessEnv;
+      health: string;
+    }
+    const simulators: (Part & { url: string; as: 'duo' | 'kredietbank' | string })[] = [];
+    const services: (Part & { as: PartnerService })[] = [];
+    const partnerKeys: Record<string, string> = {};
+
+    /** Ports of a partner service: its partner-facing API and its ops server. */
+    const servicePorts = async (name: PartnerService) => {
+      const [api, ops] = await Promise.all([port(), port()]);
+      config.services[name] = { host: '127.0.0.1', port: api, opsPort: ops, ...delivery };
+      services.push({
+        name,
+        as: name,
+        script: SCRIPTS[name],
+        health: `http://127.0.0.1:${ops}/health`,
+      });
+      return `http://127.0.0.1:${api}`;
+    };
+
+    if (partners.has('duo')) {
+      const api = await servicePorts('duo');
+      const simPortDuo = await port();
+      const url = `http://127.0.0.1:${simPortDuo}`;
+      env.KETENHUB_DUO_API_KEY = partnerKeys.duo = secret();
+      config.duo = { baseUrl: `${url}/v1`, oin: CHAOS_DUO_OIN, timeoutMs: 2_000 };
+      (config.partners as Record<string, unknown>).duo = { apiKey: '${KETENHUB_DUO_API_KEY}' };
+      simulators.push({
+        name: 'duo-simulator',
+        as: 'duo',
+        script: SCRIPTS['duo-simulator'],
+        url,
+        args: [
+          '--port',
+          String(simPortDuo),
+          '--oin',
+          CHAOS_DUO_OIN,
+          ...CHAOS_GEMEENTEN.flatMap((g) => [
+            '--gemeente',
+            `${g.code}:${chaosOinOf(`gm${g.code}`)}`,
+          ]),
+          '--hub-url',
+          `${api}/v1`,
+          '--hub-api-key-env',
+          'KETENHUB_DUO_API_KEY',
+        ],
+        health: `${url}/health`,
+      });
+    }
+    if (partners.has('kredietbank')) {
+      const api = await servicePorts('kredietbank');
+      const simPortKb = await port();
+      const url = `http://127.0.0.1:${simPortKb}`;
+      env.KETENHUB_KREDIETBANK_API_KEY = partnerKeys.kredietbank = secret();
+      env.KETENHUB_KREDIETBANK_TOKEN = secret();
+      config.kredietbank = {
+        baseUrl: `${url}/v1`,
+        token: '${KETENHUB_KREDIETBANK_TOKEN}',
+        timeoutMs: 2_000,
+      };
+      (config.partners as Record<string, unknown>).kredietbank = {
+        apiKey: '${KETENHUB_KREDIETBANK_API_KEY}',
+      };
+      simulators.push({
+        name: 'kredietbank-simulator',
+        as: 'kredietbank',
+        script: SCRIPTS['kredietbank-simulator'],
+        url,
+        args: [
+          '--port',
+          String(simPortKb),
+          '--hub-url',
+          `${api}/v1/webhooks`,
+          '--hub-api-key-env',
+          'KETENHUB_KREDIETBANK_API_KEY',
+          '--token-env',
+          'KETENHUB_KREDIETBANK_TOKEN',
+        ],
+        health: `${url}/health`,
+      });
+    }
+    if (partners.has('taalaanbieder')) {
+      const api = await servicePorts('taalaanbieder');
+      const schools = [];
+      for (const id of CHAOS_SCHOOLS) {
+        const simPortSchool = await port();
+        const url = `http://127.0.0.1:${simPortSchool}`;
+        const keyVar = secretVar(`taalaanbieder-${id}`, 'API_KEY');
+        const tokenVar = secretVar(`taalaanbieder-${id}`, 'TOKEN');
+        env[keyVar] = partnerKeys[id] = secret();
+        env[tokenVar] = secret();
+        schools.push({
+          id,
+          naam: id,
+          url,
+          token: `\${${tokenVar}}`,
+          timeoutMs: 2_000,
+          credential: { apiKey: `\${${keyVar}}` },
+        });
+        simulators.push({
+          name: `taalaanbieder-simulator-${id}`,
+          as: id,
+          script: SCRIPTS['taalaanbieder-simulator'],
+          url,
+          args: [
+            '--id',
+            id,
+            '--port',
+            String(simPortSchool),
+            '--hub-url',
+            api,
+            '--hub-api-key-env',
+            keyVar,
+            '--token-env',
+            tokenVar,
+          ],
+          health: `${url}/health`,
+        });
+      }
+      config.taalaanbieders = schools;
+    }
+
     await writeFile(
       env.KETENHUB_CONFIG!,
       `# Written by the chaos run (test/chaos/hub.ts).\n${stringify(config)}`,
     );
 
-    const sim = launchNode({
+    const launch = (part: Omit<Part, 'health'>): ManagedProcess => {
+      const p = launchNode({
+        name: part.name,
+        script: part.script,
+        args: part.args ?? [],
+        env: { ...env, ...part.env },
+        logDir: dir,
+      });
+      cleanups.push(() => p.stop(STOP_GRACE_MS));
+      return p;
+    };
+    const sim = launch({
       name: 'kvs-simulator',
       script: SCRIPTS['kvs-simulator'],
       args: [
@@ -175,25 +381,42 @@ export async function startChaosHub(opts: ChaosHubOptions): Promise<ChaosHub> {
         '--gemeenten',
         CHAOS_GEMEENTEN.map((g) => `gm${g.code}`).join(','),
       ],
-      env,
-      logDir: dir,
     });
-    cleanups.push(() => sim.stop(STOP_GRACE_MS));
-    const coa = launchNode({ name: 'coa', script: SCRIPTS.coa, env, logDir: dir });
-    cleanups.push(() => coa.stop(STOP_GRACE_MS));
-    const kvs = launchNode({ name: KVS_SERVICE, script: SCRIPTS[KVS_SERVICE], env, logDir: dir });
-    cleanups.push(() => kvs.stop(STOP_GRACE_MS));
+    const coa = launch({ name: 'coa', script: SCRIPTS.coa });
+    const kvs = launch({ name: KVS_SERVICE, script: SCRIPTS[KVS_SERVICE] });
+    // The simulators and the services all start at once: a service calls its simulator only
+    // once events flow, and a simulator that calls its service back retries until it is up.
+    const simProcs = simulators.map((part) => ({ part, process: launch(part) }));
+    const serviceProcs = services.map((part) => ({ part, process: launch(part) }));
 
     const coaHealth = `http://127.0.0.1:${coaOps}/health`;
     const kvsHealth = `http://127.0.0.1:${kvsOps}/health`;
+    // Up to ten processes start together on a small machine: more time than the default.
+    const startMs = 60_000;
     await Promise.all([
-      waitForHealth(`${simUrl}/health`, sim),
-      waitForHealth(coaHealth, coa),
-      waitForHealth(kvsHealth, kvs),
+      waitForHealth(`${simUrl}/health`, sim, startMs),
+      waitForHealth(coaHealth, coa, startMs),
+      waitForHealth(kvsHealth, kvs, startMs),
+      ...[...simProcs, ...serviceProcs].map(({ part, process: p }) =>
+        waitForHealth(part.health, p, startMs),
+      ),
     ]);
 
     const observer = await connectNats(natsUrl, 'chaos-observer');
     cleanups.push(() => observer.close());
+
+    const chaosServices: Partial<Record<PartnerService, ChaosService>> = Object.fromEntries(
+      serviceProcs.map(({ part, process: p }) => [part.as, { process: p, health: part.health }]),
+    );
+    const simOf = (as: string): ChaosSimulator | undefined => {
+      const found = simProcs.find(({ part }) => part.as === as);
+      return found ? { process: found.process, url: found.part.url } : undefined;
+    };
+    const duoSim = simOf('duo');
+    const kredietbankSim = simOf('kredietbank');
+    const schoolSims = partners.has('taalaanbieder')
+      ? Object.fromEntries(CHAOS_SCHOOLS.map((id) => [id, simOf(id)!]))
+      : undefined;
 
     const hub: ChaosHub = {
       dir,
@@ -209,17 +432,31 @@ export async function startChaosHub(opts: ChaosHubOptions): Promise<ChaosHub> {
       kvs,
       kvsHealth,
       apiKey,
+      kvsInboundUrl: `http://127.0.0.1:${kvsPort}`,
+      kvsKeys,
+      pseudonymKey,
+      services: chaosServices,
+      ...(duoSim ? { duoSim } : {}),
+      ...(kredietbankSim ? { kredietbankSim } : {}),
+      ...(schoolSims ? { schoolSims } : {}),
+      processes: [
+        sim,
+        coa,
+        kvs,
+        ...simProcs.map((s) => s.process),
+        ...serviceProcs.map((s) => s.process),
+      ],
       observer,
       jsm: () => jetstreamManager(observer, { timeout: 3_000, checkAPI: false }),
       async restartNats(downMs) {
         if (!nats) throw new Error('restartNats needs a single NATS server');
-        const port = nats.port;
+        const natsPort = nats.port;
         // SIGTERM; the store is ours (not a temp dir of startLocalNats), so it stays.
         await nats.stop();
         const stoppedAt = Date.now();
         nats = undefined;
         await new Promise((r) => setTimeout(r, downMs));
-        nats = await startLocalNats({ port, storeDir: natsStoreDir });
+        nats = await startLocalNats({ port: natsPort, storeDir: natsStoreDir });
         hub.nats = nats;
         return { stoppedAt, startedAt: Date.now() };
       },
@@ -227,6 +464,13 @@ export async function startChaosHub(opts: ChaosHubOptions): Promise<ChaosHub> {
         await kvs.exited();
         kvs.start();
         await waitForHealth(kvsHealth, kvs);
+      },
+      async restartService(name) {
+        const service = chaosServices[name];
+        if (!service) throw new Error(`the hub runs no ${name} service`);
+        await service.process.exited();
+        service.process.start();
+        await waitForHealth(service.health, service.process);
       },
       stop: cleanup,
     };
@@ -237,14 +481,17 @@ export async function startChaosHub(opts: ChaosHubOptions): Promise<ChaosHub> {
   }
 }
 
-/** Consumer counters of the KVS delivery, summed over the gemeenten. */
+/**
+ * Consumer counters summed over `durables`: by default the KVS delivery's, one per gemeente.
+ */
 export async function deliveryBacklog(
   hub: ChaosHub,
+  durables: readonly string[] = CHAOS_GEMEENTEN.map((g) => `${KVS_SERVICE}-gm${g.code}`),
 ): Promise<{ pending: number; ackPending: number; redelivered: number }> {
   const jsm = await hub.jsm();
   const out = { pending: 0, ackPending: 0, redelivered: 0 };
-  for (const g of CHAOS_GEMEENTEN) {
-    const info = await jsm.consumers.info(STREAMS.keten, `${KVS_SERVICE}-gm${g.code}`);
+  for (const durable of durables) {
+    const info = await jsm.consumers.info(STREAMS.keten, durable);
     out.pending += info.num_pending;
     out.ackPending += info.num_ack_pending;
     out.redelivered += info.num_redelivered;

@@ -2,18 +2,18 @@ import { describe, expect, it } from 'vitest';
 import { measure, type SentEvent, type StoredView } from './measure.ts';
 
 const sent: SentEvent[] = [
-  { eventId: 'e1', koppelingId: 'K1', gemeente: 'gm0797' },
-  { eventId: 'e2', koppelingId: 'K2', gemeente: 'gm0797' },
-  { eventId: 'e3', koppelingId: 'K3', gemeente: 'gm0796' },
-  { eventId: 'e4', koppelingId: 'K4', gemeente: 'gm0796' },
+  { eventId: 'e1', key: 'K1', to: 'gm0797' },
+  { eventId: 'e2', key: 'K2', to: 'gm0797' },
+  { eventId: 'e3', key: 'K3', to: 'gm0796' },
+  { eventId: 'e4', key: 'K4', to: 'gm0796' },
 ];
 const at = (s: number) => new Date(Date.UTC(2026, 0, 1, 0, 0, s)).toISOString();
-const stored = (id: string, gemeente: string, s: number, extra: Partial<StoredView> = {}) => ({
+const stored = (id: string, to: string, s: number, extra: Partial<StoredView> = {}) => ({
   id,
-  gemeente,
+  to,
   deliveries: 1,
   receivedAt: at(s),
-  koppelingId: `K${id.slice(1)}`,
+  key: `K${id.slice(1)}`,
   ...extra,
 });
 
@@ -55,14 +55,14 @@ describe('measure', () => {
     expect(r.recoverySeconds).toBe(0);
   });
 
-  it('counts business duplicates: one id at two gemeenten, one koppeling under two ids', () => {
+  it('counts business duplicates: one id at two gemeenten, one key under two ids', () => {
     const r = measure({
       sent,
       stored: [
         stored('e1', 'gm0797', 1),
         stored('e1', 'gm0796', 1),
         stored('e2', 'gm0797', 2),
-        stored('x9', 'gm0797', 2, { koppelingId: 'K2' }),
+        stored('x9', 'gm0797', 2, { key: 'K2' }),
       ],
       deadLetterIds: [],
       faultEndMs: 0,
@@ -71,5 +71,24 @@ describe('measure', () => {
     expect(r.misrouted).toBe(1);
     expect(r.unexpected).toBe(1);
     expect(r.delivered).toBe(2);
+  });
+
+  it('counts one event stored twice at the same place as a duplicate, not as a redelivery', () => {
+    // A non-idempotent POST done twice (a PIP registered twice at DUO) is two stored records
+    // of one event; a repeat the partner recognised is one record with two deliveries.
+    const r = measure({
+      sent,
+      stored: [
+        stored('e1', 'gm0797', 1),
+        stored('e1', 'gm0797', 2),
+        stored('e2', 'gm0797', 2, { deliveries: 2 }),
+      ],
+      deadLetterIds: [],
+      faultEndMs: 0,
+    });
+    expect(r.delivered).toBe(2);
+    expect(r.duplicated).toBe(1);
+    expect(r.redeliveries).toBe(1);
+    expect(r.lost).toBe(2);
   });
 });

@@ -1,25 +1,34 @@
 /**
- * What a chaos scenario delivered, judged the way the partner sees it: from the KVS
- * simulator's read-back, not from the hub's own metrics, so a hub that believes it delivered
- * but did not is caught.
+ * What a chaos scenario delivered, judged the way the partner sees it: from the partner
+ * simulator's read-back (the KVS, DUO, the Kredietbank, the schools), not from the hub's own
+ * metrics, so a hub that believes it delivered but did not is caught.
  */
 
-/** One event the hub accepted (a row in a 2xx answer of the COA API). */
+/** One event the hub accepted (a row in a 2xx answer of the COA API, a 202 of the KVS API). */
 export interface SentEvent {
   eventId: string;
-  koppelingId: string;
-  /** CBS code of the gemeente whose KVS must get it, e.g. `gm0797`. */
-  gemeente: string;
+  /**
+   * What the partner registers it under, so one thing stored under two ids shows as a doubling:
+   * the koppelingId (KVS), the person's BSN (a PIP at DUO), the trajectId (an aanvraag at the
+   * Kredietbank), the deelnemer (an aanmelding at a school).
+   */
+  key: string;
+  /** Where it must arrive: the gemeente (`gm0797`) at the KVS, DUO or the Kredietbank, or the
+   * school's id. */
+  to: string;
 }
 
-/** One event as the KVS simulator stored it (GET /_sim/gemeenten/:code/events). */
+/** One delivery as the partner simulator stored it. */
 export interface StoredView {
-  gemeente: string;
+  /** Where it arrived (the gemeente or the school, as SentEvent.to). */
+  to: string;
+  /** The id of the sent event it is; a delivery that matches none has an id of its own. */
   id: string;
-  /** 1 + the later deliveries the KVS refused as duplicate-event (409). */
+  /** 1 + the later deliveries the partner answered as repeats (the KVS's 409, an idempotent
+   * replay). */
   deliveries: number;
   receivedAt: string;
-  koppelingId?: string;
+  key?: string;
 }
 
 export interface MeasureInput {
@@ -33,14 +42,15 @@ export interface MeasureInput {
 
 export interface Measured {
   sent: number;
-  /** Distinct sent event ids stored at the right gemeente. */
+  /** Distinct sent event ids stored at the right gemeente or school. */
   delivered: number;
   /** sent − delivered − deadLettered. */
   lost: number;
-  /** Business duplicates: an event id stored at more than one gemeente, or a koppeling stored
-   * under more than one event id. */
+  /** Business duplicates: an event stored twice (also at two places), or one key (koppeling,
+   * person, traject) stored under more than one event id. */
   duplicated: number;
-  /** Repeat deliveries the KVS refused with 409 duplicate-event: expected after a crash. */
+  /** Repeat deliveries the partner recognised as such (the KVS's 409 duplicate-event, an
+   * idempotent replay): expected after a crash. */
   redeliveries: number;
   /** Distinct sent event ids in the dead-letter stream and not delivered. */
   deadLettered: number;
@@ -48,7 +58,7 @@ export interface Measured {
   deadLetterMessages: number;
   /** Dead-lettered and still delivered: a replay would deliver it twice. */
   deadLetteredAndDelivered: number;
-  /** Sent events stored at another gemeente than their own. */
+  /** Sent events stored at another gemeente or school than their own. */
   misrouted: number;
   /** Stored events the hub never accepted. */
   unexpected: number;
@@ -73,7 +83,7 @@ export function measure(input: MeasureInput): Measured {
   const deliveredIds = new Set<string>();
   for (const e of sentById.values()) {
     for (const s of storedById.get(e.eventId) ?? []) {
-      if (s.gemeente !== e.gemeente) {
+      if (s.to !== e.to) {
         misrouted++;
         continue;
       }
@@ -87,14 +97,14 @@ export function measure(input: MeasureInput): Measured {
 
   let duplicated = 0;
   for (const list of storedById.values()) duplicated += list.length - 1;
-  const idsByKoppeling = new Map<string, Set<string>>();
+  const idsByKey = new Map<string, Set<string>>();
   for (const s of input.stored) {
-    if (s.koppelingId === undefined) continue;
-    const ids = idsByKoppeling.get(s.koppelingId) ?? new Set<string>();
+    if (s.key === undefined) continue;
+    const ids = idsByKey.get(s.key) ?? new Set<string>();
     ids.add(s.id);
-    idsByKoppeling.set(s.koppelingId, ids);
+    idsByKey.set(s.key, ids);
   }
-  for (const ids of idsByKoppeling.values()) duplicated += ids.size - 1;
+  for (const ids of idsByKey.values()) duplicated += ids.size - 1;
 
   const redeliveries = input.stored.reduce((n, s) => n + Math.max(0, s.deliveries - 1), 0);
   const unexpected = [...storedById.keys()].filter((id) => !sentById.has(id)).length;

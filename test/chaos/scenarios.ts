@@ -1,21 +1,21 @@
 /**
- * The chaos scenarios of issue 6 ("nothing lost, nothing doubled"). Each starts its own hub
- * (test/chaos/hub.ts), feeds koppelingen through the COA API while one fault happens, waits
- * until the hub is quiet, and judges the outcome from the KVS simulator's read-back
+ * The chaos scenarios ("nothing lost, nothing doubled"). Each starts its own hub
+ * (test/chaos/hub.ts), feeds one flow (test/chaos/flows.ts: koppelingen through the COA API, or
+ * PIPs and ontzorgen aanvragen through the KVS inbound API) while one fault happens, waits until
+ * the hub is quiet, and judges the outcome from the partner simulator's read-back
  * (test/chaos/measure.ts).
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { generateCohort } from '@ketenhub/simulator-coa';
 import { STREAMS } from '@ketenhub/kit';
-import { startFeed } from './feed.ts';
+import { partnerOf, partnersOf, startFlow, type FlowName, type FlowRun } from './flows.ts';
 import {
-  CHAOS_GEMEENTEN,
   deadLetterEventIds,
   deliveryBacklog,
   startChaosHub,
   type ChaosHub,
+  type PartnerService,
 } from './hub.ts';
-import { measure, type Measured, type StoredView } from './measure.ts';
+import { measure, type Measured } from './measure.ts';
 
 export interface FaultWindow {
   startMs: number;
@@ -27,11 +27,14 @@ export interface FaultWindow {
 
 export interface FaultContext {
   hub: ChaosHub;
+  /** Events fed in the scenario's flow. */
   events: number;
   deadline: number;
-  /** Events the KVS simulator has stored (201s), over all gemeenten. */
+  /** How long a partner stays down (`--outage-seconds`). */
+  outageMs: number;
+  /** Events the flow's partner has stored (the KVS over all gemeenten, DUO, the schools...). */
   stored(): Promise<number>;
-  /** Resolves once the KVS has stored `n` events; throws at the deadline. */
+  /** Resolves once the partner has stored `n` events; throws at the deadline. */
   waitStored(n: number): Promise<void>;
   log(message: string): void;
 }
@@ -39,18 +42,27 @@ export interface FaultContext {
 export interface Scenario {
   name: string;
   summary: string;
+  /** The flow fed and judged (test/chaos/flows.ts). */
+  flow: FlowName;
   nats: 'single' | 'cluster';
   replicas: 1 | 3;
-  /** Hard limit for the whole scenario, start-up and drain included. */
+  /** Hard limit for the whole scenario, start-up and drain included, the outage not counted. */
   timeoutMs: number;
+  /** Whether the fault lasts the outage (`--outage-seconds`): it adds to the limit. */
+  outage?: boolean;
   fault(ctx: FaultContext): Promise<FaultWindow>;
 }
 
 export interface ScenarioResult extends Measured {
   name: string;
+  flow: FlowName;
   ok: boolean;
-  /** Why ok is false, or notes worth reading when it is true. */
+  /** Why ok is false. */
   problems: string[];
+  /** What the partner's read-back says beyond the counts (its counters, the way back). */
+  notes: string[];
+  /** Deliveries the partner refused with a 4xx (the KVS's 409 repeats not counted). */
+  refused: number;
   fault: string;
   faultSeconds: number;
   durationSeconds: number;
@@ -58,15 +70,20 @@ export interface ScenarioResult extends Measured {
   resends: number;
 }
 
+/** The hard limit of a scenario with this outage. */
+export function scenarioLimitMs(scenario: Scenario, outageMs: number): number {
+  return scenario.timeoutMs + (scenario.outage ? outageMs : 0);
+}
+
 const PARTIAL_400 = 25;
 
-async function simPost(hub: ChaosHub, path: string, body: unknown): Promise<void> {
-  const res = await fetch(`${hub.simUrl}${path}`, {
+async function simPost(url: string, path: string, body: unknown): Promise<void> {
+  const res = await fetch(`${url}${path}`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify(body),
   });
-  if (!res.ok) throw new Error(`KVS simulator ${path}: HTTP ${res.status} ${await res.text()}`);
+  if (!res.ok) throw new Error(`simulator ${url}${path}: HTTP ${res.status} ${await res.text()}`);
 }
 
 async function simStats(hub: ChaosHub): Promise<{ received: number; faulted: number }> {
@@ -75,9 +92,104 @@ async function simStats(hub: ChaosHub): Promise<{ received: number; faulted: num
   return stats.total;
 }
 
+/** A partner service, its flow, and the simulators that play its partner. */
+interface PartnerSide {
+  service: PartnerService;
+  flow: FlowName;
+  /** The partner as the summaries name it. */
+  partner: string;
+  simUrls(hub: ChaosHub): string[];
+}
+
+const PARTNER_SIDES: PartnerSide[] = [
+  {
+    service: 'duo',
+    flow: 'kvs>duo',
+    partner: 'DUO',
+    simUrls: (hub) => (hub.duoSim ? [hub.duoSim.url] : []),
+  },
+  {
+    service: 'kredietbank',
+    flow: 'kvs>kredietbank',
+    partner: 'the Kredietbank',
+    simUrls: (hub) => (hub.kredietbankSim ? [hub.kredietbankSim.url] : []),
+  },
+  {
+    service: 'taalaanbieder',
+    flow: 'kvs>taalaanbieder',
+    partner: 'every school',
+    simUrls: (hub) => Object.values(hub.schoolSims ?? {}).map((s) => s.url),
+  },
+];
+
+/**
+ * The two scenarios of a partner service: the service SIGKILLed while its flow runs and
+ * restarted, and its partner down (503 to everything) for the outage.
+ */
+function partnerScenarios(side: PartnerSide): Scenario[] {
+  const { service } = side;
+  return [
+    {
+      name: `${service}-service-killed`,
+      flow: side.flow,
+      summary: `services/${service} SIGKILLed mid-flow, restarted 1 s later`,
+      nats: 'single',
+      replicas: 1,
+      timeoutMs: 180_000,
+      async fault(ctx) {
+        await ctx.waitStored(Math.floor(ctx.events * 0.3));
+        const at = await ctx.stored();
+        const proc = ctx.hub.services[service]!.process;
+        const pid = proc.pid;
+        proc.kill('SIGKILL');
+        const startMs = Date.now();
+        await proc.exited();
+        await sleep(1_000);
+        await ctx.hub.restartService(service);
+        const endMs = Date.now();
+        return {
+          startMs,
+          endMs,
+          expectedDeadLetters: 0,
+          detail: `SIGKILL ${service} (pid ${pid}) at ${at} stored; healthy again after ${((endMs - startMs) / 1000).toFixed(1)} s`,
+        };
+      },
+    },
+    {
+      name: `${service}-partner-down`,
+      flow: side.flow,
+      summary: `${side.partner} answers 503 to everything for the outage (60 s)`,
+      nats: 'single',
+      replicas: 1,
+      timeoutMs: 180_000,
+      outage: true,
+      async fault(ctx) {
+        await ctx.waitStored(Math.floor(ctx.events * 0.2));
+        const at = await ctx.stored();
+        const outageMs = ctx.outageMs;
+        const urls = side.simUrls(ctx.hub);
+        await Promise.all(
+          urls.map((url) =>
+            simPost(url, '/_sim/faults', { kind: 'status', status: 503, durationMs: outageMs }),
+          ),
+        );
+        const startMs = Date.now();
+        await sleep(outageMs);
+        return {
+          startMs,
+          endMs: startMs + outageMs,
+          expectedDeadLetters: 0,
+          detail: `${side.partner} 503 for ${outageMs / 1000} s from ${at} stored (${urls.length} simulator${urls.length === 1 ? '' : 's'})`,
+        };
+      },
+    },
+  ];
+}
+
 export const SCENARIOS: Scenario[] = [
   {
     name: 'service-killed',
+    flow: 'coa>kvs',
     summary: 'gemeente-kvs SIGKILLed mid-stream, restarted 1 s later',
     nats: 'single',
     replicas: 1,
@@ -102,27 +214,34 @@ export const SCENARIOS: Scenario[] = [
   },
   {
     name: 'partner-down',
-    summary: 'the KVS answers 503 to everything for 60 s',
+    flow: 'coa>kvs',
+    summary: 'the KVS answers 503 to everything for the outage (60 s)',
     nats: 'single',
     replicas: 1,
-    timeoutMs: 180_000,
+    timeoutMs: 120_000,
+    outage: true,
     async fault(ctx) {
       await ctx.waitStored(Math.floor(ctx.events * 0.2));
       const at = await ctx.stored();
-      const outageMs = 60_000;
-      await simPost(ctx.hub, '/_sim/faults', { kind: 'status', status: 503, durationMs: outageMs });
+      const outageMs = ctx.outageMs;
+      await simPost(ctx.hub.simUrl, '/_sim/faults', {
+        kind: 'status',
+        status: 503,
+        durationMs: outageMs,
+      });
       const startMs = Date.now();
       await sleep(outageMs);
       return {
         startMs,
         endMs: startMs + outageMs,
         expectedDeadLetters: 0,
-        detail: `KVS 503 for every gemeente for 60 s from ${at} stored`,
+        detail: `KVS 503 for every gemeente for ${outageMs / 1000} s from ${at} stored`,
       };
     },
   },
   {
     name: 'nats-node-killed',
+    flow: 'coa>kvs',
     summary: 'the leader of the R3 KETEN stream SIGKILLed in a 3-node cluster',
     nats: 'cluster',
     replicas: 3,
@@ -150,6 +269,7 @@ export const SCENARIOS: Scenario[] = [
   },
   {
     name: 'nats-restarted',
+    flow: 'coa>kvs',
     summary: 'the single NATS server stopped for 3 s and started again on its store',
     nats: 'single',
     replicas: 1,
@@ -168,6 +288,7 @@ export const SCENARIOS: Scenario[] = [
   },
   {
     name: 'partner-400',
+    flow: 'coa>kvs',
     summary: `the KVS refuses ${PARTIAL_400} deliveries with 400; they go to dead letters`,
     nats: 'single',
     replicas: 1,
@@ -176,7 +297,11 @@ export const SCENARIOS: Scenario[] = [
       await ctx.waitStored(Math.floor(ctx.events * 0.2));
       const at = await ctx.stored();
       const before = (await simStats(ctx.hub)).faulted;
-      await simPost(ctx.hub, '/_sim/faults', { kind: 'status', status: 400, count: PARTIAL_400 });
+      await simPost(ctx.hub.simUrl, '/_sim/faults', {
+        kind: 'status',
+        status: 400,
+        count: PARTIAL_400,
+      });
       const startMs = Date.now();
       while ((await simStats(ctx.hub)).faulted - before < PARTIAL_400) {
         if (Date.now() > ctx.deadline) throw new Error('the 400 faults were not all taken');
@@ -190,101 +315,77 @@ export const SCENARIOS: Scenario[] = [
       };
     },
   },
+  ...PARTNER_SIDES.flatMap(partnerScenarios),
 ];
 
-async function readBack(hub: ChaosHub): Promise<StoredView[]> {
-  const out: StoredView[] = [];
-  for (const g of CHAOS_GEMEENTEN) {
-    const res = await fetch(`${hub.simUrl}/_sim/gemeenten/gm${g.code}/events`, {
-      signal: AbortSignal.timeout(30_000),
-    });
-    const body = (await res.json()) as {
-      events: {
-        gemeente: string;
-        id: string;
-        deliveries: number;
-        receivedAt: string;
-        event?: { data?: { koppelingId?: string } };
-      }[];
-    };
-    for (const e of body.events) {
-      out.push({
-        gemeente: e.gemeente,
-        id: e.id,
-        deliveries: e.deliveries,
-        receivedAt: e.receivedAt,
-        ...(e.event?.data?.koppelingId ? { koppelingId: e.event.data.koppelingId } : {}),
-      });
-    }
-  }
-  return out;
-}
-
 export interface RunOptions {
+  /** Koppelingen of the COA flow. */
   events: number;
+  /** PIPs or aanvragen of a KVS flow (one person each). */
+  partnerEvents: number;
+  /** How long a partner stays down in the *partner-down scenarios. */
+  outageMs: number;
   keep?: boolean;
   log(message: string): void;
 }
 
 export async function runScenario(scenario: Scenario, opts: RunOptions): Promise<ScenarioResult> {
   const started = Date.now();
-  const deadline = started + scenario.timeoutMs;
+  const deadline = started + scenarioLimitMs(scenario, opts.outageMs);
   const problems: string[] = [];
   const log = (m: string): void => opts.log(`[${scenario.name}] ${m}`);
+  const events = scenario.flow === 'coa>kvs' ? opts.events : opts.partnerEvents;
   let hub: ChaosHub | undefined;
+  let flow: FlowRun | undefined;
   let window: FaultWindow | undefined;
   let timedOut = false;
 
   const base = {
     name: scenario.name,
+    flow: scenario.flow,
     fault: scenario.summary,
     faultSeconds: 0,
     timedOut: false,
     resends: 0,
+    notes: [] as string[],
+    refused: 0,
   };
   try {
     hub = await startChaosHub({
       nats: scenario.nats,
       replicas: scenario.replicas,
+      partners: partnersOf(scenario.flow),
       keep: opts.keep,
     });
     const h = hub;
-    log(`hub up (NATS ${h.natsUrl}, R${scenario.replicas}); logs in ${h.dir}`);
+    log(
+      `hub up in ${((Date.now() - started) / 1000).toFixed(1)} s (NATS ${h.natsUrl}, R${scenario.replicas}, ${h.processes.length} processes); logs in ${h.dir}`,
+    );
 
-    const stored = async (): Promise<number> => (await simStats(h)).received;
+    const run = await startFlow(scenario.flow, h, {
+      events,
+      seed: SCENARIOS.indexOf(scenario),
+      deadline,
+      log,
+    });
+    flow = run;
     const ctx: FaultContext = {
       hub: h,
-      events: opts.events,
+      events,
       deadline,
-      stored,
+      outageMs: opts.outageMs,
+      stored: run.stored,
       async waitStored(n) {
-        while ((await stored()) < n) {
+        while ((await run.stored()) < n) {
           if (Date.now() > deadline) throw new Error(`fewer than ${n} events stored in time`);
-          await sleep(50);
+          await sleep(100);
         }
       },
       log,
     };
 
-    const cohort = generateCohort({
-      size: opts.events,
-      seed: 20_260_600 + SCENARIOS.indexOf(scenario),
-      gemeenten: CHAOS_GEMEENTEN,
-      idPrefix: `CHAOS${SCENARIOS.indexOf(scenario)}`,
-    });
-    // 20 parts a tenth of a second apart: faster than the KVS delivery drains, so the fault
-    // hits a busy hub with deliveries in flight and a backlog in the stream.
-    const partSize = Math.max(1, Math.ceil(opts.events / 20));
-    const feed = startFeed({
-      coaUrl: h.coaUrl,
-      apiKey: h.apiKey,
-      koppelingen: cohort.koppelingen,
-      partSize,
-      intervalMs: 100,
-      deadline,
-    });
     const [feedState, faultResult] = await Promise.all([
-      feed.finished,
+      run.feed.finished,
       scenario.fault(ctx).then(
         (w) => w,
         (err: Error) => err,
@@ -300,61 +401,70 @@ export async function runScenario(scenario: Scenario, opts: RunOptions): Promise
       `feed done: ${feedState.sent.length} accepted, ${feedState.resends} resends` +
         (feedState.lastFailure ? ` (last failure: ${feedState.lastFailure})` : ''),
     );
-    if (feedState.rejectedRows > 0) problems.push(`${feedState.rejectedRows} rows refused`);
-    if (feedState.unsent > 0) problems.push(`${feedState.unsent} rows never accepted`);
+    if (feedState.refused > 0) problems.push(`${feedState.refused} refused by the hub`);
+    if (feedState.unsent > 0) problems.push(`${feedState.unsent} never accepted`);
 
     // Quiet: every sent event stored or dead-lettered, and nothing left with the consumers
-    // (so late redeliveries are counted too).
+    // that deliver the flow (so late redeliveries are counted too).
     const sent = feedState.sent.length;
     let lastBacklog = { pending: -1, ackPending: -1, redelivered: -1 };
     for (;;) {
       try {
-        const { received } = await simStats(h);
+        const stored = await run.stored();
         const dlq = (await (await h.jsm()).streams.info(STREAMS.deadLetters)).state.messages;
-        lastBacklog = await deliveryBacklog(h);
-        if (received + dlq >= sent && lastBacklog.pending === 0 && lastBacklog.ackPending === 0) {
+        lastBacklog = await deliveryBacklog(h, run.consumers);
+        if (stored + dlq >= sent && lastBacklog.pending === 0 && lastBacklog.ackPending === 0) {
           break;
         }
       } catch (err) {
-        log(`still waiting (a NATS call failed: ${(err as Error).message})`);
+        log(`still waiting (a call failed: ${(err as Error).message})`);
       }
       if (Date.now() > deadline) {
         timedOut = true;
         problems.push(
-          `timed out after ${scenario.timeoutMs / 1000} s; consumers: ${JSON.stringify(lastBacklog)}`,
+          `timed out after ${(deadline - started) / 1000} s; consumers: ${JSON.stringify(lastBacklog)}`,
         );
         break;
       }
       await sleep(250);
     }
 
+    const back = await run.readBack();
     const result = measure({
       sent: feedState.sent,
-      stored: await readBack(h),
+      stored: back.stored,
       deadLetterIds: await deadLetterEventIds(h),
       faultEndMs: window?.endMs ?? Date.now(),
     });
+    if (back.redeliveries !== undefined) result.redeliveries = back.redeliveries;
     const expectedDlq = window?.expectedDeadLetters ?? 0;
-    if (result.sent !== opts.events) problems.push(`sent ${result.sent} of ${opts.events}`);
+    if (result.sent !== events) problems.push(`sent ${result.sent} of ${events}`);
     if (result.lost > 0) problems.push(`lost ${result.lost}: ${result.missingSample.join(', ')}`);
     if (result.duplicated > 0) problems.push(`${result.duplicated} business duplicates`);
-    if (result.misrouted > 0) problems.push(`${result.misrouted} at the wrong gemeente`);
+    if (result.misrouted > 0) problems.push(`${result.misrouted} at the wrong gemeente or school`);
     if (result.unexpected > 0) problems.push(`${result.unexpected} events nobody sent`);
     if (result.deadLetteredAndDelivered > 0)
       problems.push(`${result.deadLetteredAndDelivered} dead-lettered and also delivered`);
     if (result.deadLetterMessages !== expectedDlq)
       problems.push(`${result.deadLetterMessages} dead letters, expected ${expectedDlq}`);
-    for (const p of [h.sim, h.coa, h.kvs]) {
+    problems.push(...back.problems);
+    for (const p of h.processes) {
       if (p.unexpectedExits > 0) problems.push(`${p.name} exited by itself`);
     }
+    const notes = back.notes;
+    for (const note of notes) log(note);
     if (problems.length > 0) {
-      for (const p of [h.kvs, h.coa]) log(`${p.name} log tail:\n${p.tail(15)}`);
+      const service = partnerOf(scenario.flow);
+      const tails = h.processes.filter((p) => [service, 'gemeente-kvs', 'coa'].includes(p.name));
+      for (const p of tails) log(`${p.name} log tail:\n${p.tail(15)}`);
     }
     return {
       ...base,
       ...result,
       ok: problems.length === 0,
       problems,
+      notes,
+      refused: back.refused,
       fault: window?.detail ?? scenario.summary,
       faultSeconds: window ? Math.round((window.endMs - window.startMs) / 100) / 10 : 0,
       durationSeconds: Math.round((Date.now() - started) / 100) / 10,
@@ -372,6 +482,7 @@ export async function runScenario(scenario: Scenario, opts: RunOptions): Promise
       timedOut,
     };
   } finally {
+    flow?.stop();
     await hub?.stop();
   }
 }

@@ -34,6 +34,11 @@ import { createProjector, type Projector } from './policy.ts';
 import { createProcessingLog, type ProcessingLog } from './processing-log.ts';
 import { RECEIPT_BUCKET, createPublisher, openEdgePublisher, type Publisher } from './publisher.ts';
 import { startOpsServer } from './ops-server.ts';
+import {
+  createPartnerClient,
+  type PartnerClient,
+  type PartnerClientOptions,
+} from './partner-client.ts';
 import { runConsumers, type ConsumerSpec, type RunningService } from './run-service.ts';
 
 /**
@@ -92,6 +97,14 @@ export interface ModuleRuntime {
   identities(): Promise<IdentityStore>;
   /** Pseudonym → gemeente, for modules that act on persons but need no BSN. */
   persons(): Promise<PersonRegister>;
+  /**
+   * A client of one partner endpoint (a gemeente's KVS, a school) with its own breaker from the
+   * module's block, labelled for logs and metrics; shut down by the runner on stop.
+   */
+  partnerClient(
+    endpoint: { id: string; url: string; token?: string; timeoutMs?: number },
+    opts?: Pick<PartnerClientOptions, 'treatAsSuccess' | 'credentialStatuses'>,
+  ): PartnerClient;
 }
 
 /** What a started module hands the runner. */
@@ -298,6 +311,8 @@ export async function runModules(
     for (const [i, { module, settings, credentials, serveEdge }] of plans.entries()) {
       const moduleLogger = modules.length > 1 ? logger.child({ module: module.id }) : logger;
       let projector: Projector | undefined;
+      const clients: PartnerClient[] = [];
+      releases.push(() => clients.forEach((c) => c.shutdown()));
       const parts = await module.start({
         // Read only by modules that disclose to their partner; an operations module has no
         // partner policy.
@@ -318,6 +333,21 @@ export async function runModules(
         edgePublisher: () => stores.edgePublisher(module.id),
         identities: stores.identities,
         persons: stores.persons,
+        partnerClient(endpoint, opts = {}) {
+          const client = createPartnerClient({
+            partner: module.id,
+            endpoint: endpoint.id,
+            baseURL: endpoint.url,
+            timeoutMs: endpoint.timeoutMs ?? 5_000,
+            ...(endpoint.token ? { headers: { authorization: `Bearer ${endpoint.token}` } } : {}),
+            ...(settings.breaker ? { breaker: settings.breaker } : {}),
+            ...opts,
+            logger: moduleLogger.child({ endpoint: endpoint.id }),
+            metrics,
+          });
+          clients.push(client);
+          return client;
+        },
       });
       if (parts.stop) releases.push(parts.stop);
       if (serveEdge && parts.routes) {

@@ -1,13 +1,11 @@
 import {
   PARTNER_HEADER,
   RECEIPTS,
-  createPartnerClient,
   flowName,
   kvsCredentials,
   type ConsumerDecl,
   type ConsumerSpec,
   type HubConfig,
-  type PartnerClient,
   type PartnerModule,
 } from '@ketenhub/kit';
 import { KVS_PARTNER, createKvsDelivery, describeMessage, isDuplicateAnswer } from './deliver.ts';
@@ -38,23 +36,12 @@ export function kvsModule(): PartnerModule {
     edge: { optional: true, credentials: kvsCredentials },
     defaults: { concurrency: 16 },
     async start(rt) {
-      const clients: PartnerClient[] = [];
       const consumers: ConsumerSpec[] = rt.config.gemeenten.map((gemeente, i) => {
         const logger = rt.logger.child({ gemeente: gemeente.code });
-        const client = createPartnerClient({
-          partner: KVS_PARTNER,
-          endpoint: gemeente.code,
-          baseURL: gemeente.kvs.url,
-          timeoutMs: gemeente.kvs.timeoutMs ?? 5000,
-          ...(gemeente.kvs.token
-            ? { headers: { authorization: `Bearer ${gemeente.kvs.token}` } }
-            : {}),
-          ...(rt.settings.breaker ? { breaker: rt.settings.breaker } : {}),
-          treatAsSuccess: isDuplicateAnswer,
-          logger,
-          metrics: rt.metrics,
-        });
-        clients.push(client);
+        const client = rt.partnerClient(
+          { ...gemeente.kvs, id: gemeente.code },
+          { treatAsSuccess: isDuplicateAnswer },
+        );
         return {
           ...consumersOf(rt.config)[i]!,
           handler: createKvsDelivery({
@@ -76,7 +63,6 @@ export function kvsModule(): PartnerModule {
           const publisher = await rt.edgePublisher();
           registerKvsInboundRoutes(edge, { publish: publisher.accept, logger: rt.logger });
         },
-        stop: () => clients.forEach((c) => c.shutdown()),
       };
     },
   };

@@ -3,13 +3,11 @@ import {
   PARTNER_HEADER,
   PERSONS_READ,
   RECEIPTS,
-  createPartnerClient,
   flowName,
   toCredential,
   type ConsumerDecl,
   type ConsumerSpec,
   type HubConfig,
-  type PartnerClient,
   type PartnerModule,
 } from '@ketenhub/kit';
 import { createAanmeldingHandler, describeMessage } from './aanmelding.ts';
@@ -84,19 +82,8 @@ export function taalaanbiederModule(opts: { now?: () => Date } = {}): PartnerMod
       const ctx = { source: rt.source, ...(opts.now ? { now: opts.now } : {}) };
       const publisher = await rt.edgePublisher();
       const pseudonyms = createTrajectPseudonymizer(rt.config.hub.pseudonymKey);
-      const clients: PartnerClient[] = [];
       const consumers: ConsumerSpec[] = schoolsOf(rt.config).map((school, i) => {
-        const client = createPartnerClient({
-          partner: TAALAANBIEDER_PARTNER,
-          endpoint: school.id,
-          baseURL: school.url,
-          timeoutMs: school.timeoutMs ?? 5000,
-          ...(school.token ? { headers: { authorization: `Bearer ${school.token}` } } : {}),
-          ...(rt.settings.breaker ? { breaker: rt.settings.breaker } : {}),
-          logger: rt.logger.child({ taalaanbieder: school.id }),
-          metrics: rt.metrics,
-        });
-        clients.push(client);
+        const client = rt.partnerClient(school);
         return {
           ...consumersOf(rt.config)[i]!,
           handler: createAanmeldingHandler({
@@ -127,7 +114,6 @@ export function taalaanbiederModule(opts: { now?: () => Date } = {}): PartnerMod
           }),
         consumers,
         persons,
-        stop: () => clients.forEach((c) => c.shutdown()),
       };
     },
   };

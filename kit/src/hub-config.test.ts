@@ -79,6 +79,26 @@ describe('retry and breaker: one definition for every service that calls a partn
   it('takes the shipped settings', () => {
     expect(() => loadHubConfig(shipped.pathname, env)).not.toThrow();
   });
+
+  it("takes a new module's block in the generic shape, and names what it does not know", () => {
+    const config = parse(readFileSync(shipped, 'utf8')) as {
+      services: Record<string, Record<string, unknown>>;
+    };
+    config.services.voorbeeld = {
+      port: 4399,
+      opsPort: 9399,
+      retry: { delaysMs: [1000], maxAttempts: 5 },
+      endpoint: { url: 'http://127.0.0.1:4398/v1', timeoutMs: 2000 },
+    };
+    const good = join(dir, 'voorbeeld.yaml');
+    writeFileSync(good, stringify(config));
+    expect(loadHubConfig(good, env).services.voorbeeld).toMatchObject({ port: 4399 });
+
+    config.services.voorbeeld.endpoint = { url: 'not a url', tries: 3 };
+    const bad = join(dir, 'voorbeeld-bad.yaml');
+    writeFileSync(bad, stringify(config));
+    expect(() => loadHubConfig(bad, env)).toThrow(/services\.voorbeeld\.endpoint/);
+  });
 });
 
 describe('edgeOptionsFromConfig: one way every service configures its edge', () => {

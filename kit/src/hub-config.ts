@@ -166,7 +166,7 @@ interface EdgeSettings {
  */
 export function edgeOptionsFromConfig(
   config: HubConfig,
-  service: keyof HubConfig['services'],
+  service: string,
   opts: { csv?: boolean } = {},
 ): Pick<HttpEdgeOptions, 'tls' | 'bodyLimitBytes' | 'csv'> {
   const settings = (config.services[service] ?? {}) as EdgeSettings;

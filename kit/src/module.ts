@@ -47,7 +47,8 @@ import { runConsumers, type ConsumerSpec, type RunningService } from './run-serv
  */
 export const PERSON_TTL_DAYS = 5 * 366;
 
-export type ServiceName = keyof HubConfig['services'];
+/** A `services.<name>` block: one of the schema's own, or a module's generic block. */
+export type ServiceName = string;
 
 /** What every `services.<name>` block may hold; which of it applies depends on the module. */
 export interface ServiceSettings {

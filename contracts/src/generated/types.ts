@@ -445,6 +445,70 @@ export interface HubConfig {
       tls?: EdgeTlsConfig;
       bodyLimitBytes?: number;
     };
+    [k: string]:
+      | ServiceBlockConfig
+      | {
+          host?: string;
+          port: number;
+          opsPort: number;
+          bodyLimitBytes?: number;
+          csvBodyLimitBytes?: number;
+          tls?: EdgeTlsConfig;
+        }
+      | {
+          host?: string;
+          opsPort: number;
+          concurrency?: number;
+          ackWaitMs?: number;
+          retry?: Retry;
+          breaker?: Breaker;
+          /**
+           * Port of the KVS inbound API (the KVS sends chain events); absent = not served.
+           */
+          port?: number;
+          tls?: EdgeTlsConfig;
+          bodyLimitBytes?: number;
+        }
+      | {
+          host?: string;
+          port: number;
+          opsPort: number;
+          concurrency?: number;
+          ackWaitMs?: number;
+          retry?: Retry;
+          breaker?: Breaker;
+          tls?: EdgeTlsConfig;
+          bodyLimitBytes?: number;
+        }
+      | {
+          /**
+           * Bind address of the admin API and its ops endpoint; default 127.0.0.1.
+           */
+          host?: string;
+          port: number;
+          /**
+           * Port of /health and /metrics; absent = a free port, named in the log.
+           */
+          opsPort?: number;
+          tls?: EdgeTlsConfig1;
+          bodyLimitBytes?: number;
+        }
+      | {
+          host?: string;
+          port: number;
+          opsPort: number;
+          concurrency?: number;
+          ackWaitMs?: number;
+          retry?: Retry;
+          breaker?: Breaker;
+          tls?: EdgeTlsConfig2;
+          /**
+           * Limit for an hours CSV (text/csv); default 50 MiB.
+           */
+          csvBodyLimitBytes?: number;
+          bodyLimitBytes?: number;
+        }
+      | undefined;
   };
   simulators?: {
     kvs?: {
@@ -699,6 +763,31 @@ export interface EdgeTlsConfig2 {
    * Ask clients for a certificate; default true when caFile is set. A client without one can still use its API key.
    */
   requestCert?: boolean;
+}
+/**
+ * The block of a partner module's service that has no block of its own in this schema (a module added with npm run new:partner): its ports, its consumers' retry, breaker, ack wait and concurrency, its edge's TLS and limits, and the one endpoint where the hub calls the partner.
+ */
+export interface ServiceBlockConfig {
+  host?: string;
+  port?: number;
+  opsPort?: number;
+  concurrency?: number;
+  ackWaitMs?: number;
+  retry?: Retry;
+  breaker?: Breaker;
+  tls?: EdgeTlsConfig;
+  bodyLimitBytes?: number;
+  /**
+   * Where the hub calls the partner.
+   */
+  endpoint?: {
+    url: string;
+    /**
+     * Bearer token the hub presents; empty = none.
+     */
+    token?: string;
+    timeoutMs?: number;
+  };
 }
 /**
  * How one partner authenticates at the hub's API for it: an API key stored hashed, a client certificate, or both (then a request needs both). At least one must be set; the service refuses to start otherwise.

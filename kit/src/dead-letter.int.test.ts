@@ -6,7 +6,7 @@ import {
   type JetStreamManager,
 } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
-import { getDeadLetter, listDeadLetters, replayDeadLetter } from './dead-letter.ts';
+import { getDeadLetter, listDeadLetters, replayDeadLetter } from './dead-letter-replay.ts';
 import { ValidationError } from './errors.ts';
 import { startLocalNats, type LocalNats } from './local-nats.ts';
 import { createLogger } from './log.ts';

@@ -11,6 +11,11 @@
  * Imported as `@ketenhub/kit/processes`, never from the kit's index: services do not launch
  * processes and should not load this.
  */
+// The local nats-server (one, or a cluster of three) of npm start, the chaos run, the bench and
+// the tests: in this entry rather than in `/testing`, whose conformance suite loads vitest, which
+// throws outside its runner.
+export * from './local-nats.ts';
+export * from './local-nats-cluster.ts';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, fstatSync, mkdirSync, openSync, readFileSync, readSync } from 'node:fs';
 import { join, resolve } from 'node:path';

@@ -63,6 +63,8 @@ export interface ServiceSettings {
     volumeThreshold?: number;
     errorThresholdPercentage?: number;
   };
+  /** Where the hub calls the partner, for a module with one endpoint (ServiceBlockConfig). */
+  endpoint?: { url: string; token?: string; timeoutMs?: number };
 }
 
 /**

@@ -5,7 +5,8 @@
  */
 import { koppelingToEvent, type TranslateContext } from '@ketenhub/adapter-coa';
 import { generateCohort, type Cohort } from '@ketenhub/simulator-coa';
-import { createPseudonymizer, sourceUrn, type Event } from '@ketenhub/kit';
+import { sourceUrn, type Event } from '@ketenhub/kit';
+import { createPseudonymizer } from '@ketenhub/kit/privacy';
 import { randomBytes } from 'node:crypto';
 
 /** Same OIN as config/ketenhub.yaml: the source URN has its real length. */

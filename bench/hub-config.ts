@@ -8,7 +8,8 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse, stringify } from 'yaml';
-import { DEFAULT_CONFIG, getFreePort } from '@ketenhub/kit';
+import { DEFAULT_CONFIG } from '@ketenhub/kit';
+import { getFreePort } from '@ketenhub/kit/processes';
 
 export interface BenchHub {
   configFile: string;

@@ -15,15 +15,10 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { jetstreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
+import { DEFAULT_LIMITS, REPO_ROOT, connectNats, provisionStreams } from '@ketenhub/kit';
 import {
-  DEFAULT_LIMITS,
-  REPO_ROOT,
-  connectNats,
-  provisionStreams,
   startLocalNats,
   type LocalNats,
-} from '@ketenhub/kit';
-import {
   SCRIPTS,
   launchNode,
   peakRssMb,

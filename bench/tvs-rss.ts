@@ -14,7 +14,8 @@ import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { generateCohort, toTvsCsv } from '@ketenhub/simulator-coa';
-import { generateApiKey, startLocalNats } from '@ketenhub/kit';
+import { generateApiKey } from '@ketenhub/kit';
+import { startLocalNats } from '@ketenhub/kit/processes';
 
 const CHILD = `
 import { readFileSync } from 'node:fs';

@@ -11,15 +11,20 @@ import {
   REPO_ROOT,
   connectNats,
   hashApiKey,
-  isNatsReachable,
   loadHubConfig,
   provisionStreams,
-  startLocalNats,
   streamLimits,
   type HubConfig,
-  type LocalNats,
 } from '@ketenhub/kit';
-import { SCRIPTS, launchNode, waitForHealth, type ManagedProcess } from '@ketenhub/kit/processes';
+import {
+  isNatsReachable,
+  startLocalNats,
+  type LocalNats,
+  SCRIPTS,
+  launchNode,
+  waitForHealth,
+  type ManagedProcess,
+} from '@ketenhub/kit/processes';
 
 /** Local state (dev secrets, logs, chain.json); KETENHUB_STATE_DIR moves it (tests do). */
 export const TMP = resolve(REPO_ROOT, process.env.KETENHUB_STATE_DIR ?? '.tmp');

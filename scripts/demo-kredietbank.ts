@@ -15,7 +15,8 @@
 import { addDays, addMonths } from '@ketenhub/simulator-kredietbank';
 import type { Traject, WebhookRecord } from '@ketenhub/simulator-kredietbank';
 import type { OntzorgenAangevraagd } from '@ketenhub/contracts/generated';
-import { buildEvent, ibanFor, nameBasedUuid } from '@ketenhub/kit';
+import { buildEvent, nameBasedUuid } from '@ketenhub/kit';
+import { ibanFor } from '@ketenhub/kit/privacy';
 import type { ChainInfo } from './chain.ts';
 import type { FlowResult } from './demo-duo.ts';
 

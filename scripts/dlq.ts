@@ -10,15 +10,15 @@
  */
 import { parseArgs } from 'node:util';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
+import { connectNats } from '@ketenhub/kit';
 import {
-  connectNats,
   getDeadLetter,
   latestAlerts,
   listDeadLetters,
   publicDeadLetter,
   replayDeadLetter,
   type StoredDeadLetter,
-} from '@ketenhub/kit';
+} from '@ketenhub/kit/operations';
 import { operatorNats } from './chain.ts';
 
 const USAGE = `usage: npm run dlq -- list|show|replay|alerts [seq ...] [--all] [--service s] [--partner p]

@@ -15,15 +15,14 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { policies } from '@ketenhub/contracts';
+import { connectNats } from '@ketenhub/kit';
+import { bsnProblem, normaliseVnummer } from '@ketenhub/kit/privacy';
 import {
-  bsnProblem,
-  connectNats,
   disclosuresFor,
   inzageKeys,
   inzagePseudonyms,
-  normaliseVnummer,
   type DisclosureView,
-} from '@ketenhub/kit';
+} from '@ketenhub/kit/operations';
 import { TMP, operatorNats } from './chain.ts';
 
 const USAGE =

@@ -27,9 +27,3 @@ export * from './log.ts';
 export * from './metrics.ts';
 export * from './ops-server.ts';
 export * from './lifecycle.ts';
-// Until every importer takes these from their own entries:
-export * from './privacy.ts';
-export * from './operations.ts';
-export * from './local-nats.ts';
-export * from './local-nats-cluster.ts';
-export * from './testing/openapi-routes.ts';

@@ -2,8 +2,6 @@ import { jetstreamManager } from '@nats-io/jetstream';
 import { policies } from '@ketenhub/contracts';
 import {
   ConfigError,
-  createPseudonymizer,
-  inzageKeys,
   servedGemeenten,
   toCredential,
   type HubConfig,
@@ -11,6 +9,8 @@ import {
   type PartnerCredential,
   type PartnerModule,
 } from '@ketenhub/kit';
+import { createPseudonymizer } from '@ketenhub/kit/privacy';
+import { inzageKeys } from '@ketenhub/kit/operations';
 import { ADMIN_KIND, registerAdminRoutes } from './routes.ts';
 
 /**

@@ -1,12 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import {
-  createLogger,
-  documentedRoutes,
-  loadOpenApi,
-  refsOf,
-  registeredRoutes,
-} from '@ketenhub/kit';
+import { createLogger } from '@ketenhub/kit';
+import { documentedRoutes, loadOpenApi, refsOf, registeredRoutes } from '@ketenhub/kit/testing';
 import { registerAdminRoutes } from './routes.ts';
 
 const spec = loadOpenApi(fileURLToPath(new URL('./openapi.yaml', import.meta.url)));

@@ -8,24 +8,20 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { JetStreamClient, JetStreamManager } from '@nats-io/jetstream';
 import type { PolicySet } from '@ketenhub/contracts';
+import { ValidationError, requireGemeente, requireKind, type Logger } from '@ketenhub/kit';
+import { bsnProblem, normaliseVnummer } from '@ketenhub/kit/privacy';
 import {
-  ValidationError,
-  bsnProblem,
   disclosuresFor,
   flowOverview,
   getDeadLetter,
   inzagePseudonyms,
   latestAlerts,
   listDeadLetters,
-  normaliseVnummer,
   publicDeadLetter,
   replayDeadLetter,
-  requireGemeente,
-  requireKind,
   type DeadLetterFilter,
-  type Logger,
   type StoredDeadLetter,
-} from '@ketenhub/kit';
+} from '@ketenhub/kit/operations';
 
 export const ADMIN_KIND = 'admin';
 

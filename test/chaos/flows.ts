@@ -16,7 +16,8 @@
  */
 import { readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { STREAMS, buildEvent, createPseudonymizer, nameBasedUuid, testBsn } from '@ketenhub/kit';
+import { STREAMS, buildEvent, nameBasedUuid } from '@ketenhub/kit';
+import { createPseudonymizer, testBsn } from '@ketenhub/kit/privacy';
 import { generateCohort } from '@ketenhub/simulator-coa';
 import { startFeed, type FeedState } from './feed.ts';
 import {

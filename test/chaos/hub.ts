@@ -14,17 +14,18 @@ import path from 'node:path';
 import { stringify } from 'yaml';
 import { jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
+import { STREAMS, connectNats, hashApiKey } from '@ketenhub/kit';
 import {
-  STREAMS,
-  connectNats,
   getFreePort,
-  hashApiKey,
   startLocalNats,
   startLocalNatsCluster,
   type LocalNats,
   type LocalNatsCluster,
-} from '@ketenhub/kit';
-import { SCRIPTS, launchNode, waitForHealth, type ManagedProcess } from '@ketenhub/kit/processes';
+  SCRIPTS,
+  launchNode,
+  waitForHealth,
+  type ManagedProcess,
+} from '@ketenhub/kit/processes';
 
 export const CHAOS_GEMEENTEN = [
   { code: '0797', naam: 'Heusden' },

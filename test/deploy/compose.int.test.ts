@@ -20,7 +20,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
-import { REPO_ROOT, getFreePort, startLocalNats, type LocalNats } from '@ketenhub/kit';
+import { REPO_ROOT } from '@ketenhub/kit';
+import { getFreePort, startLocalNats, type LocalNats } from '@ketenhub/kit/processes';
 import {
   PERMISSIONS,
   composeEnvironment,

@@ -9,7 +9,7 @@ import { connect } from '@nats-io/transport-node';
 import { parse, stringify } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateCohort } from '@ketenhub/simulator-coa';
-import { getFreePort } from '@ketenhub/kit';
+import { getFreePort } from '@ketenhub/kit/processes';
 import { startTestNats, type TestNats } from '../harness/index.ts';
 
 /**

@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
-import { STREAMS, connectNats, testBsn } from '@ketenhub/kit';
+import { STREAMS, connectNats } from '@ketenhub/kit';
+import { testBsn } from '@ketenhub/kit/privacy';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { TEST_DUO_OIN, startDuoTestChain, type DuoTestChain } from '../harness/index.ts';
 

@@ -7,13 +7,12 @@ import {
   STREAMS,
   buildEvent,
   connectNats,
-  latestAlerts,
   createLogger,
-  createPseudonymizer,
   nameBasedUuid,
   type Event,
-  testBsn,
 } from '@ketenhub/kit';
+import { createPseudonymizer, testBsn } from '@ketenhub/kit/privacy';
+import { latestAlerts } from '@ketenhub/kit/operations';
 import {
   TEST_DUO_OIN,
   eventually,

@@ -5,17 +5,9 @@ import type {
   OntzorgenBeeindigingAangevraagd,
   PipVastgesteld,
 } from '@ketenhub/contracts/generated';
-import {
-  STREAMS,
-  buildEvent,
-  connectNats,
-  createPseudonymizer,
-  listDeadLetters,
-  nameBasedUuid,
-  openIdentityStore,
-  type Event,
-  testBsn,
-} from '@ketenhub/kit';
+import { STREAMS, buildEvent, connectNats, nameBasedUuid, type Event } from '@ketenhub/kit';
+import { createPseudonymizer, openIdentityStore, testBsn } from '@ketenhub/kit/privacy';
+import { listDeadLetters } from '@ketenhub/kit/operations';
 import {
   eventually,
   startKredietbankTestChain,

@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { STREAMS, createPseudonymizer, nameBasedUuid } from '@ketenhub/kit';
+import { STREAMS, nameBasedUuid } from '@ketenhub/kit';
+import { createPseudonymizer } from '@ketenhub/kit/privacy';
 import { startTestChain, testKvsKey, type TestChain } from '../harness/index.ts';
 
 let chain: TestChain;

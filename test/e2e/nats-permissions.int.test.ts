@@ -34,23 +34,23 @@ import {
   buildEvent,
   connectNats,
   createLogger,
-  createPseudonymizer,
   generateApiKey,
-  getFreePort,
   hashApiKey,
-  listDeadLetters,
   nameBasedUuid,
-  openIdentityStore,
-  openPersonRegister,
   provisionStreams,
-  startLocalNats,
   streamLimits,
   type HubConfig,
-  type LocalNats,
-  testBsn,
   runModules,
   type RunningModules,
 } from '@ketenhub/kit';
+import {
+  createPseudonymizer,
+  openIdentityStore,
+  openPersonRegister,
+  testBsn,
+} from '@ketenhub/kit/privacy';
+import { listDeadLetters } from '@ketenhub/kit/operations';
+import { getFreePort, startLocalNats, type LocalNats } from '@ketenhub/kit/processes';
 import {
   TEST_DUO_OIN,
   TEST_GEMEENTEN,

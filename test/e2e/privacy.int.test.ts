@@ -9,12 +9,12 @@ import {
   STREAMS,
   childSpan,
   connectNats,
-  createPseudonymizer,
-  disclosuresFor,
   formatTraceparent,
   parseTraceparent,
   streamConfigs,
 } from '@ketenhub/kit';
+import { createPseudonymizer } from '@ketenhub/kit/privacy';
+import { disclosuresFor } from '@ketenhub/kit/operations';
 import { eventually, startTestChain, type TestChain } from '../harness/index.ts';
 
 const run = promisify(execFile);

@@ -1,12 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runTaalaanbiederFlows } from '@ketenhub/simulator-taalaanbieder';
-import {
-  buildEvent,
-  connectNats,
-  createPseudonymizer,
-  nameBasedUuid,
-  openPersonRegister,
-} from '@ketenhub/kit';
+import { buildEvent, connectNats, nameBasedUuid } from '@ketenhub/kit';
+import { createPseudonymizer, openPersonRegister } from '@ketenhub/kit/privacy';
 import {
   eventually,
   startTaalaanbiederTestChain,

@@ -1,13 +1,13 @@
 import { startDuoSimulator, type DuoSimulator } from '@ketenhub/simulator-duo';
 import {
   createLogger,
-  getFreePort,
   generateApiKey,
   type HubConfig,
   type Logger,
   runModules,
   type RunningModules,
 } from '@ketenhub/kit';
+import { getFreePort } from '@ketenhub/kit/processes';
 import { TEST_GEMEENTEN, startTestChain, type TestChain } from './chain.ts';
 import { duoModule } from '@ketenhub/adapter-duo';
 

@@ -5,12 +5,12 @@ import {
 import {
   createLogger,
   generateApiKey,
-  getFreePort,
   type HubConfig,
   type Logger,
   runModules,
   type RunningModules,
 } from '@ketenhub/kit';
+import { getFreePort } from '@ketenhub/kit/processes';
 import { startTestChain, type TestChain } from './chain.ts';
 import { kredietbankModule } from '@ketenhub/adapter-kredietbank';
 

@@ -1,7 +1,7 @@
 import { describe, it, expect } from 'vitest';
 import { connect } from '@nats-io/transport-node';
 import { jetstreamManager } from '@nats-io/jetstream';
-import { isNatsReachable } from '@ketenhub/kit';
+import { isNatsReachable } from '@ketenhub/kit/processes';
 import { isContainerRuntimeReachable, startTestNats } from './index.ts';
 
 describe('startTestNats', () => {

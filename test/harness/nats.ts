@@ -12,7 +12,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
-import { isNatsReachable, startLocalNats } from '@ketenhub/kit';
+import { isNatsReachable, startLocalNats } from '@ketenhub/kit/processes';
 
 export interface TestNats {
   url: string;

@@ -7,18 +7,20 @@ import {
   DEFAULT_BACKOFF,
   STREAMS,
   connectNats,
-  createIdentityHandler,
   createLogger,
-  createPseudonymizer,
   generateApiKey,
   hashApiKey,
-  openIdentityStore,
   runService,
   type HubConfig,
   type Logger,
   runModules,
   type RunningModules,
 } from '@ketenhub/kit';
+import {
+  createIdentityHandler,
+  createPseudonymizer,
+  openIdentityStore,
+} from '@ketenhub/kit/privacy';
 import { startTestChain, type TestChain } from './chain.ts';
 import { taalaanbiederModule } from '@ketenhub/adapter-taalaanbieder';
 

@@ -24,15 +24,15 @@ import {
   STREAMS,
   connectNats,
   createLogger,
-  createPseudonymizer,
   generateApiKey,
-  getFreePort,
   hashApiKey,
   type HubConfig,
   type Logger,
   runModules,
   type RunningModules,
 } from '@ketenhub/kit';
+import { createPseudonymizer } from '@ketenhub/kit/privacy';
+import { getFreePort } from '@ketenhub/kit/processes';
 import { startTestNats, type TestNats } from '../harness/nats.ts';
 import { adminModule } from '../../services/admin/module.ts';
 import { coaModule } from '@ketenhub/adapter-coa';

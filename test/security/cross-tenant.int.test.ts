@@ -10,7 +10,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { STREAMS, nameBasedUuid, testBsn, type Alert, type DeadLetter } from '@ketenhub/kit';
+import { STREAMS, nameBasedUuid, type Alert, type DeadLetter } from '@ketenhub/kit';
+import { testBsn } from '@ketenhub/kit/privacy';
 import {
   eventually,
   ketenLastSeq,

@@ -3,7 +3,8 @@
  * are these messages broken one way at a time, and no answer may contain the personal data.
  */
 import { randomUUID } from 'node:crypto';
-import { buildEvent, nameBasedUuid, testBsn } from '@ketenhub/kit';
+import { buildEvent, nameBasedUuid } from '@ketenhub/kit';
+import { testBsn } from '@ketenhub/kit/privacy';
 import { oinOf, type Gemeente } from './chain.ts';
 
 /** A BSN with 9 digits that fails the elfproef. */

@@ -2,13 +2,8 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { dirname, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import {
-  createLogger,
-  documentedRoutes,
-  loadOpenApi,
-  refsOf,
-  registeredRoutes,
-} from '@ketenhub/kit';
+import { createLogger } from '@ketenhub/kit';
+import { documentedRoutes, loadOpenApi, refsOf, registeredRoutes } from '@ketenhub/kit/testing';
 import { registerCoaRoutes } from './routes.ts';
 
 const specFile = fileURLToPath(new URL('../openapi.yaml', import.meta.url));

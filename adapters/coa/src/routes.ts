@@ -5,7 +5,6 @@ import {
   ForbiddenError,
   isCsvBody,
   isRetryable,
-  mayProduce,
   problem,
   inboundRoute,
   requireKind,
@@ -16,6 +15,7 @@ import {
   type Problem,
   type ProblemError,
 } from '@ketenhub/kit';
+import { mayProduce } from '@ketenhub/kit/privacy';
 import {
   GEKOPPELD,
   KOPPELING_SCHEMA,

@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { createPseudonymizer, sourceUrn } from '@ketenhub/kit';
+import { sourceUrn } from '@ketenhub/kit';
+import { createPseudonymizer } from '@ketenhub/kit/privacy';
 import { koppelingToEvent, overdrachtToEvent, type TranslateContext } from './translate.ts';
 
 const GOLDEN = fileURLToPath(new URL('../fixtures/golden/', import.meta.url));

@@ -5,17 +5,14 @@ import type {
   InburgeraarOvergedragen,
 } from '@ketenhub/contracts/generated';
 import { schemas, type Violation } from '@ketenhub/contracts';
+import { ValidationError, buildEvent, nameBasedUuid, type Event } from '@ketenhub/kit';
 import {
-  ValidationError,
   bsnProblem,
   isTestBsn,
-  buildEvent,
-  nameBasedUuid,
   normaliseVnummer,
   vnummerProblem,
-  type Event,
   type Pseudonymizer,
-} from '@ketenhub/kit';
+} from '@ketenhub/kit/privacy';
 
 export const KOPPELING_SCHEMA = 'https://contracts.ketenhub.nl/coa/koppeling.schema.json';
 export const OVERDRACHT_SCHEMA = 'https://contracts.ketenhub.nl/coa/warme-overdracht.schema.json';

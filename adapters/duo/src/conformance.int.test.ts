@@ -1,5 +1,6 @@
 import { fileURLToPath } from 'node:url';
-import { generateApiKey, getFreePort } from '@ketenhub/kit';
+import { generateApiKey } from '@ketenhub/kit';
+import { getFreePort } from '@ketenhub/kit/processes';
 import { CONFORMANCE_SERVICE, chainEvent, describeConformance } from '@ketenhub/kit/testing';
 import { duoModule } from './module.ts';
 import { startDuoSimulator, type DuoSimulator } from '@ketenhub/simulator-duo';

@@ -1,18 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { JetStreamClient, JsMsg } from '@nats-io/jetstream';
 import { startDuoSimulator, type DuoSimulator } from '@ketenhub/simulator-duo';
+import { PARTNER_HEADER, buildEvent, createLogger, nameBasedUuid, type Event } from '@ketenhub/kit';
 import {
-  PARTNER_HEADER,
-  buildEvent,
-  createLogger,
   createProjector,
-  nameBasedUuid,
   testBsn,
-  type Event,
   type Identity,
   type IdentityStore,
   type ProcessingRecord,
-} from '@ketenhub/kit';
+} from '@ketenhub/kit/privacy';
 import { createDuoClient } from './duo-client.ts';
 import { createPipHandler, type DuoDeps } from './handlers.ts';
 

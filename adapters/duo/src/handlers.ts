@@ -18,23 +18,25 @@ import type {
 } from '@ketenhub/contracts/generated';
 import {
   OutOfOrderError,
-  PERSON_WAIT_ATTEMPTS,
   ValidationError,
   buildEvent,
-  discloseMessage,
   messageSpan,
   nameBasedUuid,
   parseChainEvent,
   raiseAlert,
   scopedEventIdOf,
   type Event,
-  type Identity,
-  type IdentityStore,
   type Logger,
   type Outcome,
+} from '@ketenhub/kit';
+import {
+  PERSON_WAIT_ATTEMPTS,
+  discloseMessage,
+  type Identity,
+  type IdentityStore,
   type ProcessingLog,
   type Projector,
-} from '@ketenhub/kit';
+} from '@ketenhub/kit/privacy';
 import { GEBEURTENISSEN } from './codes.ts';
 import type { DuoApi, DuoClient } from './duo-client.ts';
 import { checkMapPvt, checkPip, checkPipIntrekken, type RuleViolation } from './rules.ts';

@@ -5,7 +5,6 @@ import {
   PARTNER_HEADER,
   PERSONS,
   combineGates,
-  createIdentityHandler,
   credentialFromConfig,
   flowName,
   type ConsumerDecl,
@@ -14,6 +13,7 @@ import {
   type HubConfig,
   type PartnerModule,
 } from '@ketenhub/kit';
+import { createIdentityHandler } from '@ketenhub/kit/privacy';
 import { DUO_APIS, createDuoClient, type DuoApi } from './duo-client.ts';
 import {
   DUO_PARTNER,

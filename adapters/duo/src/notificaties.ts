@@ -4,16 +4,18 @@ import { schemas } from '@ketenhub/contracts';
 import {
   ForbiddenError,
   ValidationError,
-  bsnProblem,
   buildEvent,
   inboundRoute,
   nameBasedUuid,
+  type InboundDeps,
+} from '@ketenhub/kit';
+import {
+  bsnProblem,
   normaliseVnummer,
   vnummerProblem,
-  type InboundDeps,
   type IdentityStore,
   type Pseudonymizer,
-} from '@ketenhub/kit';
+} from '@ketenhub/kit/privacy';
 import { PINNED_VERSIONS } from './duo-client.ts';
 
 export const NOTIFICATIE_SCHEMA = 'https://contracts.ketenhub.nl/duo/notificatie.schema.json';

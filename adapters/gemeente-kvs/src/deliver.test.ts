@@ -3,12 +3,8 @@ import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { JsMsg } from '@nats-io/jetstream';
-import {
-  createLogger,
-  createProjector,
-  type PartnerClient,
-  type ProcessingLog,
-} from '@ketenhub/kit';
+import { createLogger, type PartnerClient } from '@ketenhub/kit';
+import { createProjector, type ProcessingLog } from '@ketenhub/kit/privacy';
 import { KVS_PARTNER, createKvsDelivery } from './deliver.ts';
 
 const golden = JSON.parse(

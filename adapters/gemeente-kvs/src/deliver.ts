@@ -3,16 +3,18 @@ import { policies, schemas } from '@ketenhub/contracts';
 import {
   PARTNER_HEADER,
   ValidationError,
-  assertContract,
-  discloseMessage,
   messageSpan,
   type DeadLetterContext,
   type Logger,
   type Outcome,
   type PartnerClient,
+} from '@ketenhub/kit';
+import {
+  assertContract,
+  discloseMessage,
   type ProcessingLog,
   type Projector,
-} from '@ketenhub/kit';
+} from '@ketenhub/kit/privacy';
 
 export const KVS_PARTNER = 'gemeente-kvs';
 export const KVS_DELIVERY_SCHEMA = 'https://contracts.ketenhub.nl/kvs/delivery.schema.json';

@@ -1,12 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { schemas } from '@ketenhub/contracts';
-import {
-  bsnViolations,
-  inboundRoute,
-  moneyViolations,
-  type Event,
-  type InboundDeps,
-} from '@ketenhub/kit';
+import { inboundRoute, type Event, type InboundDeps } from '@ketenhub/kit';
+import { bsnViolations, moneyViolations } from '@ketenhub/kit/privacy';
 import { KVS_PARTNER } from './deliver.ts';
 
 type KvsEvent = Event<{ gemeenteCode?: string }> & { traceparent?: unknown };

@@ -4,7 +4,8 @@ import type {
   OntzorgenAangevraagd,
   OntzorgenBeeindigingAangevraagd,
 } from '@ketenhub/contracts/generated';
-import { generateApiKey, getFreePort } from '@ketenhub/kit';
+import { generateApiKey } from '@ketenhub/kit';
+import { getFreePort } from '@ketenhub/kit/processes';
 import { CONFORMANCE_SERVICE, chainEvent, describeConformance } from '@ketenhub/kit/testing';
 import { kredietbankModule } from './module.ts';
 import { startKredietbankSimulator } from '@ketenhub/simulator-kredietbank';

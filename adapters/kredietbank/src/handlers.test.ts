@@ -12,11 +12,10 @@ import {
   buildEvent,
   createLogger,
   PARTNER_HEADER,
-  createProjector,
   nameBasedUuid,
   scopedEventId,
-  type ProcessingRecord,
 } from '@ketenhub/kit';
+import { createProjector, type ProcessingRecord } from '@ketenhub/kit/privacy';
 import {
   createBeeindigingHandler,
   createPipHandler,

@@ -6,23 +6,25 @@ import type {
 } from '@ketenhub/contracts/generated';
 import {
   OutOfOrderError,
-  PERSON_WAIT_ATTEMPTS,
   PartnerUnavailableError,
   ValidationError,
-  assertContract,
-  discloseMessage,
   messageSpan,
   nameBasedUuid,
   parseChainEvent,
   scopedEventIdOf,
-  type Disclosure,
   type Event,
-  type IdentityStore,
   type Logger,
   type Outcome,
+} from '@ketenhub/kit';
+import {
+  PERSON_WAIT_ATTEMPTS,
+  assertContract,
+  discloseMessage,
+  type Disclosure,
+  type IdentityStore,
   type ProcessingLog,
   type Projector,
-} from '@ketenhub/kit';
+} from '@ketenhub/kit/privacy';
 import type { KredietbankClient } from './kredietbank-client.ts';
 import type { TrajectLink, TrajectStore } from './trajecten.ts';
 import {

@@ -4,7 +4,6 @@ import {
   PARTNER_HEADER,
   PERSONS,
   RECEIPTS,
-  createIdentityHandler,
   credentialFromConfig,
   flowName,
   servedGemeenten,
@@ -13,6 +12,7 @@ import {
   type HubConfig,
   type PartnerModule,
 } from '@ketenhub/kit';
+import { createIdentityHandler } from '@ketenhub/kit/privacy';
 import {
   KREDIETBANK_PARTNER,
   createAanvraagHandler,

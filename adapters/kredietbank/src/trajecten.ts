@@ -1,4 +1,5 @@
-import { openJsonBucket, type openIdentityStore } from '@ketenhub/kit';
+import { openJsonBucket } from '@ketenhub/kit';
+import type { openIdentityStore } from '@ketenhub/kit/privacy';
 
 type NatsConnection = Parameters<typeof openIdentityStore>[0];
 

@@ -7,7 +7,8 @@ import type {
   OntzorgenBeeindigingAangevraagd,
   PipVastgesteld,
 } from '@ketenhub/contracts/generated';
-import { buildEvent, createProjector } from '@ketenhub/kit';
+import { buildEvent } from '@ketenhub/kit';
+import { createProjector } from '@ketenhub/kit/privacy';
 import {
   KREDIETBANK_BEEINDIGING_SCHEMA,
   KREDIETBANK_LOOPTIJD_SCHEMA,

@@ -7,7 +7,8 @@ import type {
   OntzorgenBeeindigingAangevraagd,
   PipVastgesteld,
 } from '@ketenhub/contracts/generated';
-import { moneyViolations, type Violation } from '@ketenhub/kit';
+import type { Violation } from '@ketenhub/kit';
+import { moneyViolations } from '@ketenhub/kit/privacy';
 
 /**
  * Pure translations between the chain's ontzorgen events and the Kredietbank's own REST format

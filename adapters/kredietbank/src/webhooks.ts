@@ -5,10 +5,10 @@ import {
   ValidationError,
   buildEvent,
   inboundRoute,
-  moneyViolations,
   nameBasedUuid,
   type InboundDeps,
 } from '@ketenhub/kit';
+import { moneyViolations } from '@ketenhub/kit/privacy';
 import { KREDIETBANK_PARTNER } from './handlers.ts';
 import type { TrajectStore } from './trajecten.ts';
 import { KREDIETBANK_WEBHOOK_SCHEMA, webhookToChain } from './translate.ts';

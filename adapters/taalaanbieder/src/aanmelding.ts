@@ -1,7 +1,6 @@
 import type { JsMsg } from '@nats-io/jetstream';
 import type { PipVastgesteld } from '@ketenhub/contracts/generated';
 import {
-  discloseMessage,
   messageSpan,
   parseChainEvent,
   scopedEventIdOf,
@@ -10,10 +9,13 @@ import {
   type Logger,
   type Outcome,
   type PartnerClient,
+} from '@ketenhub/kit';
+import {
+  discloseMessage,
   type PersonRegister,
   type ProcessingLog,
   type Projector,
-} from '@ketenhub/kit';
+} from '@ketenhub/kit/privacy';
 import type { TrajectPseudonymizer, TrajectStore } from './traject.ts';
 import {
   PIP_VASTGESTELD,

@@ -3,7 +3,8 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { schemas } from '@ketenhub/contracts';
 import type { PipVastgesteld } from '@ketenhub/contracts/generated';
-import { createProjector, sourceUrn, type Event } from '@ketenhub/kit';
+import { sourceUrn, type Event } from '@ketenhub/kit';
+import { createProjector } from '@ketenhub/kit/privacy';
 import { createTrajectPseudonymizer, type Traject } from './traject.ts';
 import {
   SCHEMA,

@@ -2,13 +2,8 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { dirname, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import {
-  createLogger,
-  documentedRoutes,
-  loadOpenApi,
-  refsOf,
-  registeredRoutes,
-} from '@ketenhub/kit';
+import { createLogger } from '@ketenhub/kit';
+import { documentedRoutes, loadOpenApi, refsOf, registeredRoutes } from '@ketenhub/kit/testing';
 import { registerTaalaanbiederRoutes } from './routes.ts';
 import { memoryTrajectStore } from './traject.ts';
 

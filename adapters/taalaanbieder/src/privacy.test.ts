@@ -7,13 +7,11 @@ import { eventDataArbitrary, privacyPlan, type Planted } from '@ketenhub/contrac
 import {
   buildEvent,
   createLogger,
-  createProjector,
   type Event,
   type PartnerClient,
   type PartnerRequest,
-  type PersonRegister,
-  type ProcessingRecord,
 } from '@ketenhub/kit';
+import { createProjector, type PersonRegister, type ProcessingRecord } from '@ketenhub/kit/privacy';
 import { createAanmeldingHandler } from './aanmelding.ts';
 import { createTrajectPseudonymizer, memoryTrajectStore } from './traject.ts';
 import { PIP_VASTGESTELD, SCHEMA, pipToAanmelding } from './translate.ts';

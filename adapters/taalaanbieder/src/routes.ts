@@ -10,12 +10,12 @@ import {
   csvText,
   inboundRoute,
   isCsvBody,
-  mayProduce,
   requireKind,
   traceparentFor,
   type Event,
   type InboundDeps,
 } from '@ketenhub/kit';
+import { mayProduce } from '@ketenhub/kit/privacy';
 import type { Traject, TrajectStore } from './traject.ts';
 import {
   SCHEMA,

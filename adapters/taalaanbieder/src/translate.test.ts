@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { schemas } from '@ketenhub/contracts';
 import type { PipVastgesteld } from '@ketenhub/contracts/generated';
-import { buildEvent, createProjector, type Event } from '@ketenhub/kit';
+import { buildEvent, type Event } from '@ketenhub/kit';
+import { createProjector } from '@ketenhub/kit/privacy';
 import { createTrajectPseudonymizer } from './traject.ts';
 import {
   PIP_VASTGESTELD,

@@ -1,7 +1,7 @@
 import { schemas } from '@ketenhub/contracts';
 import type { CoaKoppeling } from '@ketenhub/contracts/generated';
 import { describe, expect, it } from 'vitest';
-import { bsnProblem, isTestBsn } from '@ketenhub/kit';
+import { bsnProblem, isTestBsn } from '@ketenhub/kit/privacy';
 import { generateCohort, summarizeCohort } from './cohort.ts';
 import type { Cohort } from './cohort.ts';
 import { ageOn, isoToDay } from './dates.ts';

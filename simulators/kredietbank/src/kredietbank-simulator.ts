@@ -32,7 +32,7 @@ import type {
   KredietbankOntzorgtraject,
   KredietbankWebhook,
 } from '@ketenhub/contracts/generated';
-import { moneyViolations } from '@ketenhub/kit';
+import { moneyViolations } from '@ketenhub/kit/privacy';
 
 const TRAJECT_SCHEMA = 'https://contracts.ketenhub.nl/kredietbank/ontzorgtraject.schema.json';
 const BEEINDIGING_SCHEMA = 'https://contracts.ketenhub.nl/kredietbank/beeindiging.schema.json';

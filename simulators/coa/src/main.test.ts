@@ -9,11 +9,14 @@ import { TVS_COLUMNS } from './tvs-csv.ts';
 
 const run = promisify(execFile);
 const MAIN = fileURLToPath(new URL('./main.ts', import.meta.url));
+// Each test starts Node processes, each a second or two on a loaded machine: more than the
+// default 5 s for two of them.
+const SPAWNS = { timeout: 30_000 };
 const dir = mkdtempSync(join(tmpdir(), 'coa-sim-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('main.ts', () => {
-  it('--dry-run --json prints one summary line and writes the TVS export', async () => {
+  it('--dry-run --json prints one summary line and writes the TVS export', SPAWNS, async () => {
     const csvOut = join(dir, 'tvs.csv');
     const { stdout } = await run(process.execPath, [
       MAIN,
@@ -36,7 +39,7 @@ describe('main.ts', () => {
     expect(csv.split('\r\n').filter((l) => l !== '')).toHaveLength(26);
   });
 
-  it('exits 2 with the usage on bad arguments', async () => {
+  it('exits 2 with the usage on bad arguments', SPAWNS, async () => {
     await expect(run(process.execPath, [MAIN, '--inburgeraars', '5'])).rejects.toMatchObject({
       code: 2,
       stderr: expect.stringContaining('--url is required'),

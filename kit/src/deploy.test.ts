@@ -8,7 +8,10 @@ import {
 } from './deploy.ts';
 import type { PartnerModule } from './module.ts';
 
-const config = { gemeenten: [{ code: 'gm0797' }, { code: 'gm0796' }] } as unknown as HubConfig;
+const config = {
+  gemeenten: [{ code: 'gm0797' }, { code: 'gm0796' }],
+  services: { 'gemeente-kvs': { opsPort: 0 } },
+} as unknown as HubConfig;
 
 const module: PartnerModule = {
   id: 'gemeente-kvs',
@@ -56,10 +59,15 @@ describe('NATS permissions from a module', () => {
     expect(inbound.some((s) => /^(verwerking|dlq|alert)\./.test(s))).toBe(false);
   });
 
-  it('writes one user per module with its password variable, and a provisioner', () => {
-    const conf = natsPermissionsConf([module], config);
+  it('writes one user per configured module with its password variable, and a provisioner', () => {
+    const conf = natsPermissionsConf(
+      [module, { ...module, id: 'nieuw', service: 'nieuw' }],
+      config,
+    );
     expect(conf).toContain('user: provisioner');
     expect(conf).toContain(`password: $${natsPasswordVariable('gemeente-kvs')}`);
+    // Not configured yet (no services.nieuw): not deployed, no user.
+    expect(conf).not.toContain('user: nieuw');
     expect(natsPasswordVariable('gemeente-kvs')).toBe('KETENHUB_NATS_PASSWORD_GEMEENTE_KVS');
   });
 

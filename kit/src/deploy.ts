@@ -139,13 +139,16 @@ export function natsPermissionsConf(
       ],
       [{ why: 'stream administration', subjects: provisionerSubjects() }],
     ),
-    ...modules.map((m) =>
-      userBlock(
-        m.service,
-        [`services/${m.service}: ${m.description} (module ${m.id}, ${m.kind}).`],
-        moduleSubjects(m, config, set),
+    // A module is deployed once the configuration has its block: a new one is not yet.
+    ...modules
+      .filter((m) => config.services[m.service] !== undefined)
+      .map((m) =>
+        userBlock(
+          m.service,
+          [`services/${m.service}: ${m.description} (module ${m.id}, ${m.kind}).`],
+          moduleSubjects(m, config, set),
+        ),
       ),
-    ),
   ];
   return `${HEADER}\n\nauthorization {\n  users = [\n${blocks.join('\n\n')}\n  ]\n}\n`;
 }

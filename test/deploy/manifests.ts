@@ -92,11 +92,21 @@ export function configReferences(text: string): { name: string; required: boolea
   return [...found].map(([name, required]) => ({ name, required }));
 }
 
-/** The services of services/ that run as a process of their own (those with a main.ts). */
+/**
+ * The services of services/ that are deployed: a process of their own (a main.ts) with a block
+ * in the shipped configuration. A module just written by `npm run new:partner` has none yet.
+ */
 export function serviceNames(): string[] {
   const dir = path.join(REPO_ROOT, 'services');
+  const configured = Object.keys(
+    (
+      parse(readFileSync(path.join(REPO_ROOT, 'config/ketenhub.yaml'), 'utf8')) as {
+        services: Record<string, unknown>;
+      }
+    ).services,
+  );
   return readdirSync(dir)
-    .filter((name) => existsSync(path.join(dir, name, 'main.ts')))
+    .filter((name) => existsSync(path.join(dir, name, 'main.ts')) && configured.includes(name))
     .sort();
 }
 

@@ -392,8 +392,9 @@ export async function startChaosHub(opts: ChaosHubOptions): Promise<ChaosHub> {
 
     const coaHealth = `http://127.0.0.1:${coaOps}/health`;
     const kvsHealth = `http://127.0.0.1:${kvsOps}/health`;
-    // Up to ten processes start together on a small machine: more time than the default.
-    const startMs = 60_000;
+    // Up to ten processes start together on a small, maybe busy machine (a start took 61 s on
+    // two shared cores): more time than the default.
+    const startMs = 120_000;
     await Promise.all([
       waitForHealth(`${simUrl}/health`, sim, startMs),
       waitForHealth(coaHealth, coa, startMs),

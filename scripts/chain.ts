@@ -24,6 +24,7 @@ import {
   launchNode,
   waitForHealth,
   type ManagedProcess,
+  type ProcessSpec,
 } from '@ketenhub/kit/processes';
 
 /** Local state (dev secrets, logs, chain.json); KETENHUB_STATE_DIR moves it (tests do). */
@@ -220,15 +221,7 @@ export async function startChain(
     const adminHost = adminSettings.host ?? '127.0.0.1';
     const adminOps = `http://${adminHost}:${adminSettings.opsPort}`;
 
-    /** One process of the chain: what it runs, with which arguments, and where it is healthy. */
-    interface Part {
-      name: string;
-      script: string;
-      args?: string[];
-      env?: NodeJS.ProcessEnv;
-      health: string;
-    }
-    const service = (name: keyof typeof SCRIPTS, ops: string): Part => ({
+    const service = (name: keyof typeof SCRIPTS, ops: string): ProcessSpec => ({
       name,
       script: SCRIPTS[name],
       health: `${ops}/health`,
@@ -236,7 +229,7 @@ export async function startChain(
     // In start order; the parts of one group start together, then each is waited for. A
     // simulator comes before its service: the service calls it (and the simulators that call
     // back retry until their service is up).
-    const groups: Part[][] = [
+    const groups: ProcessSpec[][] = [
       [
         {
           name: 'kvs-simulator',
@@ -293,7 +286,7 @@ export async function startChain(
       [service('kredietbank', kbOps)],
       // Each school with its own key at the hub's school API and the token the hub presents
       // to it.
-      ...schoolIds.map((id, i): Part[] => [
+      ...schoolIds.map((id, i): ProcessSpec[] => [
         {
           name: `taalaanbieder-simulator-${id}`,
           script: SCRIPTS['taalaanbieder-simulator'],

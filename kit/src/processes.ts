@@ -55,6 +55,16 @@ export class ProcessError extends Error {
   }
 }
 
+/** One process of a chain (npm start, a chaos hub): what it runs and where it is healthy. */
+export interface ProcessSpec {
+  name: string;
+  script: string;
+  args?: string[];
+  env?: NodeJS.ProcessEnv;
+  /** URL that answers 2xx once it is up. */
+  health: string;
+}
+
 export interface LaunchOptions {
   /** Names the log file (`<logDir>/<name>.log`) and the process in errors. */
   name: string;

@@ -25,6 +25,7 @@ import {
   launchNode,
   waitForHealth,
   type ManagedProcess,
+  type ProcessSpec,
 } from '@ketenhub/kit/processes';
 
 export const CHAOS_GEMEENTEN = [
@@ -230,16 +231,8 @@ export async function startChaosHub(opts: ChaosHubOptions): Promise<ChaosHub> {
       },
     };
 
-    /** A process to launch: a partner simulator or service. */
-    interface Part {
-      name: string;
-      script: string;
-      args?: string[];
-      env?: NodeJS.ProcessEnv;
-      health: string;
-    }
-    const simulators: (Part & { url: string; as: 'duo' | 'kredietbank' | string })[] = [];
-    const services: (Part & { as: PartnerService })[] = [];
+    const simulators: (ProcessSpec & { url: string; as: 'duo' | 'kredietbank' | string })[] = [];
+    const services: (ProcessSpec & { as: PartnerService })[] = [];
     const partnerKeys: Record<string, string> = {};
 
     /** Ports of a partner service: its partner-facing API and its ops server. */
@@ -362,7 +355,7 @@ export async function startChaosHub(opts: ChaosHubOptions): Promise<ChaosHub> {
       `# Written by the chaos run (test/chaos/hub.ts).\n${stringify(config)}`,
     );
 
-    const launch = (part: Omit<Part, 'health'>): ManagedProcess => {
+    const launch = (part: Omit<ProcessSpec, 'health'>): ManagedProcess => {
       const p = launchNode({
         name: part.name,
         script: part.script,

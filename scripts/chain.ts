@@ -7,16 +7,19 @@
 import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { parse, stringify } from 'yaml';
 import {
   REPO_ROOT,
   connectNats,
   hashApiKey,
+  DEFAULT_CONFIG,
   loadHubConfig,
   provisionStreams,
   streamLimits,
   type HubConfig,
 } from '@ketenhub/kit';
 import {
+  getFreePort,
   isNatsReachable,
   startLocalNats,
   type LocalNats,
@@ -26,6 +29,7 @@ import {
   type ManagedProcess,
   type ProcessSpec,
 } from '@ketenhub/kit/processes';
+import { MODULES } from './modules.ts';
 
 /** Local state (dev secrets, logs, chain.json); KETENHUB_STATE_DIR moves it (tests do). */
 export const TMP = resolve(REPO_ROOT, process.env.KETENHUB_STATE_DIR ?? '.tmp');
@@ -123,6 +127,60 @@ function natsPort(url: string): number {
   return Number(new URL(first.replace(/^nats:/, 'http:')).port || 4222);
 }
 
+/** The services the start groups of `startChain` name, each with its simulators and secrets. */
+const STARTED_BY_NAME = ['coa', 'gemeente-kvs', 'duo', 'kredietbank', 'taalaanbieder', 'admin'];
+
+/**
+ * The partner modules registered in scripts/modules.ts that the start groups do not name (one
+ * written by `npm run new:partner`): each runs as `services/<service>/main.ts` with its
+ * simulator, by convention `simulators/<id>/src/main.ts`, and a generic services block (free
+ * ports, `endpoint` at the simulator) added to a development copy of the configuration.
+ */
+async function registeredExtras(
+  config: HubConfig,
+): Promise<{
+  groups: ProcessSpec[][];
+  services: Record<string, object>;
+  ops: Record<string, string>;
+}> {
+  const groups: ProcessSpec[][] = [];
+  const services: Record<string, object> = {};
+  const ops: Record<string, string> = {};
+  for (const module of MODULES.map((m) => m())) {
+    if (STARTED_BY_NAME.includes(module.service)) continue;
+    const opsUrl = `http://127.0.0.1:${await getFreePort()}`;
+    const simScript = `simulators/${module.id}/src/main.ts`;
+    const sim = existsSync(join(REPO_ROOT, simScript))
+      ? `http://127.0.0.1:${await getFreePort()}`
+      : undefined;
+    services[module.service] = {
+      ...(config.services[module.service] ?? {}),
+      opsPort: Number(new URL(opsUrl).port),
+      ...(module.edge ? { port: await getFreePort() } : {}),
+      ...(sim ? { endpoint: { url: sim, timeoutMs: 5_000 } } : {}),
+    };
+    ops[module.service] = opsUrl;
+    if (sim) {
+      groups.push([
+        {
+          name: `${module.id}-simulator`,
+          script: simScript,
+          args: ['--port', new URL(sim).port],
+          health: `${sim}/health`,
+        },
+      ]);
+    }
+    groups.push([
+      {
+        name: module.service,
+        script: `services/${module.service}/main.ts`,
+        health: `${opsUrl}/health`,
+      },
+    ]);
+  }
+  return { groups, services, ops };
+}
+
 export async function startChain(
   opts: { env?: NodeJS.ProcessEnv; log?: (line: string) => void } = {},
 ): Promise<Chain> {
@@ -160,7 +218,21 @@ export async function startChain(
     throw new Error(`no NATS server answers at ${config.nats.url} and nats.startLocal is false`);
   }
   const natsUrl = localNats?.url ?? config.nats.url;
-  const childEnv = { ...env, NATS_URL: natsUrl };
+  const childEnv: NodeJS.ProcessEnv = { ...env, NATS_URL: natsUrl };
+  const extras = await registeredExtras(config);
+  if (Object.keys(extras.services).length > 0) {
+    // The development copy of the configuration with the extra modules' blocks, for every
+    // process of the chain.
+    const file = join(TMP, 'ketenhub.dev.yaml');
+    const shipped = parse(readFileSync(env.KETENHUB_CONFIG ?? DEFAULT_CONFIG, 'utf8')) as {
+      services: Record<string, object>;
+    };
+    shipped.services = { ...shipped.services, ...extras.services };
+    mkdirSync(TMP, { recursive: true });
+    writeFileSync(file, stringify(shipped));
+    childEnv.KETENHUB_CONFIG = file;
+    log(`modules without a start group of their own: ${Object.keys(extras.services).join(', ')}`);
+  }
   const nc = await connectNats(natsUrl, 'chain-launcher');
   await provisionStreams(nc, streamLimits(config));
   await nc.drain();
@@ -307,6 +379,7 @@ export async function startChain(
         },
       ]),
       [service('taalaanbieder', taOps)],
+      ...extras.groups,
       [service('admin', adminOps)],
     ];
     for (const group of groups) {
@@ -352,6 +425,7 @@ export async function startChain(
         kredietbank: `${kbOps}/health`,
         'kredietbank-simulator': `${kredietbankSimulator}/_sim/stats`,
         taalaanbieder: `${taOps}/health`,
+        ...Object.fromEntries(Object.entries(extras.ops).map(([n, url]) => [n, `${url}/health`])),
         ...Object.fromEntries(
           Object.entries(taalaanbiederSimulators).map(([id, url]) => [
             `taalaanbieder-simulator-${id}`,
@@ -366,6 +440,7 @@ export async function startChain(
         duo: `${duoOps}/metrics`,
         kredietbank: `${kbOps}/metrics`,
         taalaanbieder: `${taOps}/metrics`,
+        ...Object.fromEntries(Object.entries(extras.ops).map(([n, url]) => [n, `${url}/metrics`])),
       },
       logs,
       gemeenten: config.gemeenten.map((g) => ({ code: g.code, naam: g.naam })),

@@ -60,6 +60,11 @@ export interface ChainInfo {
   taalaanbiederSimulators: Record<string, string>;
   health: Record<string, string>;
   metrics: Record<string, string>;
+  /**
+   * The registered modules without a start group of their own, by service: their consumers
+   * (the demo checks they caught up) and their simulator.
+   */
+  modules: Record<string, { consumers: string[]; simulator?: string }>;
   logs: string;
   gemeenten: { code: string; naam: string }[];
 }
@@ -136,16 +141,16 @@ const STARTED_BY_NAME = ['coa', 'gemeente-kvs', 'duo', 'kredietbank', 'taalaanbi
  * simulator, by convention `simulators/<id>/src/main.ts`, and a generic services block (free
  * ports, `endpoint` at the simulator) added to a development copy of the configuration.
  */
-async function registeredExtras(
-  config: HubConfig,
-): Promise<{
+async function registeredExtras(config: HubConfig): Promise<{
   groups: ProcessSpec[][];
   services: Record<string, object>;
   ops: Record<string, string>;
+  modules: ChainInfo['modules'];
 }> {
   const groups: ProcessSpec[][] = [];
   const services: Record<string, object> = {};
   const ops: Record<string, string> = {};
+  const modules: ChainInfo['modules'] = {};
   for (const module of MODULES.map((m) => m())) {
     if (STARTED_BY_NAME.includes(module.service)) continue;
     const opsUrl = `http://127.0.0.1:${await getFreePort()}`;
@@ -160,6 +165,10 @@ async function registeredExtras(
       ...(sim ? { endpoint: { url: sim, timeoutMs: 5_000 } } : {}),
     };
     ops[module.service] = opsUrl;
+    modules[module.service] = {
+      consumers: (module.consumers?.(config) ?? []).map((c) => c.durable),
+      ...(sim ? { simulator: sim } : {}),
+    };
     if (sim) {
       groups.push([
         {
@@ -178,7 +187,7 @@ async function registeredExtras(
       },
     ]);
   }
-  return { groups, services, ops };
+  return { groups, services, ops, modules };
 }
 
 export async function startChain(
@@ -442,6 +451,7 @@ export async function startChain(
         taalaanbieder: `${taOps}/metrics`,
         ...Object.fromEntries(Object.entries(extras.ops).map(([n, url]) => [n, `${url}/metrics`])),
       },
+      modules: extras.modules,
       logs,
       gemeenten: config.gemeenten.map((g) => ({ code: g.code, naam: g.naam })),
     };

@@ -12,6 +12,8 @@
 import { randomInt } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import { jetstreamManager } from '@nats-io/jetstream';
+import { STREAMS, connectNats } from '@ketenhub/kit';
 import { generateCohort, sendCohort } from '@ketenhub/simulator-coa';
 import { runTaalaanbiederFlows } from '@ketenhub/simulator-taalaanbieder';
 import { findRunningChain, startChain, type Chain, type ChainInfo } from './chain.ts';
@@ -53,6 +55,41 @@ if (info) {
   info = started.info;
 }
 
+/**
+ * The registered modules npm start runs without a flow of their own here (one written by
+ * new:partner): what they handled during the demo, from their metrics and the dead-letter
+ * stream, and whether their consumers caught up.
+ */
+async function moduleCounts(chain: ChainInfo) {
+  const out: Record<string, { handled: number; deadLetters: number; pending: number }> = {};
+  if (Object.keys(chain.modules ?? {}).length === 0) return out;
+  const nc = await connectNats(chain.nats, 'demo-modules');
+  try {
+    const jsm = await jetstreamManager(nc);
+    for (const [service, m] of Object.entries(chain.modules ?? {})) {
+      const metrics = await (await fetch(chain.metrics[service]!)).text();
+      const handled = [
+        ...metrics.matchAll(/^ketenhub_messages_total\{[^}]*outcome="delivered"[^}]*\} (\d+)/gm),
+      ]
+        .map((x) => Number(x[1]))
+        .reduce((a, b) => a + b, 0);
+      const dlq = await jsm.streams.info(STREAMS.deadLetters, {
+        subjects_filter: `dlq.${service}.>`,
+      });
+      const deadLetters = Object.values(dlq.state.subjects ?? {}).reduce((a, b) => a + b, 0);
+      let pending = 0;
+      for (const durable of m.consumers) {
+        const c = await jsm.consumers.info(STREAMS.keten, durable).catch(() => undefined);
+        pending += (c?.num_pending ?? 0) + (c?.num_ack_pending ?? 0);
+      }
+      out[service] = { handled, deadLetters, pending };
+    }
+  } finally {
+    await nc.drain();
+  }
+  return out;
+}
+
 interface SimEvent {
   id: string;
   deliveries: number;
@@ -67,6 +104,7 @@ async function receivedAt(code: string): Promise<Map<string, number>> {
 
 try {
   const startedAt = Date.now();
+  const modulesBefore = await moduleCounts(info);
   const idPrefix = `D${seed.toString(36).toUpperCase()}${Date.now().toString(36).toUpperCase().slice(-4)}`;
   const cohort = generateCohort({
     size,
@@ -185,6 +223,20 @@ try {
     { runTag: idPrefix, timeoutMs, say },
   );
 
+  // Every event of the demo is in the stream by now: the modules' consumers have it to drain.
+  const drainUntil = Date.now() + timeoutMs;
+  let modulesAfter = await moduleCounts(info);
+  while (Object.values(modulesAfter).some((m) => m.pending > 0) && Date.now() < drainUntil) {
+    await new Promise((r) => setTimeout(r, 250));
+    modulesAfter = await moduleCounts(info);
+  }
+  const modules = Object.entries(modulesAfter).map(([service, after]) => ({
+    service,
+    handled: after.handled - (modulesBefore[service]?.handled ?? 0),
+    deadLetters: after.deadLetters - (modulesBefore[service]?.deadLetters ?? 0),
+    pending: after.pending,
+  }));
+
   const result = {
     inburgeraars: cohort.persons.length,
     ...(sampleBsn ? { sampleBsn } : {}),
@@ -205,6 +257,7 @@ try {
       csvRowsRejected: leerroute.csvRejected,
     },
     kredietbank: { webhooks: ontzorgen.ontzorgen },
+    modules,
     misrouted: misrouted + ontzorgen.misrouted,
     rejectedByHub: report.rejected.length,
     seconds: Math.round((Date.now() - startedAt) / 100) / 10,
@@ -227,6 +280,11 @@ try {
     say(
       `bad CSV rows reported back to the school: ${leerroute.csvRejected} (expected ${CSV_BAD_ROWS})`,
     );
+    for (const m of modules) {
+      say(
+        `module ${m.service}: handled ${m.handled}, dead letters ${m.deadLetters}, pending ${m.pending}`,
+      );
+    }
     say(
       `misrouted ${result.misrouted}, rejected by the hub ${report.rejected.length}, ${result.seconds} s`,
     );
@@ -234,6 +292,7 @@ try {
   console.log(JSON.stringify(result));
   process.exitCode =
     result.flows.every((f) => f.lost === 0 && f.duplicates === 0) &&
+    modules.every((m) => m.deadLetters === 0 && m.pending === 0) &&
     result.misrouted === 0 &&
     report.rejected.length === 0 &&
     rejectionsAsExpected &&

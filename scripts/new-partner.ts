@@ -200,6 +200,8 @@ if (import.meta.main) {
       ...p.changes.keys(),
       'contracts/src/generated/types.ts',
       'package-lock.json',
-    ].join(', ')}.\nNext: npm test; then its config (services.${id}) to run and deploy it.`,
+    ].join(
+      ', ',
+    )}.\nNext: npm test; npm start runs it, npm run demo reports it; to deploy it, its services.${id} block in config/ketenhub.yaml, then npm run deploy:gen.`,
   );
 }

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { REPO_ROOT } from '@ketenhub/kit';
+import { runtimeWorkspaces } from '../../scripts/deploy-gen.ts';
 import {
   DEPLOY,
   SECRET_NAME,
@@ -341,31 +342,11 @@ describe('deploy/Dockerfile', () => {
         .map((d) => `${parent}/${d.name}`),
     ),
   ];
-  const manifestOf = (dir: string) =>
-    JSON.parse(readFileSync(path.join(REPO_ROOT, dir, 'package.json'), 'utf8')) as {
-      name: string;
-      dependencies?: Record<string, string>;
-    };
-  const workspaceOf = new Map(workspaceDirs.map((dir) => [manifestOf(dir).name, dir]));
-
-  /** The services and every workspace they need at run time (dependencies, not devDependencies). */
-  function runtimeWorkspaces(): Set<string> {
-    const todo = SERVICES.map((s) => `services/${s}`);
-    const seen = new Set<string>();
-    while (todo.length > 0) {
-      const dir = todo.pop()!;
-      if (seen.has(dir)) continue;
-      seen.add(dir);
-      for (const dep of Object.keys(manifestOf(dir).dependencies ?? {})) {
-        const ws = workspaceOf.get(dep);
-        if (ws) todo.push(ws);
-      }
-    }
-    return seen;
-  }
+  /** The services and every workspace they need at run time (the generator's closure). */
+  const runtime = () => new Set(runtimeWorkspaces(SERVICES));
 
   it('installs every service and the workspaces it depends on, so each Deployment runs', () => {
-    const needed = runtimeWorkspaces();
+    const needed = runtime();
     expect(needed.size).toBeGreaterThan(SERVICES.length);
     for (const dir of needed) {
       expect(installed, `${dir} is not installed by deploy/Dockerfile`).toContain(dir);
@@ -376,6 +357,6 @@ describe('deploy/Dockerfile', () => {
     expect(workspaceDirs.filter((d) => d.startsWith('simulators/')).length).toBeGreaterThan(1);
     expect([...installed].filter((dir) => dir.startsWith('simulators'))).toEqual([]);
     expect(ignored).toContain('simulators');
-    expect([...runtimeWorkspaces()].filter((dir) => dir.startsWith('simulators/'))).toEqual([]);
+    expect([...runtime()].filter((dir) => dir.startsWith('simulators/'))).toEqual([]);
   });
 });

@@ -154,10 +154,17 @@ if (import.meta.main) {
   const usage = 'usage: npm run new:partner -- <id> [--dry-run]';
   let args;
   try {
-    args = parseArgs({ allowPositionals: true, options: { 'dry-run': { type: 'boolean' } } });
+    args = parseArgs({
+      allowPositionals: true,
+      options: { 'dry-run': { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
+    });
   } catch (err) {
     console.error(`new:partner: ${(err as Error).message}\n${usage}`);
     process.exit(2);
+  }
+  if (args.values.help) {
+    console.log(usage);
+    process.exit(0);
   }
   const [id] = args.positionals;
   if (!id || args.positionals.length > 1) {

@@ -133,7 +133,9 @@ export async function runSimulatorMain<O extends ParseArgsOptionsConfig>(
   } catch (err) {
     return cli.fail((err as Error).message);
   }
-  process.stdout.write(`${sim.url}\n`);
+  // The stop handler first: whoever reads the URL may stop the simulator at once, and a SIGTERM
+  // before the handler would kill it without closing (exit by signal, not 0).
   stopOnSignals(() => sim.close(), logger);
+  process.stdout.write(`${sim.url}\n`);
   return sim;
 }

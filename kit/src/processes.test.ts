@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
 import {
   ProcessError,
   SCRIPTS,
@@ -15,6 +15,9 @@ import {
   type ManagedProcess,
 } from './processes.ts';
 import { REPO_ROOT } from './hub-config.ts';
+
+// Every test starts Node processes; on a loaded machine that takes longer than vitest's 5 s.
+vi.setConfig({ testTimeout: 30_000 });
 
 const dir = mkdtempSync(join(os.tmpdir(), 'ketenhub-processes-'));
 

@@ -10,9 +10,8 @@ import { CONFORMANCE_SERVICE, chainEvent, describeConformance } from '@ketenhub/
 import { kredietbankModule } from './module.ts';
 import { startKredietbankSimulator } from '@ketenhub/simulator-kredietbank';
 import {
-  KREDIETBANK_BEEINDIGING_SCHEMA,
-  KREDIETBANK_LOOPTIJD_SCHEMA,
-  KREDIETBANK_TRAJECT_SCHEMA,
+  KREDIETBANK_NEVER_FIELDS,
+  KREDIETBANK_REQUEST_SCHEMAS,
   aanvraagToKredietbank,
   beeindigingToKredietbank,
   pipToLooptijd,
@@ -55,22 +54,8 @@ describeConformance({
     };
   },
   privacy: {
-    // What budgetbeheer must never see, whatever a schema calls it.
-    forbiddenFields: [
-      'leerroute',
-      'leerbaarheid',
-      'gezondheid',
-      'opleidingen',
-      'profiel',
-      'resultaten',
-      'examennummer',
-      'niveau',
-    ],
-    ownSchemas: [
-      KREDIETBANK_TRAJECT_SCHEMA,
-      KREDIETBANK_BEEINDIGING_SCHEMA,
-      KREDIETBANK_LOOPTIJD_SCHEMA,
-    ],
+    forbiddenFields: KREDIETBANK_NEVER_FIELDS,
+    ownSchemas: KREDIETBANK_REQUEST_SCHEMAS,
     requests: {
       'nl.inburgering.ontzorgen.aangevraagd': (d) =>
         aanvraagToKredietbank(d as OntzorgenAangevraagd, '111222333'),

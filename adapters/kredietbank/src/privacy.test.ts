@@ -10,9 +10,8 @@ import { SENTINEL_TEXT, privacyPlan, type Planted } from '@ketenhub/contracts/te
 import { buildEvent } from '@ketenhub/kit';
 import { createProjector } from '@ketenhub/kit/privacy';
 import {
-  KREDIETBANK_BEEINDIGING_SCHEMA,
-  KREDIETBANK_LOOPTIJD_SCHEMA,
-  KREDIETBANK_TRAJECT_SCHEMA,
+  KREDIETBANK_NEVER_FIELDS,
+  KREDIETBANK_REQUEST_SCHEMAS,
   aanvraagToKredietbank,
   beeindigingToKredietbank,
   pipToLooptijd,
@@ -57,22 +56,9 @@ const NEVER = [
 const plan = privacyPlan({
   partner: PARTNER,
   // Whatever a schema calls them, on top of what the policies file under NEVER.
-  forbiddenFields: [
-    'leerroute',
-    'leerbaarheid',
-    'gezondheid',
-    'opleidingen',
-    'profiel',
-    'resultaten',
-    'examennummer',
-    'niveau',
-  ],
+  forbiddenFields: KREDIETBANK_NEVER_FIELDS,
   // The Kredietbank's own request bodies: their names are not forbidden keys.
-  ownSchemas: [
-    KREDIETBANK_TRAJECT_SCHEMA,
-    KREDIETBANK_BEEINDIGING_SCHEMA,
-    KREDIETBANK_LOOPTIJD_SCHEMA,
-  ],
+  ownSchemas: KREDIETBANK_REQUEST_SCHEMAS,
 });
 
 /** The request body the adapter builds from each projected event type (handlers.ts). */

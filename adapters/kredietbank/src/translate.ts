@@ -26,6 +26,28 @@ export const KREDIETBANK_ANTWOORD_SCHEMA =
 export const KREDIETBANK_LOOPTIJD_SCHEMA =
   'https://contracts.ketenhub.nl/kredietbank/looptijd.schema.json';
 
+/** The Kredietbank's own request bodies (their field names are its own). */
+export const KREDIETBANK_REQUEST_SCHEMAS = [
+  KREDIETBANK_TRAJECT_SCHEMA,
+  KREDIETBANK_BEEINDIGING_SCHEMA,
+  KREDIETBANK_LOOPTIJD_SCHEMA,
+];
+
+/**
+ * Names of what budgetbeheer must never see, whatever a schema calls them (the privacy tests
+ * plant sentinels there): besides what the register keeps from the Kredietbank by category.
+ */
+export const KREDIETBANK_NEVER_FIELDS = [
+  'leerroute',
+  'leerbaarheid',
+  'gezondheid',
+  'opleidingen',
+  'profiel',
+  'resultaten',
+  'examennummer',
+  'niveau',
+];
+
 type Soort = OntzorgenAangevraagd['vasteLasten'][number]['soort'];
 type KbSoort = KredietbankOntzorgtraject['vasteLasten'][number]['soort'];
 

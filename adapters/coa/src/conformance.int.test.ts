@@ -3,7 +3,7 @@ import { generateApiKey } from '@ketenhub/kit';
 import { CONFORMANCE_SERVICE, describeConformance } from '@ketenhub/kit/testing';
 import { coaModule } from './module.ts';
 import { koppelingToEvent, overdrachtToEvent } from './translate.ts';
-import { testContext } from './translate.test.ts';
+import { goldenContext as testContext } from './golden-context.ts';
 
 const KEY = generateApiKey();
 

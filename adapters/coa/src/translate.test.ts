@@ -1,18 +1,12 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { sourceUrn } from '@ketenhub/kit';
-import { createPseudonymizer } from '@ketenhub/kit/privacy';
+import { goldenContext } from './golden-context.ts';
 import { koppelingToEvent, overdrachtToEvent, type TranslateContext } from './translate.ts';
 
 const GOLDEN = fileURLToPath(new URL('../fixtures/golden/', import.meta.url));
 
-export const testContext: TranslateContext = {
-  pseudonymizer: createPseudonymizer('golden-test-key-not-a-secret-000000'),
-  servedGemeenten: new Set(['gm0797', 'gm0796', 'gm0865']),
-  source: sourceUrn('00000001234567890000', 'coa'),
-  now: () => new Date('2026-11-23T09:00:00.000Z'),
-};
+const testContext: TranslateContext = goldenContext;
 
 function read(name: string): unknown {
   return JSON.parse(readFileSync(GOLDEN + name, 'utf8'));

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { schemas } from '@ketenhub/contracts';
 import { csvBody, type CsvInput } from '@ketenhub/kit';
 import { streamTvsCsv, translateTvsCsv, type TvsRowOutcome } from './tvs-csv.ts';
-import { testContext } from './translate.test.ts';
+import { goldenContext as testContext } from './golden-context.ts';
 
 const csv = readFileSync(
   fileURLToPath(new URL('../fixtures/golden/tvs-export.csv', import.meta.url)),

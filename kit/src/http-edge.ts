@@ -610,6 +610,18 @@ function httpsOptions(tls: EdgeTls | undefined): HttpsServerOptions | null {
   };
 }
 
+/**
+ * `METHOD /path` of every route registered on `app` from now on (HEAD left out), as it is
+ * registered: what an edge serves, for the runner's report and the OpenAPI checks.
+ */
+export function recordRoutes(app: FastifyInstance): string[] {
+  const routes: string[] = [];
+  app.addHook('onRoute', (r) => {
+    for (const m of [r.method].flat()) if (m !== 'HEAD') routes.push(`${m} ${r.url}`);
+  });
+  return routes;
+}
+
 export function createHttpEdge(opts: HttpEdgeOptions): FastifyInstance {
   const table = buildKeyTable(opts.credentials, opts.tls);
   const bodyLimit = opts.bodyLimitBytes ?? 1024 * 1024;

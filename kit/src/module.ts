@@ -22,7 +22,7 @@ import {
   streamLimits,
   type HubConfig,
 } from './hub-config.ts';
-import { createHttpEdge, type PartnerCredential } from './http-edge.ts';
+import { createHttpEdge, recordRoutes, type PartnerCredential } from './http-edge.ts';
 import { IDENTITY_BUCKET, openIdentityStore, type IdentityStore } from './identity-store.ts';
 import { stopOnSignals } from './lifecycle.ts';
 import { createLogger, type Logger } from './log.ts';
@@ -208,6 +208,11 @@ export interface RunningModules {
   stop(): Promise<void>;
 }
 
+/** The name of a process running `modules`: their services joined by `+`. */
+function processName(modules: PartnerModule[]): string {
+  return [...new Set(modules.map((m) => m.service))].join('+');
+}
+
 /** A module's `services.<name>` block; missing is a configuration error naming it. */
 export function settingsOf(config: HubConfig, module: PartnerModule): ServiceSettings {
   const settings = config.services[module.service] as ServiceSettings | undefined;
@@ -254,9 +259,8 @@ function plan(config: HubConfig, module: PartnerModule, logger: Logger): Plan {
 }
 
 /** Per process: one identity store, one person register, one receipts publisher per partner. */
-function sharedStores(nc: NatsConnection, config: HubConfig) {
-  const limits = streamLimits(config);
-  const opts = { ttlDays: PERSON_TTL_DAYS, replicas: limits.replicas };
+function sharedStores(nc: NatsConnection, config: HubConfig, replicas: number) {
+  const opts = { ttlDays: PERSON_TTL_DAYS, replicas };
   let identities: Promise<IdentityStore> | undefined;
   let persons: Promise<PersonRegister> | undefined;
   const edgePublishers = new Map<string, Promise<Publisher>>();
@@ -283,7 +287,7 @@ export async function runModules(
   if (modules.length === 0) {
     throw new ConfigError('no module to run', { field: 'modules', rule: 'at least one' });
   }
-  const service = opts.service ?? [...new Set(modules.map((m) => m.service))].join('+');
+  const service = opts.service ?? processName(modules);
   const logger = opts.logger ?? createLogger(service);
   const metrics = createMetrics(service);
   // Configuration and credentials first: a bad one stops the start before anything connects.
@@ -304,9 +308,10 @@ export async function runModules(
     await closeOps?.();
   };
   try {
-    await provisionStreams(nc, streamLimits(config));
+    const limits = streamLimits(config);
+    await provisionStreams(nc, limits);
     const js = jetstream(nc);
-    const stores = sharedStores(nc, config);
+    const stores = sharedStores(nc, config, limits.replicas);
     const pseudonymizer = createPseudonymizer(config.hub.pseudonymKey);
     const processingLog = createProcessingLog(js);
     const urls: Record<string, string> = {};
@@ -328,7 +333,7 @@ export async function runModules(
         js,
         logger: moduleLogger,
         metrics,
-        replicas: streamLimits(config).replicas,
+        replicas: limits.replicas,
         source: sourceUrn(config.hub.oin, module.id),
         processingLog,
         pseudonymizer,
@@ -362,10 +367,7 @@ export async function runModules(
           ...edgeOptions[i],
         });
         edges.push(edge);
-        const registered: string[] = (routes[module.id] = []);
-        edge.addHook('onRoute', (r) => {
-          for (const m of [r.method].flat()) if (m !== 'HEAD') registered.push(`${m} ${r.url}`);
-        });
+        routes[module.id] = recordRoutes(edge);
         await parts.routes(edge);
         const port = i === plans.findIndex((p) => p.serveEdge) ? opts.port : undefined;
         urls[module.id] = await edge.listen({
@@ -429,7 +431,7 @@ export async function runMain(
   modules: PartnerModule[],
   opts: RunModulesOptions = {},
 ): Promise<RunningModules> {
-  const service = opts.service ?? [...new Set(modules.map((m) => m.service))].join('+');
+  const service = opts.service ?? processName(modules);
   const logger = opts.logger ?? createLogger(service);
   const running = await runModules(loadHubConfig(), modules, { ...opts, service, logger });
   stopOnSignals(() => running.stop(), logger);

@@ -36,6 +36,7 @@ export function kvsModule(): PartnerModule {
     edge: { optional: true, credentials: kvsCredentials },
     defaults: { concurrency: 16 },
     async start(rt) {
+      const declared = consumersOf(rt.config);
       const consumers: ConsumerSpec[] = rt.config.gemeenten.map((gemeente, i) => {
         const logger = rt.logger.child({ gemeente: gemeente.code });
         const client = rt.partnerClient(
@@ -43,7 +44,7 @@ export function kvsModule(): PartnerModule {
           { treatAsSuccess: isDuplicateAnswer },
         );
         return {
-          ...consumersOf(rt.config)[i]!,
+          ...declared[i]!,
           handler: createKvsDelivery({
             gemeente: gemeente.code,
             client,

@@ -82,10 +82,11 @@ export function taalaanbiederModule(opts: { now?: () => Date } = {}): PartnerMod
       const ctx = { source: rt.source, ...(opts.now ? { now: opts.now } : {}) };
       const publisher = await rt.edgePublisher();
       const pseudonyms = createTrajectPseudonymizer(rt.config.hub.pseudonymKey);
+      const declared = consumersOf(rt.config);
       const consumers: ConsumerSpec[] = schoolsOf(rt.config).map((school, i) => {
         const client = rt.partnerClient(school);
         return {
-          ...consumersOf(rt.config)[i]!,
+          ...declared[i]!,
           handler: createAanmeldingHandler({
             taalaanbieder: school.id,
             client,

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { parse } from 'yaml';
+import { recordRoutes } from '../http-edge.ts';
 
 /**
  * Checks that a hub API's OpenAPI document and the routes its code registers agree, so the
@@ -28,10 +29,7 @@ export async function registeredRoutes(
   register: (app: FastifyInstance) => void,
 ): Promise<string[]> {
   const app = Fastify();
-  const routes: string[] = [];
-  app.addHook('onRoute', (r) => {
-    for (const m of [r.method].flat()) if (m !== 'HEAD') routes.push(`${m} ${r.url}`);
-  });
+  const routes = recordRoutes(app);
   register(app);
   await app.ready();
   await app.close();

@@ -8,7 +8,7 @@
  */
 import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { DEFAULT_CONFIG, REPO_ROOT, loadHubConfig } from '@ketenhub/kit';
+import { DEFAULT_CONFIG, REPO_ROOT, loadHubConfig, type HubConfig } from '@ketenhub/kit';
 import { natsPermissionsConf, withPermissions } from '@ketenhub/kit/deploy';
 import { MODULES } from './modules.ts';
 
@@ -84,6 +84,16 @@ export function withWorkspaces(dockerfile: string, list: string[]): string {
   return lines.join('\n');
 }
 
+/**
+ * The services that are deployed: a process of their own (services/<name>/main.ts) with a block
+ * in the configuration. A module just written by `npm run new:partner` has none yet.
+ */
+export function deployedServices(config: HubConfig): string[] {
+  return Object.keys(config.services)
+    .filter((s) => existsSync(path.join(REPO_ROOT, 'services', s, 'main.ts')))
+    .sort();
+}
+
 /** The files as the modules and config/ketenhub.yaml say they should be. */
 export function generatedFiles(): Map<string, string> {
   // The pseudonym key has no default; its value does not shape any deployment file.
@@ -92,10 +102,7 @@ export function generatedFiles(): Map<string, string> {
     MODULES.map((m) => m()),
     config,
   );
-  // A service is deployed once the configuration has its block (a new module is not yet).
-  const deployed = Object.keys(config.services).filter((s) =>
-    existsSync(path.join(REPO_ROOT, 'services', s, 'main.ts')),
-  );
+  const deployed = deployedServices(config);
   return new Map([
     [PERMISSIONS_FILE, permissions],
     [K8S_NATS_FILE, withPermissions(readFileSync(K8S_NATS_FILE, 'utf8'), permissions)],

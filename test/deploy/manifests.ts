@@ -3,11 +3,13 @@
  * are parsed and checked for what would otherwise only fail at `up` or `apply` time.
  */
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parse, parseAllDocuments } from 'yaml';
+import { deployedServices } from '../../scripts/deploy-gen.ts';
 import {
+  DEFAULT_CONFIG,
   REPO_ROOT,
   credentialFromConfig,
   generateApiKey,
@@ -92,22 +94,11 @@ export function configReferences(text: string): { name: string; required: boolea
   return [...found].map(([name, required]) => ({ name, required }));
 }
 
-/**
- * The services of services/ that are deployed: a process of their own (a main.ts) with a block
- * in the shipped configuration. A module just written by `npm run new:partner` has none yet.
- */
+/** The services of services/ that are deployed (deploy:gen's `deployedServices`). */
 export function serviceNames(): string[] {
-  const dir = path.join(REPO_ROOT, 'services');
-  const configured = Object.keys(
-    (
-      parse(readFileSync(path.join(REPO_ROOT, 'config/ketenhub.yaml'), 'utf8')) as {
-        services: Record<string, unknown>;
-      }
-    ).services,
+  return deployedServices(
+    loadHubConfig(DEFAULT_CONFIG, { KETENHUB_PSEUDONYM_KEY: 'k'.repeat(64) }),
   );
-  return readdirSync(dir)
-    .filter((name) => existsSync(path.join(dir, name, 'main.ts')) && configured.includes(name))
-    .sort();
 }
 
 /** A service's command, as compose and the Deployments give it. */

@@ -60,34 +60,40 @@ if (info) {
  * new:partner): what they handled during the demo, from their metrics and the dead-letter
  * stream, and whether their consumers caught up.
  */
-async function moduleCounts(chain: ChainInfo) {
-  const out: Record<string, { handled: number; deadLetters: number; pending: number }> = {};
-  if (Object.keys(chain.modules ?? {}).length === 0) return out;
-  const nc = await connectNats(chain.nats, 'demo-modules');
-  try {
-    const jsm = await jetstreamManager(nc);
-    for (const [service, m] of Object.entries(chain.modules ?? {})) {
-      const metrics = await (await fetch(chain.metrics[service]!)).text();
-      const handled = [
-        ...metrics.matchAll(/^ketenhub_messages_total\{[^}]*outcome="delivered"[^}]*\} (\d+)/gm),
-      ]
-        .map((x) => Number(x[1]))
-        .reduce((a, b) => a + b, 0);
-      const dlq = await jsm.streams.info(STREAMS.deadLetters, {
-        subjects_filter: `dlq.${service}.>`,
-      });
-      const deadLetters = Object.values(dlq.state.subjects ?? {}).reduce((a, b) => a + b, 0);
-      let pending = 0;
-      for (const durable of m.consumers) {
-        const c = await jsm.consumers.info(STREAMS.keten, durable).catch(() => undefined);
-        pending += (c?.num_pending ?? 0) + (c?.num_ack_pending ?? 0);
-      }
-      out[service] = { handled, deadLetters, pending };
-    }
-  } finally {
-    await nc.drain();
+async function watchModules(chain: ChainInfo) {
+  type Counts = Record<string, { handled: number; deadLetters: number; pending: number }>;
+  const modules = Object.entries(chain.modules ?? {});
+  if (modules.length === 0) {
+    return { counts: async (): Promise<Counts> => ({}), close: async () => undefined };
   }
-  return out;
+  // One connection for every reading: the demo polls until the modules caught up.
+  const nc = await connectNats(chain.nats, 'demo-modules');
+  const jsm = await jetstreamManager(nc);
+  return {
+    async counts(): Promise<Counts> {
+      const out: Counts = {};
+      for (const [service, m] of modules) {
+        const metrics = await (await fetch(chain.metrics[service]!)).text();
+        const handled = [
+          ...metrics.matchAll(/^ketenhub_messages_total\{[^}]*outcome="delivered"[^}]*\} (\d+)/gm),
+        ]
+          .map((x) => Number(x[1]))
+          .reduce((a, b) => a + b, 0);
+        const dlq = await jsm.streams.info(STREAMS.deadLetters, {
+          subjects_filter: `dlq.${service}.>`,
+        });
+        const deadLetters = Object.values(dlq.state.subjects ?? {}).reduce((a, b) => a + b, 0);
+        let pending = 0;
+        for (const durable of m.consumers) {
+          const c = await jsm.consumers.info(STREAMS.keten, durable).catch(() => undefined);
+          pending += (c?.num_pending ?? 0) + (c?.num_ack_pending ?? 0);
+        }
+        out[service] = { handled, deadLetters, pending };
+      }
+      return out;
+    },
+    close: () => nc.drain(),
+  };
 }
 
 interface SimEvent {
@@ -102,9 +108,11 @@ async function receivedAt(code: string): Promise<Map<string, number>> {
   return new Map(body.events.map((e) => [e.id, e.deliveries]));
 }
 
+let watch: Awaited<ReturnType<typeof watchModules>> | undefined;
 try {
   const startedAt = Date.now();
-  const modulesBefore = await moduleCounts(info);
+  watch = await watchModules(info);
+  const modulesBefore = await watch.counts();
   const idPrefix = `D${seed.toString(36).toUpperCase()}${Date.now().toString(36).toUpperCase().slice(-4)}`;
   const cohort = generateCohort({
     size,
@@ -225,10 +233,10 @@ try {
 
   // Every event of the demo is in the stream by now: the modules' consumers have it to drain.
   const drainUntil = Date.now() + timeoutMs;
-  let modulesAfter = await moduleCounts(info);
+  let modulesAfter = await watch.counts();
   while (Object.values(modulesAfter).some((m) => m.pending > 0) && Date.now() < drainUntil) {
     await new Promise((r) => setTimeout(r, 250));
-    modulesAfter = await moduleCounts(info);
+    modulesAfter = await watch.counts();
   }
   const modules = Object.entries(modulesAfter).map(([service, after]) => ({
     service,
@@ -308,5 +316,6 @@ try {
     );
     writeFileSync(metricsOut, texts.join('\n'));
   }
+  await watch?.close();
   await started?.stop();
 }

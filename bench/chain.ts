@@ -6,7 +6,7 @@
  * that carried the row) until the KVS received the event; the rate is events delivered over
  * the time from the first send to the last receipt.
  */
-import type { CoaKoppeling } from '@ketenhub/contracts/generated';
+import type { CoaKoppeling } from '@ketenhub/contracts/generated/coa';
 import { toTvsCsv } from '@ketenhub/simulator-coa';
 import { Agent } from 'node:http';
 import { cohortFor } from './fixtures.ts';

@@ -1,14 +1,10 @@
+import { existsSync } from 'node:fs';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { REPO_ROOT } from '@ketenhub/kit';
-import {
-  NewPartnerError,
-  catalogue,
-  namesOf,
-  nextActivity,
-  plan,
-  register,
-} from './new-partner.ts';
+import { fileOf } from '../contracts/scripts/gen-types.ts';
+import { NewPartnerError, namesOf, nextActivity, plan, register } from './new-partner.ts';
 
 /**
  * What `npm run new:partner` writes, planned against this checkout without writing. That the
@@ -33,14 +29,25 @@ describe('new:partner', () => {
     expect(() => plan(REPO_ROOT, 'duo')).toThrow(/adapters\/duo exists already/);
   });
 
-  it('writes only new files, and changes only the registration line and the catalogue', () => {
+  it('writes only new files, and changes only the two registration points', () => {
     const p = plan(REPO_ROOT, 'voorbeeld-test');
     expect(p.names.activity).toBe(nextActivity(REPO_ROOT));
-    expect([...p.changes.keys()].sort()).toEqual(['contracts/README.md', 'scripts/modules.ts']);
+    expect([...p.changes.keys(), ...p.then.changes].sort()).toEqual([
+      'package-lock.json',
+      'scripts/modules.ts',
+    ]);
     for (const [file, text] of p.files) {
       expect(file).toMatch(/^(adapters|simulators|services|contracts\/(policies|schemas))\//);
       expect(file).toContain('voorbeeld-test');
       expect(text, file).not.toMatch(/\{\{|\}\}|__id__/);
+    }
+    for (const file of [...p.files.keys(), ...p.then.files]) {
+      expect(existsSync(path.join(REPO_ROOT, file)), `${file} is new`).toBe(false);
+    }
+    // contracts:gen puts the types of its schemas in a file of their own, not in the shared one.
+    for (const file of [...p.files.keys()].filter((f) => f.startsWith('contracts/schemas/'))) {
+      const generated = `contracts/src/generated/${fileOf(path.relative('contracts/schemas', file))}`;
+      expect(p.then.files).toContain(generated);
     }
     expect([...p.files.keys()]).toEqual(
       expect.arrayContaining([
@@ -67,13 +74,6 @@ describe('new:partner', () => {
     const after = register(before, namesOf('voorbeeld', 'va-901'));
     expect(after).toBe(
       "import { a } from 'a';\nimport { voorbeeldModule } from '../adapters/voorbeeld/src/module.ts';\n\nexport const MODULES = [\n  aModule,\n  voorbeeldModule,\n];\n",
-    );
-  });
-
-  it('names the module as a receiver in the catalogue row of what it receives', () => {
-    const row = '| `nl.inburgering.pip.vastgesteld` | `x` | `gemeente-kvs` | `duo` (va-004) |';
-    expect(catalogue(`a\n${row}\nb`, namesOf('voorbeeld', 'va-901'))).toBe(
-      'a\n| `nl.inburgering.pip.vastgesteld` | `x` | `gemeente-kvs` | `duo` (va-004), `voorbeeld` (va-901) |\nb',
     );
   });
 });

@@ -1,9 +1,12 @@
 /**
  * Writes a new partner module: the adapter with its module, translation, delivery, golden case
  * and conformance test; its simulator; its service; its contract and its policy with its own
- * register entry (scripts/new-partner/template/). It adds the module's registration line to
- * scripts/modules.ts and its receiver to the contracts catalogue, then regenerates the contract
- * types and links the new workspaces (npm install). The new module passes `npm test` as written.
+ * register entry (scripts/new-partner/template/). Of the existing files it changes only the two
+ * registration points: the module's line in scripts/modules.ts, and package-lock.json when it
+ * links the new workspaces (npm install). Its contract types are a file of their own
+ * (contracts/src/generated/<id>.ts, from `npm run contracts:gen`), and the catalogue of who
+ * receives what is read from its policy (`npm run contracts:catalogue`). The new module passes
+ * `npm test` as written.
  *
  *   npm run new:partner -- <id>          # e.g. voorbeeld, woningcorporatie
  *   npm run new:partner -- <id> --dry-run
@@ -18,8 +21,6 @@ import { parse } from 'yaml';
 const TEMPLATE = fileURLToPath(new URL('./new-partner/template/', import.meta.url));
 const REPO = fileURLToPath(new URL('../', import.meta.url));
 const ID = /^[a-z][a-z0-9]*(-[a-z0-9]+)*$/;
-/** The chain event the generated module receives, whose catalogue row names its receivers. */
-const RECEIVES = 'nl.inburgering.pip.vastgesteld';
 
 export class NewPartnerError extends Error {
   override name = 'NewPartnerError';
@@ -95,24 +96,17 @@ export function register(modulesTs: string, names: Names): string {
   return lines.join('\n');
 }
 
-/** contracts/README.md with the module as a receiver in the catalogue row of what it receives. */
-export function catalogue(readme: string, names: Names): string {
-  const lines = readme.split('\n');
-  const i = lines.findIndex((l) => l.startsWith(`| \`${RECEIVES}\``));
-  if (i < 0) throw new NewPartnerError(`contracts/README.md: no catalogue row for ${RECEIVES}`);
-  const cells = lines[i]!.split('|');
-  // | type | schema | producers | receivers |
-  cells[4] = ` ${cells[4]!.trim()}, \`${names.id}\` (${names.activity}) `;
-  lines[i] = cells.join('|');
-  return lines.join('\n');
-}
-
 export interface Plan {
   names: Names;
   /** New files, by path relative to the root, with their content. */
   files: Map<string, string>;
   /** Existing files it changes, with their new content. */
   changes: Map<string, string>;
+  /**
+   * What the steps after writing add: `files` new (its contract types from contracts:gen, the
+   * golden verzoek), `changes` to existing files (package-lock.json, from npm install).
+   */
+  then: { files: string[]; changes: string[] };
 }
 
 /** What `new:partner <id>` writes under `root`; refuses an id that is taken. */
@@ -136,11 +130,15 @@ export function plan(root: string, id: string): Plan {
     files.set(target, fill(readFileSync(file, 'utf8'), names));
   }
   const read = (f: string) => readFileSync(path.join(root, f), 'utf8');
-  const changes = new Map([
-    ['scripts/modules.ts', register(read('scripts/modules.ts'), names)],
-    ['contracts/README.md', catalogue(read('contracts/README.md'), names)],
-  ]);
-  return { names, files, changes };
+  const changes = new Map([['scripts/modules.ts', register(read('scripts/modules.ts'), names)]]);
+  const then = {
+    files: [
+      `contracts/src/generated/${id}.ts`,
+      `adapters/${id}/fixtures/golden/pip-naar-verzoek.expected.json`,
+    ],
+    changes: ['package-lock.json'],
+  };
+  return { names, files, changes, then };
 }
 
 export function write(root: string, p: Plan): void {
@@ -181,14 +179,18 @@ if (import.meta.main) {
   }
   if (args.values['dry-run']) {
     console.log(
-      [...p.files.keys(), ...[...p.changes.keys()].map((f) => `${f} (changed)`)].join('\n'),
+      [
+        ...p.files.keys(),
+        ...p.then.files,
+        ...[...p.changes.keys(), ...p.then.changes].map((f) => `${f} (changed)`),
+      ].join('\n'),
     );
     process.exit(0);
   }
   write(REPO, p);
   const run = (cmd: string, cmdArgs: string[]) =>
     execFileSync(cmd, cmdArgs, { cwd: REPO, stdio: 'inherit' });
-  // The contract types (its verzoek) and the links of the three new workspaces.
+  // Its contract types and the links of the three new workspaces: p.then.
   run(process.execPath, ['contracts/scripts/gen-types.ts']);
   run('npm', ['install', '--no-audit', '--no-fund']);
   run('npx', ['prettier', '--write', ...p.files.keys(), ...p.changes.keys()]);
@@ -203,10 +205,9 @@ if (import.meta.main) {
     `${JSON.stringify(pipToVerzoek(input, '4b3c2a1e-0000-4000-8000-000000000001'), null, 2)}\n`,
   );
   console.log(
-    `new:partner: ${id} written (${p.files.size + 1} new files); changed: ${[
+    `new:partner: ${id} written (${p.files.size + p.then.files.length} new files); changed: ${[
       ...p.changes.keys(),
-      'contracts/src/generated/types.ts',
-      'package-lock.json',
+      ...p.then.changes,
     ].join(
       ', ',
     )}.\nNext: npm test; npm start runs it, npm run demo reports it; to deploy it, its services.${id} block in config/ketenhub.yaml, then npm run deploy:gen.`,

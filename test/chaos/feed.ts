@@ -5,7 +5,7 @@
  * rows, so the same event ids, and the hub (Nats-Msg-Id) stores each once.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { CoaKoppeling } from '@ketenhub/contracts/generated';
+import type { CoaKoppeling } from '@ketenhub/contracts/generated/coa';
 import { toTvsCsv } from '@ketenhub/simulator-coa';
 import type { SentEvent } from './measure.ts';
 

@@ -1,6 +1,6 @@
 import { Readable } from 'node:stream';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import type { CoaKoppeling, CoaWarmeOverdracht } from '@ketenhub/contracts/generated';
+import type { CoaKoppeling, CoaWarmeOverdracht } from '@ketenhub/contracts/generated/coa';
 import {
   ForbiddenError,
   isCsvBody,

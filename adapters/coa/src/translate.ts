@@ -1,9 +1,5 @@
-import type {
-  CoaKoppeling,
-  CoaWarmeOverdracht,
-  InburgeraarGekoppeld,
-  InburgeraarOvergedragen,
-} from '@ketenhub/contracts/generated';
+import type { InburgeraarGekoppeld, InburgeraarOvergedragen } from '@ketenhub/contracts/generated';
+import type { CoaKoppeling, CoaWarmeOverdracht } from '@ketenhub/contracts/generated/coa';
 import { schemas, type Violation } from '@ketenhub/contracts';
 import { ValidationError, buildEvent, nameBasedUuid, type Event } from '@ketenhub/kit';
 import {

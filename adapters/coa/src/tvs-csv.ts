@@ -1,8 +1,5 @@
-import type {
-  CoaKoppeling,
-  CoaTvsCsvRow,
-  InburgeraarGekoppeld,
-} from '@ketenhub/contracts/generated';
+import type { InburgeraarGekoppeld } from '@ketenhub/contracts/generated';
+import type { CoaKoppeling, CoaTvsCsvRow } from '@ketenhub/contracts/generated/coa';
 import { schemas } from '@ketenhub/contracts';
 import {
   ValidationError,

@@ -2,13 +2,6 @@ import { randomUUID } from 'node:crypto';
 import type { JetStreamClient, JsMsg } from '@nats-io/jetstream';
 import { schemas } from '@ketenhub/contracts';
 import type {
-  DuoDoelgroep,
-  DuoExamenresultaten,
-  DuoGemeentePip,
-  DuoInburgeringsplicht,
-  DuoInburgeringstermijn,
-  DuoLbtExamennummer,
-  DuoLbtResultaten,
   DuoMeldingAfgewezen,
   DuoNotificatieOntvangen,
   LeerrouteUren,
@@ -16,6 +9,15 @@ import type {
   PipVastgesteld,
   PvtOndertekend,
 } from '@ketenhub/contracts/generated';
+import type {
+  DuoDoelgroep,
+  DuoExamenresultaten,
+  DuoGemeentePip,
+  DuoInburgeringsplicht,
+  DuoInburgeringstermijn,
+  DuoLbtExamennummer,
+  DuoLbtResultaten,
+} from '@ketenhub/contracts/generated/duo';
 import {
   OutOfOrderError,
   ValidationError,

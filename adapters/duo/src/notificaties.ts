@@ -1,5 +1,5 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import type { DuoNotificatie } from '@ketenhub/contracts/generated';
+import type { DuoNotificatie } from '@ketenhub/contracts/generated/duo';
 import { schemas } from '@ketenhub/contracts';
 import {
   ForbiddenError,

@@ -1,12 +1,4 @@
 import type {
-  DuoDoelgroep,
-  DuoExamenresultaten,
-  DuoInburgeringsplicht,
-  DuoInburgeringstermijn,
-  DuoLbtResultaten,
-  DuoPip,
-  DuoResultaatMap,
-  DuoResultaatPvt,
   ExamenResultaat,
   InburgeringsplichtGewijzigd,
   InburgeringstermijnGestart,
@@ -15,6 +7,16 @@ import type {
   PipVastgesteld,
   PvtOndertekend,
 } from '@ketenhub/contracts/generated';
+import type {
+  DuoDoelgroep,
+  DuoExamenresultaten,
+  DuoInburgeringsplicht,
+  DuoInburgeringstermijn,
+  DuoLbtResultaten,
+  DuoPip,
+  DuoResultaatMap,
+  DuoResultaatPvt,
+} from '@ketenhub/contracts/generated/duo';
 
 /**
  * Pure translations between DUO's M2M payloads and the chain's events. DUO speaks in codes and

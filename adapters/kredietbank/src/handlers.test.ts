@@ -2,10 +2,10 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import type { JsMsg } from '@nats-io/jetstream';
 import type {
-  KredietbankAntwoord,
   OntzorgenBeeindigingAangevraagd,
   PipVastgesteld,
 } from '@ketenhub/contracts/generated';
+import type { KredietbankAntwoord } from '@ketenhub/contracts/generated/kredietbank';
 import {
   InfrastructureError,
   PartnerRejectedError,

@@ -10,7 +10,7 @@ import type {
   KredietbankBeeindiging,
   KredietbankLooptijd,
   KredietbankOntzorgtraject,
-} from '@ketenhub/contracts/generated';
+} from '@ketenhub/contracts/generated/kredietbank';
 
 /** The Kredietbank answers 409 with this problem type when the referentie is already registered. */
 export const TRAJECT_BESTAAT = 'https://kredietbank.example/problems/traject-bestaat';

@@ -2,11 +2,11 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { policies, schemas } from '@ketenhub/contracts';
 import type {
-  KredietbankWebhook,
   OntzorgenAangevraagd,
   OntzorgenBeeindigingAangevraagd,
   PipVastgesteld,
 } from '@ketenhub/contracts/generated';
+import type { KredietbankWebhook } from '@ketenhub/contracts/generated/kredietbank';
 import { buildEvent } from '@ketenhub/kit';
 import { createProjector } from '@ketenhub/kit/privacy';
 import {

@@ -1,12 +1,14 @@
 import type {
-  KredietbankBeeindiging,
-  KredietbankLooptijd,
-  KredietbankOntzorgtraject,
-  KredietbankWebhook,
   OntzorgenAangevraagd,
   OntzorgenBeeindigingAangevraagd,
   PipVastgesteld,
 } from '@ketenhub/contracts/generated';
+import type {
+  KredietbankBeeindiging,
+  KredietbankLooptijd,
+  KredietbankOntzorgtraject,
+  KredietbankWebhook,
+} from '@ketenhub/contracts/generated/kredietbank';
 import type { Violation } from '@ketenhub/kit';
 import { moneyViolations } from '@ketenhub/kit/privacy';
 

@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import type { KredietbankWebhook } from '@ketenhub/contracts/generated';
+import type { KredietbankWebhook } from '@ketenhub/contracts/generated/kredietbank';
 import {
   ForbiddenError,
   ValidationError,

@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import type { JsMsg } from '@nats-io/jetstream';
 import { policies, schemas } from '@ketenhub/contracts';
-import type { PipVastgesteld, TaalaanbiederAanmelding } from '@ketenhub/contracts/generated';
+import type { PipVastgesteld } from '@ketenhub/contracts/generated';
+import type { TaalaanbiederAanmelding } from '@ketenhub/contracts/generated/taalaanbieder';
 import { eventDataArbitrary, privacyPlan, type Planted } from '@ketenhub/contracts/testing';
 import {
   buildEvent,

@@ -3,7 +3,7 @@ import type {
   TaalaanbiederUren,
   TaalaanbiederVerzuim,
   TaalaanbiederVoortgang,
-} from '@ketenhub/contracts/generated';
+} from '@ketenhub/contracts/generated/taalaanbieder';
 import {
   ForbiddenError,
   ValidationError,

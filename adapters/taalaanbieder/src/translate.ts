@@ -5,11 +5,13 @@ import type {
   LeerrouteVerzuim,
   LeerrouteVoortgang,
   PipVastgesteld,
+} from '@ketenhub/contracts/generated';
+import type {
   TaalaanbiederAanmelding,
   TaalaanbiederUren,
   TaalaanbiederVerzuim,
   TaalaanbiederVoortgang,
-} from '@ketenhub/contracts/generated';
+} from '@ketenhub/contracts/generated/taalaanbieder';
 import { ValidationError, buildEvent, nameBasedUuid, type Event } from '@ketenhub/kit';
 import type { Traject } from './traject.ts';
 

@@ -1,5 +1,8 @@
 import { schemas } from '@ketenhub/contracts';
-import type { TaalaanbiederUren, TaalaanbiederUrenCsvRow } from '@ketenhub/contracts/generated';
+import type {
+  TaalaanbiederUren,
+  TaalaanbiederUrenCsvRow,
+} from '@ketenhub/contracts/generated/taalaanbieder';
 import { ValidationError, readCsv } from '@ketenhub/kit';
 import { SCHEMA } from './translate.ts';
 

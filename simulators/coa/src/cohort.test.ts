@@ -1,5 +1,5 @@
 import { schemas } from '@ketenhub/contracts';
-import type { CoaKoppeling } from '@ketenhub/contracts/generated';
+import type { CoaKoppeling } from '@ketenhub/contracts/generated/coa';
 import { describe, expect, it } from 'vitest';
 import { bsnProblem, isTestBsn } from '@ketenhub/kit/privacy';
 import { generateCohort, summarizeCohort } from './cohort.ts';

@@ -4,7 +4,7 @@
  * for a seed, so the demo, `npm start` and tests can name the people they expect to see.
  */
 
-import type { CoaKoppeling, CoaWarmeOverdracht } from '@ketenhub/contracts/generated';
+import type { CoaKoppeling, CoaWarmeOverdracht } from '@ketenhub/contracts/generated/coa';
 import { ageOn, dayToIso, isoToDay, nextWorkday, previousWorkday, yearsBefore } from './dates.ts';
 import {
   AZC_LOCATIONS,

@@ -6,7 +6,7 @@
  * after a lost answer safe.
  */
 
-import type { CoaKoppeling, CoaWarmeOverdracht } from '@ketenhub/contracts/generated';
+import type { CoaKoppeling, CoaWarmeOverdracht } from '@ketenhub/contracts/generated/coa';
 import type { Cohort } from './cohort.ts';
 import { toTvsCsv } from './tvs-csv.ts';
 

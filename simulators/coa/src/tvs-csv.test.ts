@@ -1,5 +1,5 @@
 import { schemas } from '@ketenhub/contracts';
-import type { CoaKoppeling } from '@ketenhub/contracts/generated';
+import type { CoaKoppeling } from '@ketenhub/contracts/generated/coa';
 import { parse } from 'csv-parse/sync';
 import { describe, expect, it } from 'vitest';
 import { generateCohort } from './cohort.ts';

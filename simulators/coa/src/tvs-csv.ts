@@ -9,7 +9,7 @@
  * quoted field for a CSV reader).
  */
 
-import type { CoaKoppeling, CoaTvsCsvRow } from '@ketenhub/contracts/generated';
+import type { CoaKoppeling, CoaTvsCsvRow } from '@ketenhub/contracts/generated/coa';
 import { toDutchDate } from './dates.ts';
 
 /** Column order of the export: the schema's required columns, then the optional ones. */

@@ -7,7 +7,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { schemas } from '@ketenhub/contracts';
 import { REPO_ROOT } from '@ketenhub/kit';
 import { spawnMain } from '@ketenhub/simulator-kit';
-import type { KredietbankOntzorgtraject, KredietbankWebhook } from '@ketenhub/contracts/generated';
+import type {
+  KredietbankOntzorgtraject,
+  KredietbankWebhook,
+} from '@ketenhub/contracts/generated/kredietbank';
 import {
   TRAJECT_BEEINDIGD,
   addMonths,

@@ -31,7 +31,7 @@ import type {
   KredietbankLooptijd,
   KredietbankOntzorgtraject,
   KredietbankWebhook,
-} from '@ketenhub/contracts/generated';
+} from '@ketenhub/contracts/generated/kredietbank';
 import { moneyViolations } from '@ketenhub/kit/privacy';
 
 const TRAJECT_SCHEMA = 'https://contracts.ketenhub.nl/kredietbank/ontzorgtraject.schema.json';

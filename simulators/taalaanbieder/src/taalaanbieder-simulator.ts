@@ -1,5 +1,5 @@
 import { schemas } from '@ketenhub/contracts';
-import type { TaalaanbiederAanmelding } from '@ketenhub/contracts/generated';
+import type { TaalaanbiederAanmelding } from '@ketenhub/contracts/generated/taalaanbieder';
 import { createSimServer } from '@ketenhub/simulator-kit';
 import type { FaultInput, SimControls, SimulatorLogger } from '@ketenhub/simulator-kit';
 import { SCHEMA } from '@ketenhub/adapter-taalaanbieder';

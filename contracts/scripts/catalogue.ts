@@ -34,7 +34,7 @@ export function catalogue(
   registry: SchemaRegistry = schemas(),
   set: PolicySet = policies(),
 ): CatalogueRow[] {
-  const all = [...set.policies.values()].sort((a, b) => a.partner.localeCompare(b.partner));
+  const all = [...set.policies.values()].sort((a, b) => (a.partner < b.partner ? -1 : 1));
   return registry.eventTypes().map((type) => ({
     type,
     schema: registry.byEventType(type)!.file.split('\\').join('/'),

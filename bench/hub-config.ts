@@ -24,14 +24,15 @@ export interface BenchHub {
   coaApiKey: string;
 }
 
-interface RawGemeente {
-  code: string;
-  kvs: { url: string; token?: string; timeoutMs?: number };
+interface RawKvs {
+  gemeenten: [string];
+  endpoint: { url: string; token?: string; timeoutMs?: number };
 }
 
 interface RawConfig {
   nats: { url: string; startLocal?: boolean; storeDir?: string };
-  gemeenten: RawGemeente[];
+  gemeenten: { code: string }[];
+  partners: { 'gemeente-kvs': { organisations: RawKvs[] } };
   services: {
     coa: { host?: string; port: number; opsPort: number; csvBodyLimitBytes?: number };
     'gemeente-kvs': { opsPort: number };
@@ -54,13 +55,14 @@ export async function writeBenchConfig(dir: string, natsUrl: string): Promise<Be
 
   raw.nats = { url: '${NATS_URL}', startLocal: false };
   const tokens: Record<string, string> = {};
-  const gemeenten = raw.gemeenten.map((g) => {
-    const variable = `KETENHUB_KVS_TOKEN_${g.code.toUpperCase()}`;
+  const gemeenten = raw.gemeenten.map((g) => g.code);
+  for (const kvs of raw.partners['gemeente-kvs'].organisations) {
+    const [gemeente] = kvs.gemeenten;
+    const variable = `KETENHUB_KVS_TOKEN_${gemeente.toUpperCase()}`;
     tokens[variable] = randomBytes(16).toString('hex');
-    g.kvs.url = `${simUrl}/gemeenten/${g.code}/events`;
-    g.kvs.token = `\${${variable}}`;
-    return g.code;
-  });
+    kvs.endpoint.url = `${simUrl}/gemeenten/${gemeente}/events`;
+    kvs.endpoint.token = `\${${variable}}`;
+  }
   raw.services.coa.host = '127.0.0.1';
   raw.services.coa.port = coaPort;
   raw.services.coa.opsPort = coaOps;

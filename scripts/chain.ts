@@ -14,10 +14,13 @@ import {
   hashApiKey,
   DEFAULT_CONFIG,
   loadHubConfig,
+  organisationsOf,
+  partnerSettings,
   provisionStreams,
   streamLimits,
   type HubConfig,
 } from '@ketenhub/kit';
+import { duoModule, type DuoSettings } from '@ketenhub/adapter-duo';
 import {
   getFreePort,
   isNatsReachable,
@@ -144,11 +147,13 @@ const STARTED_BY_NAME = ['coa', 'gemeente-kvs', 'duo', 'kredietbank', 'taalaanbi
 async function registeredExtras(config: HubConfig): Promise<{
   groups: ProcessSpec[][];
   services: Record<string, object>;
+  partners: Record<string, object>;
   ops: Record<string, string>;
   modules: ChainInfo['modules'];
 }> {
   const groups: ProcessSpec[][] = [];
   const services: Record<string, object> = {};
+  const partners: Record<string, object> = {};
   const ops: Record<string, string> = {};
   const modules: ChainInfo['modules'] = {};
   for (const module of MODULES.map((m) => m())) {
@@ -162,8 +167,13 @@ async function registeredExtras(config: HubConfig): Promise<{
       ...(config.services[module.service] ?? {}),
       opsPort: Number(new URL(opsUrl).port),
       ...(module.edge ? { port: await getFreePort() } : {}),
-      ...(sim ? { endpoint: { url: sim, timeoutMs: 5_000 } } : {}),
     };
+    if (sim) {
+      partners[module.id] = {
+        ...config.partners?.[module.id],
+        endpoint: { url: sim, timeoutMs: 5_000 },
+      };
+    }
     ops[module.service] = opsUrl;
     modules[module.service] = {
       consumers: (module.consumers?.(config) ?? []).map((c) => c.durable),
@@ -187,7 +197,7 @@ async function registeredExtras(config: HubConfig): Promise<{
       },
     ]);
   }
-  return { groups, services, ops, modules };
+  return { groups, services, partners, ops, modules };
 }
 
 export async function startChain(
@@ -200,7 +210,7 @@ export async function startChain(
   const preliminary = loadHubConfig(undefined, { KETENHUB_PSEUDONYM_KEY: 'x'.repeat(32), ...base });
   const gemeenten = preliminary.gemeenten;
   const kvsWho = gemeenten.map((g) => `KVS_${g.code.toUpperCase()}`);
-  const schoolIds = (preliminary.taalaanbieders ?? []).map((t) => t.id);
+  const schoolIds = organisationsOf(preliminary, 'taalaanbieder').map((t) => t.id);
   const schoolWho = schoolIds.map((id) => `TAALAANBIEDER_${id.toUpperCase().replace(/-/g, '_')}`);
   const { env, keys } = devSecrets(
     base,
@@ -235,8 +245,10 @@ export async function startChain(
     const file = join(TMP, 'ketenhub.dev.yaml');
     const shipped = parse(readFileSync(env.KETENHUB_CONFIG ?? DEFAULT_CONFIG, 'utf8')) as {
       services: Record<string, object>;
+      partners?: Record<string, object>;
     };
     shipped.services = { ...shipped.services, ...extras.services };
+    shipped.partners = { ...shipped.partners, ...extras.partners };
     mkdirSync(TMP, { recursive: true });
     writeFileSync(file, stringify(shipped));
     childEnv.KETENHUB_CONFIG = file;
@@ -261,14 +273,8 @@ export async function startChain(
   };
 
   try {
-    const coaSettings = config.services.coa;
-    const coaOps = `http://${coaSettings.host ?? '127.0.0.1'}:${coaSettings.opsPort}`;
-    const kvsOps = `http://127.0.0.1:${config.services['gemeente-kvs'].opsPort}`;
-    const kvsPort = config.simulators?.kvs?.port ?? 4310;
-    const kvsSimulator = `http://127.0.0.1:${kvsPort}`;
-
-    /** A partner's service (its settings must be there) and where its API and ops listen. */
-    const partnerService = (name: 'duo' | 'kredietbank' | 'taalaanbieder') => {
+    /** A service (its settings must be there) and where its API and ops listen. */
+    const partnerService = (name: string) => {
       const settings = config.services[name];
       if (!settings) throw new Error(`config: set services.${name}`);
       const host = settings.host ?? '127.0.0.1';
@@ -278,8 +284,11 @@ export async function startChain(
         ops: `http://${host}:${settings.opsPort}`,
       };
     };
+    const { api: coaApi, ops: coaOps } = partnerService('coa');
+    const { api: kvsInbound, ops: kvsOps } = partnerService('gemeente-kvs');
+    const kvsPort = config.simulators?.kvs?.port ?? 4310;
+    const kvsSimulator = `http://127.0.0.1:${kvsPort}`;
 
-    if (!config.duo) throw new Error('config: set duo and services.duo');
     const { api: duoApi, ops: duoOps } = partnerService('duo');
     const duoUrl = `${duoApi}/v1`;
     const duoSimPort = config.simulators?.duo?.port ?? 4320;
@@ -333,7 +342,7 @@ export async function startChain(
             '--port',
             String(duoSimPort),
             '--oin',
-            config.duo.oin,
+            partnerSettings<DuoSettings>(config, duoModule()).oin,
             ...config.gemeenten.flatMap((g) => ['--gemeente', `${g.code.slice(2)}:${g.oin}`]),
             '--hub-url',
             duoUrl,
@@ -409,12 +418,12 @@ export async function startChain(
     const info: ChainInfo = {
       pid: process.pid,
       nats: natsUrl,
-      coa: `http://${coaSettings.host ?? '127.0.0.1'}:${coaSettings.port}`,
+      coa: coaApi,
       coaApiKey,
       admin: `http://${adminHost}:${adminSettings.port}`,
       adminApiKey,
       kvsSimulator,
-      kvsInbound: `http://${config.services['gemeente-kvs'].host ?? '127.0.0.1'}:${config.services['gemeente-kvs'].port}`,
+      kvsInbound,
       kvsApiKeys: Object.fromEntries(
         gemeenten.map((g) => [g.code, keys[`KVS_${g.code.toUpperCase()}`]!]),
       ),

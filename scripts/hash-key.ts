@@ -1,6 +1,6 @@
 /**
- * `npm run -s hash-key`: the stored form of a partner API key for `partners.<name>.apiKeyHash`,
- * `sha256:<digest>` (docs/adr/0011-api-key-digests.md). Keys shorter than 32 characters are
+ * `npm run -s hash-key`: the stored form of a partner API key for a `credential.apiKeyHash`
+ * (of `partners.<id>`, one of its organisations, or an admin), `sha256:<digest>` (docs/adr/0011-api-key-digests.md). Keys shorter than 32 characters are
  * refused: only a random key is safe behind a fast digest.
  *
  *   printf %s "$KEY" | npm run -s hash-key          the digest of a key read from stdin

@@ -1,10 +1,11 @@
 import { describe, expect, it } from 'vitest';
+import type { PartnerCredentialConfig } from '@ketenhub/contracts/generated';
 import { credentialFromConfig, edgeTlsFromConfig, type HubConfig } from './hub-config.ts';
 
 const HASH = `sha256:${'A'.repeat(43)}`;
 
-function config(coa: HubConfig['partners']['coa'], production = false): HubConfig {
-  return { hub: { production }, partners: { coa } } as unknown as HubConfig;
+function config(credential: PartnerCredentialConfig, production = false): HubConfig {
+  return { hub: { production }, partners: { coa: { credential } } } as unknown as HubConfig;
 }
 
 describe('credentialFromConfig', () => {
@@ -32,7 +33,7 @@ describe('credentialFromConfig', () => {
     const key = 'dev-key-0123456789abcdef';
     expect(credentialFromConfig(config({ apiKey: key }), 'coa').apiKey).toBe(key);
     expect(() => credentialFromConfig(config({ apiKey: key }, true), 'coa')).toThrow(
-      /partners.coa.apiKey: a plaintext key is not accepted in production/,
+      /partners.coa.credential.apiKey: a plaintext key is not accepted in production/,
     );
     expect(() => credentialFromConfig(config({ apiKeyHash: HASH }, true), 'coa')).not.toThrow();
   });
@@ -40,13 +41,13 @@ describe('credentialFromConfig', () => {
   it('refuses a scrypt hash of an earlier version at start, naming the field and the remedy', () => {
     const scrypt = `scrypt:16384:8:1:${'A'.repeat(22)}:${'B'.repeat(43)}`;
     expect(() => credentialFromConfig(config({ apiKeyHash: scrypt }), 'coa')).toThrow(
-      /partners.coa.apiKeyHash: a scrypt hash is no longer accepted; run `npm run -s hash-key`/,
+      /partners.coa.credential.apiKeyHash: a scrypt hash is no longer accepted; run `npm run -s hash-key`/,
     );
   });
 
   it('refuses a partner without any credential', () => {
     expect(() => credentialFromConfig(config({ apiKeyHash: '', apiKey: '' }), 'coa')).toThrow(
-      /partners.coa: no credential/,
+      /partners.coa.credential: no credential/,
     );
   });
 });

@@ -6,6 +6,7 @@ import { parse, stringify } from 'yaml';
 import { policies } from '@ketenhub/contracts';
 import {
   edgeOptionsFromConfig,
+  endpointOf,
   loadHubConfig,
   streamLimits,
   type HubConfig,
@@ -80,24 +81,43 @@ describe('retry and breaker: one definition for every service that calls a partn
     expect(() => loadHubConfig(shipped.pathname, env)).not.toThrow();
   });
 
-  it("takes a new module's block in the generic shape, and names what it does not know", () => {
+  it("takes a new module's blocks in the generic shapes, and names what it does not know", () => {
     const config = parse(readFileSync(shipped, 'utf8')) as {
       services: Record<string, Record<string, unknown>>;
+      partners: Record<string, Record<string, unknown>>;
     };
     config.services.voorbeeld = {
       port: 4399,
       opsPort: 9399,
       retry: { delaysMs: [1000], maxAttempts: 5 },
+    };
+    config.partners.voorbeeld = {
       endpoint: { url: 'http://127.0.0.1:4398/v1', timeoutMs: 2000 },
+      settings: { anything: 'the module checks' },
     };
     const good = join(dir, 'voorbeeld.yaml');
     writeFileSync(good, stringify(config));
-    expect(loadHubConfig(good, env).services.voorbeeld).toMatchObject({ port: 4399 });
+    const loaded = loadHubConfig(good, env);
+    expect(loaded.services.voorbeeld).toMatchObject({ port: 4399 });
+    expect(endpointOf(loaded, 'voorbeeld')).toEqual({
+      url: 'http://127.0.0.1:4398/v1',
+      timeoutMs: 2000,
+    });
 
-    config.services.voorbeeld.endpoint = { url: 'not a url', tries: 3 };
+    config.partners.voorbeeld.endpoint = { url: 'not a url', tries: 3 };
+    config.services.voorbeeld.endpoint = { url: 'http://127.0.0.1:4398/v1' };
     const bad = join(dir, 'voorbeeld-bad.yaml');
     writeFileSync(bad, stringify(config));
-    expect(() => loadHubConfig(bad, env)).toThrow(/services\.voorbeeld\.endpoint/);
+    let message = '';
+    try {
+      loadHubConfig(bad, env);
+    } catch (err) {
+      message = (err as Error).message;
+    }
+    expect(message).toContain(`${bad}: partners.voorbeeld.endpoint.url: must be a valid uri`);
+    expect(message).toContain(`${bad}: partners.voorbeeld.endpoint.tries: is not allowed here`);
+    // The partner's endpoint is not a process setting.
+    expect(message).toContain(`${bad}: services.voorbeeld.endpoint: is not allowed here`);
   });
 });
 

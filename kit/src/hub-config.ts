@@ -5,7 +5,10 @@ import { policies, retentionDays, schemas, type Register } from '@ketenhub/contr
 import type {
   EdgeTlsConfig,
   HubConfig,
+  PartnerBlockConfig,
   PartnerCredentialConfig,
+  PartnerEndpointConfig,
+  PartnerOrganisationConfig,
 } from '@ketenhub/contracts/generated';
 import { parseApiKeyHash } from './api-key-hash.ts';
 import { loadConfig } from './config.ts';
@@ -13,7 +16,7 @@ import { ConfigError } from './errors.ts';
 import type { EdgeTls, HttpEdgeOptions, PartnerCredential } from './http-edge.ts';
 import { DEFAULT_LIMITS, type NatsAuth, type StreamLimits } from './nats.ts';
 
-export type { HubConfig };
+export type { HubConfig, PartnerBlockConfig, PartnerOrganisationConfig };
 
 export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 export const DEFAULT_CONFIG = resolve(REPO_ROOT, 'config/ketenhub.yaml');
@@ -60,8 +63,8 @@ export function natsAuth(config: HubConfig): NatsAuth {
 }
 
 /**
- * A credential from a config block (`partners.<name>`, `gemeenten[i].kvs.inbound`,
- * `admins[i].credential`). A plaintext `apiKey` is a development aid: in production
+ * A credential from a config block (`partners.<id>.credential`,
+ * `partners.<id>.organisations[i].credential`, `admins[i].credential`). A plaintext `apiKey` is a development aid: in production
  * (`hub.production`) it is refused, so a deployment cannot drift into keeping keys in the clear.
  */
 export function toCredential(
@@ -95,36 +98,138 @@ export function toCredential(
   };
 }
 
-/** A partner's credential from `partners.<name>`. */
-export function credentialFromConfig(
-  config: HubConfig,
-  partner: keyof HubConfig['partners'],
-  kind: string = partner,
-): PartnerCredential {
-  return toCredential(config, config.partners[partner], `partners.${partner}`, {
-    id: partner,
-    kind,
-  });
+/** A partner module's block `partners.<id>`; absent = an empty block. */
+export function partnerBlock(config: HubConfig, partner: string): PartnerBlockConfig {
+  return config.partners?.[partner] ?? {};
+}
+
+/** One organisation of a partner, from `partners.<id>` or one of its `organisations`. */
+export interface PartnerOrganisation {
+  id: string;
+  naam?: string;
+  /** The gemeenten it serves; its credential is bound to them. Absent = every served one. */
+  gemeenten?: string[];
+  endpoint?: PartnerEndpointConfig;
+  credential?: PartnerCredentialConfig;
+  /** Its config path, for errors. */
+  where: string;
 }
 
 /**
- * Each configured KVS's credential for the inbound API, bound to its own gemeente. A block left
- * empty (its environment variables unset) means that KVS does not send events to the hub.
+ * The organisations of a partner, the same for every partner: the entries of
+ * `partners.<id>.organisations`, or the block itself as one organisation with the partner's id.
+ * A block that mixes both shapes, or names an organisation twice, is refused.
  */
-export function kvsCredentials(config: HubConfig): PartnerCredential[] {
-  const given = (c: PartnerCredentialConfig | undefined) =>
-    !!(c?.apiKey || c?.apiKeyHash || c?.mtls);
-  return config.gemeenten.flatMap((g, i) =>
-    given(g.kvs.inbound)
+export function organisationsOf(config: HubConfig, partner: string): PartnerOrganisation[] {
+  const block = partnerBlock(config, partner);
+  const where = `partners.${partner}`;
+  if (!block.organisations) {
+    return block.endpoint || block.credential ? [{ id: partner, ...pick(block), where }] : [];
+  }
+  for (const key of ['endpoint', 'credential'] as const) {
+    if (block[key]) {
+      throw new ConfigError(
+        `${where}.${key}: a partner with organisations has its ${key} per organisation`,
+        { field: `${where}.${key}`, rule: 'one shape' },
+      );
+    }
+  }
+  const seen = new Set<string>();
+  return block.organisations.map((o, i) => {
+    const at = `${where}.organisations[${i}]`;
+    if (seen.has(o.id)) {
+      throw new ConfigError(`${at}.id: ${o.id} is named twice`, {
+        field: `${at}.id`,
+        rule: 'unique',
+      });
+    }
+    seen.add(o.id);
+    if (o.gemeenten?.length === 0) {
+      throw new ConfigError(`${at}.gemeenten: empty; leave it out to serve every gemeente`, {
+        field: `${at}.gemeenten`,
+        rule: 'not empty',
+      });
+    }
+    const served = servedGemeenten(config);
+    const foreign = (o.gemeenten ?? []).find((g) => !served.has(g));
+    if (foreign) {
+      throw new ConfigError(`${at}.gemeenten: ${foreign} is not a gemeente this hub serves`, {
+        field: `${at}.gemeenten`,
+        rule: 'served gemeente',
+      });
+    }
+    return {
+      id: o.id,
+      ...(o.naam ? { naam: o.naam } : {}),
+      ...(o.gemeenten ? { gemeenten: o.gemeenten } : {}),
+      ...pick(o),
+      where: at,
+    };
+  });
+}
+
+function pick(o: {
+  endpoint?: PartnerEndpointConfig;
+  credential?: PartnerCredentialConfig;
+}): Pick<PartnerOrganisation, 'endpoint' | 'credential'> {
+  return {
+    ...(o.endpoint ? { endpoint: o.endpoint } : {}),
+    ...(o.credential ? { credential: o.credential } : {}),
+  };
+}
+
+/** A credential block with a key or a certificate in it (not left empty). */
+function given(c: PartnerCredentialConfig | undefined): boolean {
+  return !!(c?.apiKey || c?.apiKeyHash || c?.mtls);
+}
+
+/**
+ * The credentials of a partner's organisations, each with the organisation's id and bound to its
+ * gemeenten. An organisation whose credential block is left empty (its environment variables
+ * unset) cannot call the hub, and is left out.
+ */
+export function credentialsOf(
+  config: HubConfig,
+  partner: string,
+  kind: string = partner,
+): PartnerCredential[] {
+  return organisationsOf(config, partner).flatMap((o) =>
+    given(o.credential)
       ? [
-          toCredential(config, g.kvs.inbound, `gemeenten[${i}].kvs.inbound`, {
-            id: `kvs-${g.code}`,
-            kind: 'gemeente-kvs',
-            gemeenten: [g.code],
+          toCredential(config, o.credential, `${o.where}.credential`, {
+            id: o.id,
+            kind,
+            ...(o.gemeenten ? { gemeenten: o.gemeenten } : {}),
           }),
         ]
       : [],
   );
+}
+
+/** The one credential of a partner that must have one (`partners.<id>.credential`). */
+export function credentialFromConfig(
+  config: HubConfig,
+  partner: string,
+  kind: string = partner,
+): PartnerCredential {
+  return toCredential(
+    config,
+    partnerBlock(config, partner).credential,
+    `partners.${partner}.credential`,
+    { id: partner, kind },
+  );
+}
+
+/** Where the hub calls a partner that is one organisation (`partners.<id>.endpoint`). */
+export function endpointOf(config: HubConfig, partner: string): PartnerEndpointConfig {
+  const endpoint = partnerBlock(config, partner).endpoint;
+  if (!endpoint) {
+    throw new ConfigError(`partners.${partner}.endpoint: required by the ${partner} module`, {
+      field: `partners.${partner}.endpoint`,
+      rule: 'required',
+    });
+  }
+  return endpoint;
 }
 
 /** PEM contents for the edge from a `services.<name>.tls` block; a missing file stops the start. */

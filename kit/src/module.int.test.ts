@@ -29,8 +29,8 @@ function config(natsUrl: string, services: Partial<HubConfig['services']> = {}):
   return {
     hub: { oin: '00000001234567890000', pseudonymKey: randomBytes(32).toString('hex') },
     nats: { url: natsUrl },
-    gemeenten: [{ code: 'gm0797', naam: 'Helmond', kvs: { url: 'http://127.0.0.1:9' } }],
-    partners: { coa: { apiKeyHash: hashApiKey(KEY) } },
+    gemeenten: [{ code: 'gm0797', naam: 'Helmond' }],
+    partners: { coa: { credential: { apiKeyHash: hashApiKey(KEY) } } },
     services: {
       coa: { port: 0, opsPort: 0 },
       'gemeente-kvs': { opsPort: 0, retry: { delaysMs: [50], maxAttempts: 3 } },

@@ -2,7 +2,7 @@
  * Partner modules and the one runner that starts them (docs/adr/0013-partner-modules.md).
  *
  * A module declares one partner: its id and kind, the `services.<name>` block it runs under,
- * its partner API (credentials, CSV or not), its KV stores, and a `start` that returns its
+ * the schema of its own settings in `partners.<id>`, its partner API (credentials, CSV or not), its KV stores, and a `start` that returns its
  * routes and consumers. `runModules` does everything else the same way for every partner:
  * config and credentials read before anything connects, one NATS connection, stream
  * provisioning, one HTTP edge per module (TLS and body limits from its block), the consumers
@@ -15,10 +15,12 @@ import type { FastifyInstance } from 'fastify';
 import { DEFAULT_BACKOFF, type BackoffPolicy } from './backoff.ts';
 import { ConfigError } from './errors.ts';
 import { sourceUrn } from './events.ts';
+import { createAjv, toViolations } from '@ketenhub/contracts';
 import {
   edgeOptionsFromConfig,
   loadHubConfig,
   natsAuth,
+  partnerBlock,
   streamLimits,
   type HubConfig,
 } from './hub-config.ts';
@@ -63,8 +65,6 @@ export interface ServiceSettings {
     volumeThreshold?: number;
     errorThresholdPercentage?: number;
   };
-  /** Where the hub calls the partner, for a module with one endpoint (ServiceBlockConfig). */
-  endpoint?: { url: string; token?: string; timeoutMs?: number };
 }
 
 /**
@@ -180,6 +180,11 @@ export interface PartnerModule {
     /** Who may call it; read before anything connects, so a bad credential stops the start. */
     credentials(config: HubConfig, logger: Logger): PartnerCredential[];
   };
+  /**
+   * JSON Schema of its own settings (`partners.<id>.settings`), checked before anything
+   * connects: the spec of its configuration, and so its documentation.
+   */
+  settingsSchema?: object;
   /** Defaults for what its block leaves out. */
   defaults?: { concurrency?: number; ackWaitMs?: number };
   /** Checks its configuration before anything connects; throws a ConfigError. */
@@ -213,8 +218,14 @@ function processName(modules: PartnerModule[]): string {
   return [...new Set(modules.map((m) => m.service))].join('+');
 }
 
-/** A module's `services.<name>` block; missing is a configuration error naming it. */
-export function settingsOf(config: HubConfig, module: PartnerModule): ServiceSettings {
+/**
+ * A module's `services.<name>` block over `serviceDefaults` (retry and breaker written once);
+ * a missing block is a configuration error naming it.
+ */
+export function settingsOf(
+  config: HubConfig,
+  module: Pick<PartnerModule, 'id' | 'service'>,
+): ServiceSettings {
   const settings = config.services[module.service] as ServiceSettings | undefined;
   if (!settings) {
     throw new ConfigError(`services.${module.service}: required by the ${module.id} module`, {
@@ -222,7 +233,33 @@ export function settingsOf(config: HubConfig, module: PartnerModule): ServiceSet
       rule: 'required',
     });
   }
-  return settings;
+  return { ...config.serviceDefaults, ...settings };
+}
+
+/**
+ * A module's own settings (`partners.<id>.settings`, absent = `{}`), checked against its
+ * `settingsSchema`; a bad value is a ConfigError naming the field and the rule.
+ */
+export function partnerSettings<T extends object>(
+  config: HubConfig,
+  module: Pick<PartnerModule, 'id' | 'settingsSchema'>,
+): T {
+  const settings = partnerBlock(config, module.id).settings ?? {};
+  if (module.settingsSchema) {
+    const validate = createAjv().compile(module.settingsSchema);
+    if (!validate(settings)) {
+      const where = `partners.${module.id}.settings`;
+      const violations = toViolations(validate.errors).map((v) => ({
+        ...v,
+        field: v.field ? `${where}.${v.field}` : where,
+      }));
+      throw new ConfigError(
+        `invalid configuration:\n${violations.map((v) => `${v.field}: ${v.message}`).join('\n')}`,
+        { field: violations[0]?.field, rule: violations[0]?.rule },
+      );
+    }
+  }
+  return settings as T;
 }
 
 /** A module runs the consumers it declares, no other: its NATS user allows only those. */
@@ -250,6 +287,7 @@ interface Plan {
 
 function plan(config: HubConfig, module: PartnerModule, logger: Logger): Plan {
   const settings = settingsOf(config, module);
+  partnerSettings(config, module);
   module.check?.(config, logger);
   const credentials = module.edge?.credentials(config, logger) ?? [];
   const serveEdge =

@@ -213,13 +213,21 @@ export async function startChaosHub(opts: ChaosHubOptions): Promise<ChaosHub> {
         code: `gm${g.code}`,
         oin: chaosOinOf(`gm${g.code}`),
         naam: g.naam,
-        kvs: {
-          url: `${simUrl}/gemeenten/gm${g.code}/events`,
-          timeoutMs: CHAOS_DELIVERY.kvsTimeoutMs,
-          inbound: { apiKeyHash: `\${${secretVar(`kvs-gm${g.code}`, 'API_KEY')}_HASH}` },
-        },
       })),
-      partners: { coa: { apiKey: '${KETENHUB_COA_API_KEY}' } } as Record<string, unknown>,
+      partners: {
+        coa: { credential: { apiKey: '${KETENHUB_COA_API_KEY}' } },
+        [KVS_SERVICE]: {
+          organisations: CHAOS_GEMEENTEN.map((g) => ({
+            id: `kvs-gm${g.code}`,
+            gemeenten: [`gm${g.code}`],
+            endpoint: {
+              url: `${simUrl}/gemeenten/gm${g.code}/events`,
+              timeoutMs: CHAOS_DELIVERY.kvsTimeoutMs,
+            },
+            credential: { apiKeyHash: `\${${secretVar(`kvs-gm${g.code}`, 'API_KEY')}_HASH}` },
+          })),
+        },
+      } as Record<string, unknown>,
       services: {
         coa: {
           host: '127.0.0.1',
@@ -253,8 +261,11 @@ export async function startChaosHub(opts: ChaosHubOptions): Promise<ChaosHub> {
       const simPortDuo = await port();
       const url = `http://127.0.0.1:${simPortDuo}`;
       env.KETENHUB_DUO_API_KEY = partnerKeys.duo = secret();
-      config.duo = { baseUrl: `${url}/v1`, oin: CHAOS_DUO_OIN, timeoutMs: 2_000 };
-      (config.partners as Record<string, unknown>).duo = { apiKey: '${KETENHUB_DUO_API_KEY}' };
+      (config.partners as Record<string, unknown>).duo = {
+        endpoint: { url: `${url}/v1`, timeoutMs: 2_000 },
+        credential: { apiKey: '${KETENHUB_DUO_API_KEY}' },
+        settings: { oin: CHAOS_DUO_OIN },
+      };
       simulators.push({
         name: 'duo-simulator',
         as: 'duo',
@@ -283,13 +294,9 @@ export async function startChaosHub(opts: ChaosHubOptions): Promise<ChaosHub> {
       const url = `http://127.0.0.1:${simPortKb}`;
       env.KETENHUB_KREDIETBANK_API_KEY = partnerKeys.kredietbank = secret();
       env.KETENHUB_KREDIETBANK_TOKEN = secret();
-      config.kredietbank = {
-        baseUrl: `${url}/v1`,
-        token: '${KETENHUB_KREDIETBANK_TOKEN}',
-        timeoutMs: 2_000,
-      };
       (config.partners as Record<string, unknown>).kredietbank = {
-        apiKey: '${KETENHUB_KREDIETBANK_API_KEY}',
+        endpoint: { url: `${url}/v1`, token: '${KETENHUB_KREDIETBANK_TOKEN}', timeoutMs: 2_000 },
+        credential: { apiKey: '${KETENHUB_KREDIETBANK_API_KEY}' },
       };
       simulators.push({
         name: 'kredietbank-simulator',
@@ -322,9 +329,7 @@ export async function startChaosHub(opts: ChaosHubOptions): Promise<ChaosHub> {
         schools.push({
           id,
           naam: id,
-          url,
-          token: `\${${tokenVar}}`,
-          timeoutMs: 2_000,
+          endpoint: { url, token: `\${${tokenVar}}`, timeoutMs: 2_000 },
           credential: { apiKey: `\${${keyVar}}` },
         });
         simulators.push({
@@ -347,7 +352,7 @@ export async function startChaosHub(opts: ChaosHubOptions): Promise<ChaosHub> {
           health: `${url}/health`,
         });
       }
-      config.taalaanbieders = schools;
+      (config.partners as Record<string, unknown>).taalaanbieder = { organisations: schools };
     }
 
     await writeFile(

@@ -1,5 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { parseApiKeyHash, verifyApiKey, type HubConfig } from '@ketenhub/kit';
+import { duoModule, type DuoSettings } from '@ketenhub/adapter-duo';
+import {
+  organisationsOf,
+  parseApiKeyHash,
+  partnerBlock,
+  partnerSettings,
+  verifyApiKey,
+  type HubConfig,
+} from '@ketenhub/kit';
 import {
   SECRET_NAME,
   composeEnvironment,
@@ -37,7 +45,7 @@ const configOf = (name: string): HubConfig => loadConfigWith(configText, environ
 
 /** The config without any service's secrets: for names, ports and URLs. */
 const config = loadDeployedConfig(configText);
-const schools = (config.taalaanbieders ?? []).map((t) => t.id);
+const schools = organisationsOf(config, 'taalaanbieder').map((t) => t.id);
 const SIMULATORS = [
   'kvs-simulator',
   'duo-simulator',
@@ -204,7 +212,9 @@ describe('deploy/compose.yaml', () => {
     expect(flag(sim('kvs-simulator'), '--gemeenten')?.split(',')).toEqual(codes);
 
     expect(flag(sim('duo-simulator'), '--hub-url')).toBe(`http://duo:${settings('duo').port}/v1`);
-    expect(flag(sim('duo-simulator'), '--oin')).toBe(config.duo?.oin);
+    expect(flag(sim('duo-simulator'), '--oin')).toBe(
+      partnerSettings<DuoSettings>(config, duoModule()).oin,
+    );
     expect(flags(sim('duo-simulator'), '--gemeente')).toEqual(
       config.gemeenten.map((g) => `${g.code.slice(2)}:${g.oin}`),
     );
@@ -225,20 +235,25 @@ describe('deploy/compose.yaml', () => {
       hash: (c: HubConfig) => string | undefined;
       token?: (c: HubConfig) => string | undefined;
     }[] = [
-      { sim: 'duo-simulator', service: 'duo', hash: (c) => c.partners.duo?.apiKeyHash },
+      {
+        sim: 'duo-simulator',
+        service: 'duo',
+        hash: (c) => partnerBlock(c, 'duo').credential?.apiKeyHash,
+      },
       {
         sim: 'kredietbank-simulator',
         service: 'kredietbank',
-        hash: (c) => c.partners.kredietbank?.apiKeyHash,
-        token: (c) => c.kredietbank?.token,
+        hash: (c) => partnerBlock(c, 'kredietbank').credential?.apiKeyHash,
+        token: (c) => partnerBlock(c, 'kredietbank').endpoint?.token,
       },
       ...schools.map((id) => {
-        const school = (c: HubConfig) => c.taalaanbieders!.find((t) => t.id === id)!;
+        const school = (c: HubConfig) =>
+          organisationsOf(c, 'taalaanbieder').find((t) => t.id === id)!;
         return {
           sim: `taalaanbieder-simulator-${id}`,
           service: 'taalaanbieder',
-          hash: (c: HubConfig) => school(c).credential.apiKeyHash,
-          token: (c: HubConfig) => school(c).token,
+          hash: (c: HubConfig) => school(c).credential?.apiKeyHash,
+          token: (c: HubConfig) => school(c).endpoint?.token,
         };
       }),
     ];
@@ -275,7 +290,9 @@ describe('deploy/compose.yaml', () => {
   it('mounts a hub config that passes the config contract, with R3 streams', () => {
     expect(config.streams?.replicas).toBe(3);
     expect(config.nats.url.split(',')).toHaveLength(3);
-    expect(config.services.coa.host).toBe('0.0.0.0');
-    for (const g of config.gemeenten) expect(g.kvs.url).toContain('http://kvs-simulator:4310/');
+    expect(config.services.coa!.host).toBe('0.0.0.0');
+    const kvss = organisationsOf(config, 'gemeente-kvs');
+    expect(kvss.flatMap((k) => k.gemeenten)).toEqual(config.gemeenten.map((g) => g.code));
+    for (const k of kvss) expect(k.endpoint?.url).toContain('http://kvs-simulator:4310/');
   });
 });

@@ -316,10 +316,10 @@ describe('deploy/k8s manifests', () => {
     expect(config.nats.url.split(',')).toEqual(
       [0, 1, 2].map((i) => `nats://nats-${i}.nats-headless:4222`),
     );
-    expect(config.services.coa.host).toBe('0.0.0.0');
-    expect(config.services['gemeente-kvs'].host).toBe('0.0.0.0');
-    expect(config.services.coa.opsPort).toBe(9301);
-    expect(config.services['gemeente-kvs'].opsPort).toBe(9302);
+    expect(config.services.coa?.host).toBe('0.0.0.0');
+    expect(config.services['gemeente-kvs']?.host).toBe('0.0.0.0');
+    expect(config.services.coa?.opsPort).toBe(9301);
+    expect(config.services['gemeente-kvs']?.opsPort).toBe(9302);
     expect(config.hub.production).toBe(true);
   });
 });

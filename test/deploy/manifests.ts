@@ -8,15 +8,18 @@ import os from 'node:os';
 import path from 'node:path';
 import { parse, parseAllDocuments } from 'yaml';
 import { deployedServices } from '../../scripts/deploy-gen.ts';
+import { MODULES } from '../../scripts/modules.ts';
 import {
   DEFAULT_CONFIG,
   REPO_ROOT,
+  createLogger,
   credentialFromConfig,
   generateApiKey,
   hashApiKey,
-  kvsCredentials,
   loadHubConfig,
-  toCredential,
+  organisationsOf,
+  partnerSettings,
+  settingsOf,
   type HubConfig,
 } from '@ketenhub/kit';
 
@@ -140,62 +143,27 @@ export const natsPasswordKey = (variable: string) =>
 
 /**
  * What `services/<name>` needs of the config beyond what every process needs, checked the way
- * the service checks it at start (its credentials built, its partners configured); a service
- * started with a config that passes here gets past its configuration. Returns the partner URLs
- * the service calls. A service without an entry here fails the tests: add its needs when adding
- * it to deploy/.
+ * the runner checks it at start for each of the service's modules (its block, its settings, its
+ * own check, its credentials); a service started with a config that passes here gets past its
+ * configuration. Returns the partner URLs the service calls.
  */
 export function serviceNeeds(name: string, config: HubConfig): { partnerUrls: string[] } {
-  const settings = (config.services as Record<string, unknown>)[name];
-  if (!settings) throw new Error(`services.${name}: not configured`);
-  const require = (ok: unknown, what: string) => {
-    if (!ok) throw new Error(`services/${name} needs ${what}`);
-  };
-  switch (name) {
-    case 'coa':
-      credentialFromConfig(config, 'coa');
-      return { partnerUrls: [] };
-    case 'gemeente-kvs':
-      kvsCredentials(config);
-      return { partnerUrls: config.gemeenten.map((g) => g.kvs.url) };
-    case 'duo': {
-      require(config.duo, '`duo`');
-      for (const g of config.gemeenten) require(g.oin, `gemeenten[${g.code}].oin`);
-      credentialFromConfig(config, 'duo');
-      return { partnerUrls: [config.duo!.baseUrl] };
+  const modules = MODULES.map((m) => m()).filter((m) => m.service === name);
+  if (modules.length === 0) throw new Error(`no module runs as services/${name}`);
+  const logger = createLogger('deploy-test', { level: 'silent' });
+  const partnerUrls: string[] = [];
+  for (const module of modules) {
+    const settings = settingsOf(config, module);
+    // Health checks and probes need a fixed ops port.
+    if (!settings.opsPort) throw new Error(`services/${name} needs services.${name}.opsPort`);
+    partnerSettings(config, module);
+    module.check?.(config, logger);
+    module.edge?.credentials(config, logger);
+    for (const o of organisationsOf(config, module.id)) {
+      if (o.endpoint) partnerUrls.push(o.endpoint.url);
     }
-    case 'kredietbank':
-      require(config.kredietbank, '`kredietbank`');
-      credentialFromConfig(config, 'kredietbank');
-      // The Kredietbank's API takes the hub's bearer token (its simulator demands it).
-      require(config.kredietbank!.token, 'kredietbank.token');
-      return { partnerUrls: [config.kredietbank!.baseUrl] };
-    case 'taalaanbieder': {
-      const schools = config.taalaanbieders ?? [];
-      require(schools.length > 0, '`taalaanbieders`');
-      // The service tolerates a school without a key (it cannot report then); a deployment
-      // gives each one.
-      schools.forEach((s, i) =>
-        toCredential(config, s.credential, `taalaanbieders[${i}].credential`, {
-          id: s.id,
-          kind: 'taalaanbieder',
-        }),
-      );
-      return { partnerUrls: schools.map((s) => s.url) };
-    }
-    case 'admin': {
-      const admins = config.admins ?? [];
-      require(admins.length > 0, '`admins`');
-      admins.forEach((a, i) =>
-        toCredential(config, a.credential, `admins[${i}].credential`, { id: a.id, kind: 'admin' }),
-      );
-      // Health checks and probes need a fixed ops port.
-      require(config.services.admin?.opsPort, 'services.admin.opsPort');
-      return { partnerUrls: [] };
-    }
-    default:
-      throw new Error(`test/deploy knows nothing of services/${name}: add it to serviceNeeds()`);
   }
+  return { partnerUrls };
 }
 
 /**

@@ -49,12 +49,12 @@ beforeAll(async () => {
   nats = await startTestNats();
   kvs = await startKvsSimulator({ gemeenten: TEST_GEMEENTEN });
   const config = testConfig(nats.url, kvs, apiKey);
-  config.services.coa.tls = {
+  config.services.coa!.tls = {
     certFile: pki.server.certFile,
     keyFile: pki.server.keyFile,
     caFile: pki.ca.certFile,
   };
-  config.partners.coa.mtls = { subject: 'CN=tvs.coa.test,O=COA' };
+  config.partners!.coa!.credential!.mtls = { subject: 'CN=tvs.coa.test,O=COA' };
   const logger = createLogger('test', { level: process.env.LOG_LEVEL ?? 'error' });
   coa = await runModules(config, [coaModule()], { logger });
   delivery = await runModules(config, [kvsModule()], { logger });

@@ -63,7 +63,7 @@ describe('a demo run leaks no personal data', () => {
     config.simulators.duo.port = await port();
     config.simulators.kredietbank.port = await port();
     // The school simulators take consecutive ports from here.
-    const schools = config.taalaanbieders as { id: string }[];
+    const schools = config.partners.taalaanbieder.organisations as { id: string }[];
     let first = await port();
     while (!(await consecutiveFree(first, schools.length))) first = await port();
     config.simulators.taalaanbieder.port = first;

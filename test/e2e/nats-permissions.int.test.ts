@@ -40,6 +40,7 @@ import {
   provisionStreams,
   streamLimits,
   type HubConfig,
+  type PartnerOrganisationConfig,
   runModules,
   type RunningModules,
 } from '@ketenhub/kit';
@@ -84,8 +85,9 @@ const passwordVar = (user: User) =>
 /** The gemeenten and schools of config/ketenhub.yaml, whose consumers the file must list. */
 const shipped = parse(readFileSync(SHIPPED_CONFIG, 'utf8')) as {
   gemeenten: { code: string }[];
-  taalaanbieders: { id: string }[];
+  partners: { taalaanbieder: { organisations: { id: string }[] } };
 };
+const shippedSchools = shipped.partners.taalaanbieder.organisations;
 
 /**
  * The subjects `user` may publish (or subscribe to) according to permissions.conf: the quoted
@@ -253,18 +255,16 @@ beforeAll(async () => {
     webhookRetryDelayMs: 100,
     today: TODAY,
   });
-  const taalaanbieders: NonNullable<HubConfig['taalaanbieders']> = [];
-  for (const { id } of shipped.taalaanbieders) {
+  const organisations: PartnerOrganisationConfig[] = [];
+  for (const { id } of shippedSchools) {
     const token = generateApiKey();
     const key = generateApiKey();
     const sim = await startTaalaanbiederSimulator({ id, token });
     schools.set(id, { sim, key });
-    taalaanbieders.push({
+    organisations.push({
       id,
       naam: id,
-      url: sim.url,
-      token,
-      timeoutMs: 3000,
+      endpoint: { url: sim.url, token, timeoutMs: 3000 },
       credential: { apiKeyHash: hashApiKey(key) },
     });
   }
@@ -277,10 +277,19 @@ beforeAll(async () => {
   };
   base = {
     ...config,
-    duo: { baseUrl: duoSim.baseUrl, oin: TEST_DUO_OIN, timeoutMs: 3000 },
-    kredietbank: { baseUrl: kbSim.baseUrl, token: kbToken, timeoutMs: 3000 },
-    partners: { ...config.partners, duo: { apiKey: duoApiKey }, kredietbank: { apiKey: kbApiKey } },
-    taalaanbieders,
+    partners: {
+      ...config.partners,
+      duo: {
+        endpoint: { url: duoSim.baseUrl, timeoutMs: 3000 },
+        credential: { apiKey: duoApiKey },
+        settings: { oin: TEST_DUO_OIN },
+      },
+      kredietbank: {
+        endpoint: { url: kbSim.baseUrl, token: kbToken, timeoutMs: 3000 },
+        credential: { apiKey: kbApiKey },
+      },
+      taalaanbieder: { organisations },
+    },
     services: {
       ...config.services,
       duo: { ...fast, port: duoPort },
@@ -513,7 +522,7 @@ describe('NATS users per service (deploy/nats/permissions.conf)', () => {
 
     // A PIP naming a school of the shipped config: registered at DUO, the aanmelding to the
     // school; the school then reports progress, hours and absence.
-    const school = shipped.taalaanbieders[0]!.id;
+    const school = shippedSchools[0]!.id;
     await kvsSend(
       'nl.inburgering.pip.vastgesteld',
       {
@@ -693,7 +702,7 @@ describe('NATS users per service (deploy/nats/permissions.conf)', () => {
 
   it('has the consumers of every school of the shipped config', () => {
     const granted = allowed('taalaanbieder');
-    for (const { id } of shipped.taalaanbieders) {
+    for (const { id } of shippedSchools) {
       const durable = `taalaanbieder-${id}`;
       expect(granted, id).toEqual(
         expect.arrayContaining([

@@ -42,9 +42,18 @@ export function testConfig(
       code,
       naam: code,
       oin: `0000000100${code.slice(2)}000000`,
-      kvs: { url: kvs.endpointFor(code), timeoutMs: 10_000, inbound: { apiKey: testKvsKey(code) } },
     })) as HubConfig['gemeenten'],
-    partners: { coa: { apiKeyHash: hashApiKey(coaApiKey) } },
+    partners: {
+      coa: { credential: { apiKeyHash: hashApiKey(coaApiKey) } },
+      'gemeente-kvs': {
+        organisations: TEST_GEMEENTEN.map((code) => ({
+          id: `kvs-${code}`,
+          gemeenten: [code],
+          endpoint: { url: kvs.endpointFor(code), timeoutMs: 10_000 },
+          credential: { apiKey: testKvsKey(code) },
+        })),
+      },
+    },
     services: {
       coa: { port: 0, opsPort: 0 },
       admin: { port: 0, opsPort: 0 },

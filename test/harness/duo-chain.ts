@@ -39,8 +39,14 @@ export async function startDuoTestChain(
   });
   const config: HubConfig = {
     ...chain.config,
-    duo: { baseUrl: duoSim.baseUrl, oin: TEST_DUO_OIN, timeoutMs: 3000 },
-    partners: { ...chain.config.partners, duo: { apiKey: duoApiKey } },
+    partners: {
+      ...chain.config.partners,
+      duo: {
+        endpoint: { url: duoSim.baseUrl, timeoutMs: 3000 },
+        credential: { apiKey: duoApiKey },
+        settings: { oin: TEST_DUO_OIN },
+      },
+    },
     services: {
       ...chain.config.services,
       duo: {

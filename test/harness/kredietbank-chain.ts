@@ -41,8 +41,13 @@ export async function startKredietbankTestChain(
   });
   const config: HubConfig = {
     ...chain.config,
-    kredietbank: { baseUrl: kbSim.baseUrl, token: kbToken, timeoutMs: 3000 },
-    partners: { ...chain.config.partners, kredietbank: { apiKey: kbApiKey } },
+    partners: {
+      ...chain.config.partners,
+      kredietbank: {
+        endpoint: { url: kbSim.baseUrl, token: kbToken, timeoutMs: 3000 },
+        credential: { apiKey: kbApiKey },
+      },
+    },
     services: {
       ...chain.config.services,
       kredietbank: {

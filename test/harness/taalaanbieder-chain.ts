@@ -13,6 +13,7 @@ import {
   runService,
   type HubConfig,
   type Logger,
+  type PartnerOrganisationConfig,
   runModules,
   type RunningModules,
 } from '@ketenhub/kit';
@@ -51,25 +52,23 @@ export async function startTaalaanbiederTestChain(
   const chain = await startTestChain({ logger });
   const schools = new Map<string, TaalaanbiederSimulator>();
   const schoolKeys = new Map<string, string>();
-  const taalaanbieders: NonNullable<HubConfig['taalaanbieders']> = [];
+  const organisations: PartnerOrganisationConfig[] = [];
   for (const id of TEST_SCHOOLS) {
     const token = generateApiKey();
     const sim = await startTaalaanbiederSimulator({ id, token });
     const key = generateApiKey();
     schools.set(id, sim);
     schoolKeys.set(id, key);
-    taalaanbieders.push({
+    organisations.push({
       id,
       naam: id,
-      url: sim.url,
-      token,
-      timeoutMs: 3000,
+      endpoint: { url: sim.url, token, timeoutMs: 3000 },
       credential: { apiKeyHash: hashApiKey(key) },
     });
   }
   const config: HubConfig = {
     ...chain.config,
-    taalaanbieders,
+    partners: { ...chain.config.partners, taalaanbieder: { organisations } },
     services: {
       ...chain.config.services,
       taalaanbieder: {

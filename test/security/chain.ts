@@ -27,6 +27,7 @@ import {
   generateApiKey,
   hashApiKey,
   type HubConfig,
+  type PartnerOrganisationConfig,
   type Logger,
   runModules,
   type RunningModules,
@@ -138,17 +139,15 @@ export async function startSecurityChain(
     today: TODAY,
   });
   const schoolSims = {} as Record<School, TaalaanbiederSimulator>;
-  const taalaanbieders: NonNullable<HubConfig['taalaanbieders']> = [];
+  const schools: PartnerOrganisationConfig[] = [];
   for (const id of SCHOOLS) {
     const token = generateApiKey();
     const sim = await startTaalaanbiederSimulator({ id, token });
     schoolSims[id] = sim;
-    taalaanbieders.push({
+    schools.push({
       id,
       naam: id,
-      url: sim.url,
-      token,
-      timeoutMs: 3000,
+      endpoint: { url: sim.url, token, timeoutMs: 3000 },
       credential: { apiKeyHash: hashApiKey(keys.school[id]) },
     });
   }
@@ -160,20 +159,28 @@ export async function startSecurityChain(
       code,
       naam: code,
       oin: oinOf(code),
-      kvs: {
-        url: kvsSim.endpointFor(code),
-        timeoutMs: 10_000,
-        inbound: { apiKeyHash: hashApiKey(keys.kvs[code]) },
-      },
-    })) as unknown as HubConfig['gemeenten'],
+    })) as HubConfig['gemeenten'],
     partners: {
-      coa: { apiKeyHash: hashApiKey(keys.coa) },
-      duo: { apiKeyHash: hashApiKey(keys.duo) },
-      kredietbank: { apiKeyHash: hashApiKey(keys.kredietbank) },
+      coa: { credential: { apiKeyHash: hashApiKey(keys.coa) } },
+      'gemeente-kvs': {
+        organisations: GEMEENTEN.map((code) => ({
+          id: `kvs-${code}`,
+          gemeenten: [code],
+          endpoint: { url: kvsSim.endpointFor(code), timeoutMs: 10_000 },
+          credential: { apiKeyHash: hashApiKey(keys.kvs[code]) },
+        })),
+      },
+      duo: {
+        endpoint: { url: duoSim.baseUrl, timeoutMs: 3000 },
+        credential: { apiKeyHash: hashApiKey(keys.duo) },
+        settings: { oin: DUO_OIN },
+      },
+      kredietbank: {
+        endpoint: { url: kbSim.baseUrl, token: kbToken, timeoutMs: 3000 },
+        credential: { apiKeyHash: hashApiKey(keys.kredietbank) },
+      },
+      taalaanbieder: { organisations: schools },
     },
-    duo: { baseUrl: duoSim.baseUrl, oin: DUO_OIN, timeoutMs: 3000 },
-    kredietbank: { baseUrl: kbSim.baseUrl, token: kbToken, timeoutMs: 3000 },
-    taalaanbieders,
     admins: [
       { id: 'beheer', credential: { apiKeyHash: hashApiKey(keys.admin.beheer) } },
       {

@@ -13,7 +13,7 @@ describeConformance({
     return {
       config: {
         ...base,
-        partners: { ...base.partners, coa: { apiKey: KEY } },
+        partners: { ...base.partners, coa: { credential: { apiKey: KEY } } },
         services: { ...base.services, coa: CONFORMANCE_SERVICE },
       },
       edgeKey: KEY,

@@ -24,8 +24,14 @@ describeConformance({
     return {
       config: {
         ...base,
-        duo: { baseUrl: duo.baseUrl, oin: DUO_OIN, timeoutMs: 3_000 },
-        partners: { ...base.partners, duo: { apiKey: KEY } },
+        partners: {
+          ...base.partners,
+          duo: {
+            endpoint: { url: duo.baseUrl, timeoutMs: 3_000 },
+            credential: { apiKey: KEY },
+            settings: { oin: DUO_OIN },
+          },
+        },
         services: { ...base.services, duo: { ...CONFORMANCE_SERVICE, port } },
       },
       edgeKey: KEY,

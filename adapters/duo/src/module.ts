@@ -6,11 +6,12 @@ import {
   PERSONS,
   combineGates,
   credentialFromConfig,
+  endpointOf,
   flowName,
+  partnerSettings,
   type ConsumerDecl,
   type ConsumerGate,
   type ConsumerSpec,
-  type HubConfig,
   type PartnerModule,
 } from '@ketenhub/kit';
 import { createIdentityHandler } from '@ketenhub/kit/privacy';
@@ -41,12 +42,40 @@ const DUO_CONSUMERS: ConsumerDecl[] = [
   { durable: 'duo-uren', filter: 'keten.*.leerroute.uren' },
 ];
 
-function duoConfigOf(config: HubConfig): NonNullable<HubConfig['duo']> {
-  if (!config.duo) {
-    throw new ConfigError('duo: required by the duo module', { field: 'duo', rule: 'required' });
-  }
-  return config.duo;
+/** DUO's own settings (`partners.duo.settings`); the schema below is their spec. */
+export interface DuoSettings {
+  /** DUO's OIN: doel of the hub's calls, bron of DUO's notifications. */
+  oin: string;
+  /** How long a berichtId of DUO is remembered (a repeat is accepted once, not processed twice). */
+  notificatieDedupDays?: number;
+  /** Pinned API-Version per DUO API (major.minor must match DUO's answers). */
+  apiVersions?: Record<string, string>;
 }
+
+const DUO_SETTINGS_SCHEMA = {
+  type: 'object',
+  required: ['oin'],
+  properties: {
+    oin: {
+      description: "DUO's OIN: doel of the hub's calls, bron of DUO's notifications.",
+      type: 'string',
+      pattern: '^[0-9]{20}$',
+    },
+    notificatieDedupDays: {
+      description:
+        'How long a berichtId of DUO is remembered, so a repeat is accepted once and not processed twice; default 30.',
+      type: 'integer',
+      minimum: 1,
+      maximum: 365,
+    },
+    apiVersions: {
+      description: "Pinned API-Version per DUO API (major.minor must match DUO's answers).",
+      type: 'object',
+      additionalProperties: { type: 'string', pattern: '^[0-9]+\\.[0-9]+\\.[0-9]+$' },
+    },
+  },
+  additionalProperties: false,
+};
 
 /**
  * DUO: its notifications in (the Notificatie API per gemeente, the details pulled, chain
@@ -65,9 +94,10 @@ export function duoModule(opts: { today?: () => string } = {}): PartnerModule {
     // The outcome of each melding to DUO, for the KVS.
     alsoPublishes: MELDING_OUTCOMES,
     edge: { credentials: (config) => [credentialFromConfig(config, DUO_PARTNER)] },
+    settingsSchema: DUO_SETTINGS_SCHEMA,
     defaults: { ackWaitMs: 60_000 },
     check(config) {
-      duoConfigOf(config);
+      endpointOf(config, DUO_PARTNER);
       const missing = config.gemeenten.filter((g) => !g.oin).map((g) => g.code);
       if (missing.length > 0) {
         throw new ConfigError(
@@ -77,21 +107,25 @@ export function duoModule(opts: { today?: () => string } = {}): PartnerModule {
       }
     },
     async start(rt) {
-      const duoConfig = duoConfigOf(rt.config);
+      const settings = partnerSettings<DuoSettings>(rt.config, {
+        id: DUO_PARTNER,
+        settingsSchema: DUO_SETTINGS_SCHEMA,
+      });
+      const endpoint = endpointOf(rt.config, DUO_PARTNER);
       const oins = new Map(rt.config.gemeenten.map((g) => [g.code, g.oin!]));
       const identities = await rt.identities();
       const seenBucket = await new Kvm(rt.nc).create(DUO_DEDUP_BUCKET, {
         history: 1,
-        ttl: (duoConfig.notificatieDedupDays ?? 30) * 24 * 60 * 60 * 1000,
+        ttl: (settings.notificatieDedupDays ?? 30) * 24 * 60 * 60 * 1000,
         replicas: rt.replicas,
       });
       const duo = createDuoClient({
-        baseUrl: duoConfig.baseUrl,
-        duoOin: duoConfig.oin,
-        ...(duoConfig.token ? { token: duoConfig.token } : {}),
-        ...(duoConfig.timeoutMs ? { timeoutMs: duoConfig.timeoutMs } : {}),
+        baseUrl: endpoint.url,
+        duoOin: settings.oin,
+        ...(endpoint.token ? { token: endpoint.token } : {}),
+        ...(endpoint.timeoutMs ? { timeoutMs: endpoint.timeoutMs } : {}),
         ...(rt.settings.breaker ? { breaker: rt.settings.breaker } : {}),
-        ...(duoConfig.apiVersions ? { versions: duoConfig.apiVersions } : {}),
+        ...(settings.apiVersions ? { versions: settings.apiVersions } : {}),
         logger: rt.logger,
         metrics: rt.metrics,
       });
@@ -147,7 +181,7 @@ export function duoModule(opts: { today?: () => string } = {}): PartnerModule {
       return {
         routes: (edge) =>
           registerNotificatieRoutes(edge, {
-            duoOin: duoConfig.oin,
+            duoOin: settings.oin,
             gemeenteByOin: new Map(rt.config.gemeenten.map((g) => [g.oin!, g.code])),
             pseudonymizer: rt.pseudonymizer,
             identities,

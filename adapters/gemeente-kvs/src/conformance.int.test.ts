@@ -17,14 +17,17 @@ describeConformance({
     return {
       config: {
         ...base,
-        gemeenten: base.gemeenten.map((g) => ({
-          ...g,
-          kvs: {
-            url: kvs.endpointFor(g.code),
-            timeoutMs: 5_000,
-            inbound: { apiKey: `${KEY}-${g.code}` },
+        partners: {
+          ...base.partners,
+          'gemeente-kvs': {
+            organisations: base.gemeenten.map((g) => ({
+              id: `kvs-${g.code}`,
+              gemeenten: [g.code],
+              endpoint: { url: kvs.endpointFor(g.code), timeoutMs: 5_000 },
+              credential: { apiKey: `${KEY}-${g.code}` },
+            })),
           },
-        })) as typeof base.gemeenten,
+        },
         services: { ...base.services, 'gemeente-kvs': CONFORMANCE_SERVICE },
       },
       edgeKey: `${KEY}-gm0797`,

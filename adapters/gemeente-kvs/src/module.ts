@@ -1,21 +1,72 @@
 import {
+  ConfigError,
   PARTNER_HEADER,
   RECEIPTS,
+  credentialsOf,
   flowName,
-  kvsCredentials,
+  organisationsOf,
   type ConsumerDecl,
   type ConsumerSpec,
   type HubConfig,
   type PartnerModule,
+  type PartnerOrganisation,
 } from '@ketenhub/kit';
 import { KVS_PARTNER, createKvsDelivery, describeMessage, isDuplicateAnswer } from './deliver.ts';
 import { registerKvsInboundRoutes } from './inbound.ts';
 
+/** A KVS: one of `partners.gemeente-kvs.organisations`, serving exactly one gemeente. */
+interface Kvs extends PartnerOrganisation {
+  gemeente: string;
+  endpoint: NonNullable<PartnerOrganisation['endpoint']>;
+}
+
+/**
+ * The KVS of every served gemeente, one organisation each, with the gemeente as its only
+ * `gemeenten` entry (its credential is bound to it) and an endpoint to deliver to.
+ */
+function kvssOf(config: HubConfig): Kvs[] {
+  const kvss = organisationsOf(config, KVS_PARTNER);
+  const where = `partners.${KVS_PARTNER}.organisations`;
+  const byGemeente = new Map<string, Kvs>();
+  for (const o of kvss) {
+    if (o.gemeenten?.length !== 1) {
+      throw new ConfigError(`${o.where}.gemeenten: a KVS serves exactly one gemeente`, {
+        field: `${o.where}.gemeenten`,
+        rule: 'one gemeente',
+      });
+    }
+    if (!o.endpoint) {
+      throw new ConfigError(`${o.where}.endpoint: required (where the hub delivers)`, {
+        field: `${o.where}.endpoint`,
+        rule: 'required',
+      });
+    }
+    const gemeente = o.gemeenten[0]!;
+    if (byGemeente.has(gemeente)) {
+      throw new ConfigError(`${o.where}.gemeenten: ${gemeente} has a KVS already`, {
+        field: `${o.where}.gemeenten`,
+        rule: 'one KVS per gemeente',
+      });
+    }
+    byGemeente.set(gemeente, { ...o, gemeente, endpoint: o.endpoint });
+  }
+  return config.gemeenten.map((g) => {
+    const kvs = byGemeente.get(g.code);
+    if (!kvs) {
+      throw new ConfigError(`${where}: gemeente ${g.code} has no KVS`, {
+        field: where,
+        rule: 'a KVS per gemeente',
+      });
+    }
+    return kvs;
+  });
+}
+
 /** One consumer per gemeente, on that gemeente's subjects only: the tenant is its filter. */
 function consumersOf(config: HubConfig): ConsumerDecl[] {
-  return config.gemeenten.map((g) => ({
-    durable: `${KVS_PARTNER}-${g.code}`,
-    filter: `keten.${g.code}.>`,
+  return kvssOf(config).map((k) => ({
+    durable: `${KVS_PARTNER}-${k.gemeente}`,
+    filter: `keten.${k.gemeente}.>`,
   }));
 }
 
@@ -23,7 +74,8 @@ function consumersOf(config: HubConfig): ConsumerDecl[] {
  * Each gemeente's KVS: every chain event of the gemeente delivered to its KVS (one durable
  * consumer and one breaker per gemeente, so a KVS that is down holds up only its own
  * gemeente's messages), and, when `services.gemeente-kvs.port` is set, the KVS inbound API
- * where each KVS's credential is bound to its own gemeente.
+ * where each KVS's credential is bound to its own gemeente. Each KVS is one of
+ * `partners.gemeente-kvs.organisations`.
  */
 export function kvsModule(): PartnerModule {
   return {
@@ -33,20 +85,21 @@ export function kvsModule(): PartnerModule {
     description: "every chain event to the gemeente's KVS; the KVS's events in",
     stores: [RECEIPTS],
     consumers: consumersOf,
-    edge: { optional: true, credentials: kvsCredentials },
+    edge: { optional: true, credentials: (config) => credentialsOf(config, KVS_PARTNER) },
     defaults: { concurrency: 16 },
+    check: (config) => void kvssOf(config),
     async start(rt) {
       const declared = consumersOf(rt.config);
-      const consumers: ConsumerSpec[] = rt.config.gemeenten.map((gemeente, i) => {
-        const logger = rt.logger.child({ gemeente: gemeente.code });
+      const consumers: ConsumerSpec[] = kvssOf(rt.config).map((kvs, i) => {
+        const logger = rt.logger.child({ gemeente: kvs.gemeente });
         const client = rt.partnerClient(
-          { ...gemeente.kvs, id: gemeente.code },
+          { ...kvs.endpoint, id: kvs.gemeente },
           { treatAsSuccess: isDuplicateAnswer },
         );
         return {
           ...declared[i]!,
           handler: createKvsDelivery({
-            gemeente: gemeente.code,
+            gemeente: kvs.gemeente,
             client,
             projector: rt.projector,
             processingLog: rt.processingLog,

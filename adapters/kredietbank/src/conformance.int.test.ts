@@ -39,8 +39,13 @@ describeConformance({
     return {
       config: {
         ...base,
-        kredietbank: { baseUrl: sim.baseUrl, token: TOKEN, timeoutMs: 3_000 },
-        partners: { ...base.partners, kredietbank: { apiKey: KEY } },
+        partners: {
+          ...base.partners,
+          kredietbank: {
+            endpoint: { url: sim.baseUrl, token: TOKEN, timeoutMs: 3_000 },
+            credential: { apiKey: KEY },
+          },
+        },
         services: { ...base.services, kredietbank: { ...CONFORMANCE_SERVICE, port } },
       },
       edgeKey: KEY,

@@ -1,15 +1,14 @@
 import {
-  ConfigError,
   IDENTITIES,
   PARTNER_HEADER,
   PERSONS,
   RECEIPTS,
   credentialFromConfig,
+  endpointOf,
   flowName,
   servedGemeenten,
   type ConsumerDecl,
   type ConsumerSpec,
-  type HubConfig,
   type PartnerModule,
 } from '@ketenhub/kit';
 import { createIdentityHandler } from '@ketenhub/kit/privacy';
@@ -34,16 +33,6 @@ const KREDIETBANK_CONSUMERS: ConsumerDecl[] = [
 /** A traject runs 6 months, extensions through the PIP; webhooks may come a while after. */
 const TRAJECT_TTL_DAYS = 2 * 366;
 
-function kredietbankConfigOf(config: HubConfig): NonNullable<HubConfig['kredietbank']> {
-  if (!config.kredietbank) {
-    throw new ConfigError('kredietbank: required by the kredietbank module', {
-      field: 'kredietbank',
-      rule: 'required',
-    });
-  }
-  return config.kredietbank;
-}
-
 /**
  * The Kredietbank (financieel ontzorgen): ontzorgen.aangevraagd from the KVS → register or
  * change the traject; ontzorgen.beeindiging-aangevraagd → end it early; a pip.vastgesteld with
@@ -60,9 +49,9 @@ export function kredietbankModule(): PartnerModule {
     consumers: () => KREDIETBANK_CONSUMERS,
     edge: { credentials: (config) => [credentialFromConfig(config, KREDIETBANK_PARTNER)] },
     defaults: { ackWaitMs: 60_000 },
-    check: (config) => void kredietbankConfigOf(config),
+    check: (config) => void endpointOf(config, KREDIETBANK_PARTNER),
     async start(rt) {
-      const kbConfig = kredietbankConfigOf(rt.config);
+      const endpoint = endpointOf(rt.config, KREDIETBANK_PARTNER);
       const identities = await rt.identities();
       const trajecten = await openTrajectStore(rt.nc, {
         ttlDays: TRAJECT_TTL_DAYS,
@@ -70,9 +59,9 @@ export function kredietbankModule(): PartnerModule {
       });
       const publisher = await rt.edgePublisher();
       const kredietbank = createKredietbankClient({
-        baseUrl: kbConfig.baseUrl,
-        ...(kbConfig.token ? { token: kbConfig.token } : {}),
-        ...(kbConfig.timeoutMs ? { timeoutMs: kbConfig.timeoutMs } : {}),
+        baseUrl: endpoint.url,
+        ...(endpoint.token ? { token: endpoint.token } : {}),
+        ...(endpoint.timeoutMs ? { timeoutMs: endpoint.timeoutMs } : {}),
         ...(rt.settings.breaker ? { breaker: rt.settings.breaker } : {}),
         logger: rt.logger,
         metrics: rt.metrics,

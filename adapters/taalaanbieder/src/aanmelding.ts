@@ -28,7 +28,7 @@ import {
 } from './translate.ts';
 
 export interface AanmeldingDeps {
-  /** The school this consumer serves (taalaanbieders[].id). */
+  /** The school this consumer serves (its organisation id in partners.taalaanbieder). */
   taalaanbieder: string;
   client: PartnerClient;
   projector: Projector;

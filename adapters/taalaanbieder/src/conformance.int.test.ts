@@ -17,16 +17,19 @@ describeConformance({
     return {
       config: {
         ...base,
-        taalaanbieders: [
-          {
-            id: SCHOOL,
-            naam: SCHOOL,
-            url: school.url,
-            token: TOKEN,
-            timeoutMs: 3_000,
-            credential: { apiKey: KEY },
+        partners: {
+          ...base.partners,
+          taalaanbieder: {
+            organisations: [
+              {
+                id: SCHOOL,
+                naam: SCHOOL,
+                endpoint: { url: school.url, token: TOKEN, timeoutMs: 3_000 },
+                credential: { apiKey: KEY },
+              },
+            ],
           },
-        ],
+        },
         services: { ...base.services, taalaanbieder: CONFORMANCE_SERVICE },
       },
       edgeKey: KEY,

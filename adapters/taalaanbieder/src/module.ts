@@ -3,12 +3,14 @@ import {
   PARTNER_HEADER,
   PERSONS_READ,
   RECEIPTS,
+  credentialsOf,
   flowName,
-  toCredential,
+  organisationsOf,
   type ConsumerDecl,
   type ConsumerSpec,
   type HubConfig,
   type PartnerModule,
+  type PartnerOrganisation,
 } from '@ketenhub/kit';
 import { createAanmeldingHandler, describeMessage } from './aanmelding.ts';
 import { registerTaalaanbiederRoutes } from './routes.ts';
@@ -18,15 +20,29 @@ import { TAALAANBIEDER_PARTNER } from './translate.ts';
 /** A traject outlives the inburgeringstermijn (3 years plus extensions), like the identities. */
 const TRAJECT_TTL_DAYS = 5 * 366;
 
-function schoolsOf(config: HubConfig): NonNullable<HubConfig['taalaanbieders']> {
-  const schools = config.taalaanbieders ?? [];
+/** A school: one of `partners.taalaanbieder.organisations`, with the endpoint of its API. */
+interface School extends PartnerOrganisation {
+  endpoint: NonNullable<PartnerOrganisation['endpoint']>;
+}
+
+function schoolsOf(config: HubConfig): School[] {
+  const schools = organisationsOf(config, TAALAANBIEDER_PARTNER);
+  const where = `partners.${TAALAANBIEDER_PARTNER}.organisations`;
   if (schools.length === 0) {
-    throw new ConfigError('taalaanbieders: the taalaanbieder module needs at least one school', {
-      field: 'taalaanbieders',
+    throw new ConfigError(`${where}: the taalaanbieder module needs at least one school`, {
+      field: where,
       rule: 'required',
     });
   }
-  return schools;
+  return schools.map((s) => {
+    if (!s.endpoint) {
+      throw new ConfigError(`${s.where}.endpoint: required (where the hub registers learners)`, {
+        field: `${s.where}.endpoint`,
+        rule: 'required',
+      });
+    }
+    return { ...s, endpoint: s.endpoint };
+  });
 }
 
 /** One consumer per school; every one sees every PIP and keeps those that name it. */
@@ -38,7 +54,7 @@ function consumersOf(config: HubConfig): ConsumerDecl[] {
 }
 
 /**
- * The language schools (taalaanbieders), one per entry of `taalaanbieders`: a PIP's aanmelding
+ * The language schools (taalaanbieders), one per entry of `partners.taalaanbieder.organisations`: a PIP's aanmelding
  * to the school it names (a durable consumer and a breaker per school, so a school that is down
  * holds up only its own aanmeldingen), and the school API for voortgang, uren and verzuim,
  * where each school's key is bound to that school.
@@ -58,17 +74,7 @@ export function taalaanbiederModule(opts: { now?: () => Date } = {}): PartnerMod
       csv: true,
       // A school whose credential block is left empty (its environment variables unset) still
       // gets aanmeldingen but cannot report back until it has a key.
-      credentials: (config) =>
-        schoolsOf(config).flatMap((s, i) =>
-          s.credential.apiKey || s.credential.apiKeyHash || s.credential.mtls
-            ? [
-                toCredential(config, s.credential, `taalaanbieders[${i}].credential`, {
-                  id: s.id,
-                  kind: TAALAANBIEDER_PARTNER,
-                }),
-              ]
-            : [],
-        ),
+      credentials: (config) => credentialsOf(config, TAALAANBIEDER_PARTNER),
     },
     check: (config) => void schoolsOf(config),
     async start(rt) {
@@ -84,7 +90,7 @@ export function taalaanbiederModule(opts: { now?: () => Date } = {}): PartnerMod
       const pseudonyms = createTrajectPseudonymizer(rt.config.hub.pseudonymKey);
       const declared = consumersOf(rt.config);
       const consumers: ConsumerSpec[] = schoolsOf(rt.config).map((school, i) => {
-        const client = rt.partnerClient(school);
+        const client = rt.partnerClient({ ...school.endpoint, id: school.id });
         return {
           ...declared[i]!,
           handler: createAanmeldingHandler({

@@ -86,18 +86,6 @@ export interface HubConfig {
     {
       code: string;
       naam: string;
-      kvs: {
-        /**
-         * Where this gemeente's KVS receives CloudEvents (structured mode).
-         */
-        url: string;
-        /**
-         * Bearer token the hub presents to the KVS (from the environment); empty for none.
-         */
-        token?: string;
-        timeoutMs?: number;
-        inbound?: PartnerCredentialConfig;
-      };
       /**
        * OIN of the gemeente (20 digits): DUO addresses the gemeente with it (doel) and the hub sends it as bron.
        */
@@ -106,265 +94,83 @@ export interface HubConfig {
     ...{
       code: string;
       naam: string;
-      kvs: {
-        /**
-         * Where this gemeente's KVS receives CloudEvents (structured mode).
-         */
-        url: string;
-        /**
-         * Bearer token the hub presents to the KVS (from the environment); empty for none.
-         */
-        token?: string;
-        timeoutMs?: number;
-        inbound?: PartnerCredentialConfig;
-      };
       /**
        * OIN of the gemeente (20 digits): DUO addresses the gemeente with it (doel) and the hub sends it as bron.
        */
       oin?: string;
     }[],
   ];
-  partners: {
-    coa: PartnerCredentialConfig1;
-    duo?: PartnerCredentialConfig2;
-    kredietbank?: PartnerCredentialConfig3;
+  /**
+   * The partners, one block per partner module (its id), all of the same shape.
+   */
+  partners?: {
+    [k: string]: PartnerBlockConfig | undefined;
   };
+  /**
+   * Retry and breaker of every service's consumers and partner calls, written once; a service's own block overrides them.
+   */
+  serviceDefaults?: {
+    retry?: Retry;
+    breaker?: Breaker;
+  };
+  /**
+   * The services, one block per service (the `service` a module runs under), all of the same shape.
+   */
   services: {
-    coa: {
-      host?: string;
-      port: number;
-      opsPort: number;
-      bodyLimitBytes?: number;
-      csvBodyLimitBytes?: number;
-      tls?: EdgeTlsConfig;
-    };
-    'gemeente-kvs': {
-      host?: string;
-      opsPort: number;
-      concurrency?: number;
-      ackWaitMs?: number;
-      retry?: Retry;
-      breaker?: Breaker;
-      /**
-       * Port of the KVS inbound API (the KVS sends chain events); absent = not served.
-       */
-      port?: number;
-      tls?: EdgeTlsConfig;
-      bodyLimitBytes?: number;
-    };
-    duo?: {
-      host?: string;
-      port: number;
-      opsPort: number;
-      concurrency?: number;
-      ackWaitMs?: number;
-      retry?: Retry;
-      breaker?: Breaker;
-      tls?: EdgeTlsConfig;
-      bodyLimitBytes?: number;
-    };
-    /**
-     * The admin API (services/admin) for operators and privacy officers; its users are `admins`.
-     */
-    admin?: {
-      /**
-       * Bind address of the admin API and its ops endpoint; default 127.0.0.1.
-       */
-      host?: string;
-      port: number;
-      /**
-       * Port of /health and /metrics; absent = a free port, named in the log.
-       */
-      opsPort?: number;
-      tls?: EdgeTlsConfig1;
-      bodyLimitBytes?: number;
-    };
-    /**
-     * The taalaanbieder adapter: one consumer per school in `taalaanbieders`, and the school-facing API (voortgang, uren, verzuim) on `port`.
-     */
-    taalaanbieder?: {
-      host?: string;
-      port: number;
-      opsPort: number;
-      concurrency?: number;
-      ackWaitMs?: number;
-      retry?: Retry;
-      breaker?: Breaker;
-      tls?: EdgeTlsConfig2;
-      /**
-       * Limit for an hours CSV (text/csv); default 50 MiB.
-       */
-      csvBodyLimitBytes?: number;
-      bodyLimitBytes?: number;
-    };
-    /**
-     * The Kredietbank adapter: its webhook API (port) and the consumer of ontzorgen.aangevraagd.
-     */
-    kredietbank?: {
-      host?: string;
-      port: number;
-      opsPort: number;
-      concurrency?: number;
-      ackWaitMs?: number;
-      retry?: Retry;
-      breaker?: Breaker;
-      tls?: EdgeTlsConfig;
-      bodyLimitBytes?: number;
-    };
+    [k: string]: ServiceBlockConfig | undefined;
+  };
+  /**
+   * Development only (`npm start`): the port of each partner's simulator, by partner module id.
+   */
+  simulators?: {
     [k: string]:
-      | ServiceBlockConfig
       | {
-          host?: string;
           port: number;
-          opsPort: number;
-          bodyLimitBytes?: number;
-          csvBodyLimitBytes?: number;
-          tls?: EdgeTlsConfig;
-        }
-      | {
-          host?: string;
-          opsPort: number;
-          concurrency?: number;
-          ackWaitMs?: number;
-          retry?: Retry;
-          breaker?: Breaker;
-          /**
-           * Port of the KVS inbound API (the KVS sends chain events); absent = not served.
-           */
-          port?: number;
-          tls?: EdgeTlsConfig;
-          bodyLimitBytes?: number;
-        }
-      | {
-          host?: string;
-          port: number;
-          opsPort: number;
-          concurrency?: number;
-          ackWaitMs?: number;
-          retry?: Retry;
-          breaker?: Breaker;
-          tls?: EdgeTlsConfig;
-          bodyLimitBytes?: number;
-        }
-      | {
-          /**
-           * Bind address of the admin API and its ops endpoint; default 127.0.0.1.
-           */
-          host?: string;
-          port: number;
-          /**
-           * Port of /health and /metrics; absent = a free port, named in the log.
-           */
-          opsPort?: number;
-          tls?: EdgeTlsConfig1;
-          bodyLimitBytes?: number;
-        }
-      | {
-          host?: string;
-          port: number;
-          opsPort: number;
-          concurrency?: number;
-          ackWaitMs?: number;
-          retry?: Retry;
-          breaker?: Breaker;
-          tls?: EdgeTlsConfig2;
-          /**
-           * Limit for an hours CSV (text/csv); default 50 MiB.
-           */
-          csvBodyLimitBytes?: number;
-          bodyLimitBytes?: number;
         }
       | undefined;
-  };
-  simulators?: {
-    kvs?: {
-      port: number;
-    };
-    duo?: {
-      port: number;
-    };
-    /**
-     * The taalaanbieder simulators: one HTTP server per school, on consecutive ports from `port` (0 = free ports).
-     */
-    taalaanbieder?: {
-      port: number;
-    };
-    kredietbank?: {
-      port: number;
-    };
   };
   /**
    * Operators and privacy officers of the admin API: each bound to the gemeenten whose data it may see (absent = all).
    */
   admins?: {
     id: string;
-    credential: PartnerCredentialConfig1;
+    credential: PartnerCredentialConfig;
   }[];
-  /**
-   * DUO's M2M APIs as the hub calls them.
-   */
-  duo?: {
-    /**
-     * Base path of DUO's APIs, e.g. https://m2m.duo.nl:443/v1
-     */
-    baseUrl: string;
-    /**
-     * DUO's OIN: doel of the hub's calls, bron of DUO's notifications.
-     */
-    oin: string;
-    /**
-     * Bearer token for DUO (the simulator); production uses PKIoverheid mTLS. Empty = none.
-     */
-    token?: string;
-    timeoutMs?: number;
-    /**
-     * Pinned API-Version per DUO API (major.minor must match DUO's answers).
-     */
-    apiVersions?: {
-      [k: string]: string | undefined;
-    };
-    /**
-     * How long a berichtId of DUO is remembered, so a repeat is accepted once and not processed twice.
-     */
-    notificatieDedupDays?: number;
-  };
-  /**
-   * The taalaanbieders (language schools) the hub registers learners at; a PIP names one by `id`.
-   */
-  taalaanbieders?: {
-    /**
-     * The school's id, as a PIP names it (pip.vastgesteld taalaanbieder).
-     */
-    id: string;
-    naam: string;
-    /**
-     * Base URL of the school's aanmelding API (POST <url>/aanmeldingen).
-     */
-    url: string;
-    /**
-     * Bearer token the hub presents to the school; empty = none.
-     */
-    token?: string;
-    timeoutMs?: number;
-    credential: PartnerCredentialConfig4;
-  }[];
-  /**
-   * The Kredietbank's REST API (budgetbeheer, financieel ontzorgen) as the hub calls it.
-   */
-  kredietbank?: {
-    /**
-     * Base path of the Kredietbank API, e.g. https://api.kredietbank.example/v1
-     */
-    baseUrl: string;
-    /**
-     * Bearer token the hub presents to the Kredietbank (from the environment); empty = none.
-     */
-    token?: string;
-    timeoutMs?: number;
-  };
 }
 /**
- * How this gemeente's KVS authenticates when it sends chain events to the hub (POST /v1/events); absent = it cannot send. The credential is bound to this gemeente.
+ * One partner module's configuration, the same shape for every partner: either one organisation (endpoint and credential here) or several (organisations), plus the module's own settings. `endpoint` is where the hub calls the partner; `credential` how the partner authenticates at the hub's API for it (a block left empty, its environment variables unset, means it cannot call the hub).
+ */
+export interface PartnerBlockConfig {
+  endpoint?: PartnerEndpointConfig;
+  credential?: PartnerCredentialConfig;
+  /**
+   * The organisations of a partner kind with several; each has its own endpoint, credential and breaker.
+   */
+  organisations?: PartnerOrganisationConfig[];
+  /**
+   * The module's own settings; their schema is the module's `settingsSchema`, checked when it starts.
+   */
+  settings?: {};
+}
+/**
+ * Where the hub calls one partner organisation.
+ */
+export interface PartnerEndpointConfig {
+  /**
+   * Base URL of the partner's API (https in production).
+   */
+  url: string;
+  /**
+   * Bearer token the hub presents (from the environment); empty = none.
+   */
+  token?: string;
+  /**
+   * Timeout of one call; default 5000.
+   */
+  timeoutMs?: number;
+}
+/**
+ * How one partner authenticates at the hub's API for it: an API key stored hashed, a client certificate, or both (then a request needs both). At least one must be set; the service refuses to start otherwise.
  */
 export interface PartnerCredentialConfig {
   /**
@@ -395,79 +201,20 @@ export interface ClientCertificateBindingConfig {
   fingerprint256?: string;
 }
 /**
- * How one partner authenticates at the hub's API for it: an API key stored hashed, a client certificate, or both (then a request needs both). At least one must be set; the service refuses to start otherwise.
+ * One organisation of a partner kind that has several (a school, a gemeente's KVS, a woningcorporatie): where the hub calls it and how it calls the hub.
  */
-export interface PartnerCredentialConfig1 {
+export interface PartnerOrganisationConfig {
   /**
-   * SHA-256 digest of the partner's API key, from `npm run hash-key` (sha256:<43 base64url characters>); empty = none. A scrypt: hash of an earlier version stops the start with the instruction to make the digest (docs/adr/0011-api-key-digests.md). Not a secret that opens the API, but keep it in the environment like the rest.
+   * The organisation's id: its credential's id, its consumer's and breaker's name, and how messages name it.
    */
-  apiKeyHash?: string;
+  id: string;
+  naam?: string;
   /**
-   * The API key itself, for development and tests only: refused when hub.production is true. At least 16 characters; empty = none.
-   */
-  apiKey?: string;
-  mtls?: ClientCertificateBindingConfig;
-  /**
-   * Restrict the credential to these gemeenten; absent = all served.
+   * The gemeenten this organisation serves; its credential is bound to them. Absent = every gemeente the hub serves.
    */
   gemeenten?: string[];
-}
-/**
- * How one partner authenticates at the hub's API for it: an API key stored hashed, a client certificate, or both (then a request needs both). At least one must be set; the service refuses to start otherwise.
- */
-export interface PartnerCredentialConfig2 {
-  /**
-   * SHA-256 digest of the partner's API key, from `npm run hash-key` (sha256:<43 base64url characters>); empty = none. A scrypt: hash of an earlier version stops the start with the instruction to make the digest (docs/adr/0011-api-key-digests.md). Not a secret that opens the API, but keep it in the environment like the rest.
-   */
-  apiKeyHash?: string;
-  /**
-   * The API key itself, for development and tests only: refused when hub.production is true. At least 16 characters; empty = none.
-   */
-  apiKey?: string;
-  mtls?: ClientCertificateBindingConfig;
-  /**
-   * Restrict the credential to these gemeenten; absent = all served.
-   */
-  gemeenten?: string[];
-}
-/**
- * How one partner authenticates at the hub's API for it: an API key stored hashed, a client certificate, or both (then a request needs both). At least one must be set; the service refuses to start otherwise.
- */
-export interface PartnerCredentialConfig3 {
-  /**
-   * SHA-256 digest of the partner's API key, from `npm run hash-key` (sha256:<43 base64url characters>); empty = none. A scrypt: hash of an earlier version stops the start with the instruction to make the digest (docs/adr/0011-api-key-digests.md). Not a secret that opens the API, but keep it in the environment like the rest.
-   */
-  apiKeyHash?: string;
-  /**
-   * The API key itself, for development and tests only: refused when hub.production is true. At least 16 characters; empty = none.
-   */
-  apiKey?: string;
-  mtls?: ClientCertificateBindingConfig;
-  /**
-   * Restrict the credential to these gemeenten; absent = all served.
-   */
-  gemeenten?: string[];
-}
-/**
- * TLS for a partner-facing API: the service listens with https instead of http.
- */
-export interface EdgeTlsConfig {
-  /**
-   * PEM server certificate (chain).
-   */
-  certFile: string;
-  /**
-   * PEM private key of certFile.
-   */
-  keyFile: string;
-  /**
-   * PEM CA(s) whose client certificates are accepted; needed for partners.*.mtls.
-   */
-  caFile?: string;
-  /**
-   * Ask clients for a certificate; default true when caFile is set. A client without one can still use its API key.
-   */
-  requestCert?: boolean;
+  endpoint?: PartnerEndpointConfig;
+  credential?: PartnerCredentialConfig;
 }
 /**
  * How a failed message is retried: the delay before each next attempt (the last repeats) and the attempts before it is dead-lettered.
@@ -489,53 +236,20 @@ export interface Breaker {
   rollingCountTimeoutMs?: number;
 }
 /**
- * TLS for a partner-facing API: the service listens with https instead of http.
- */
-export interface EdgeTlsConfig1 {
-  /**
-   * PEM server certificate (chain).
-   */
-  certFile: string;
-  /**
-   * PEM private key of certFile.
-   */
-  keyFile: string;
-  /**
-   * PEM CA(s) whose client certificates are accepted; needed for partners.*.mtls.
-   */
-  caFile?: string;
-  /**
-   * Ask clients for a certificate; default true when caFile is set. A client without one can still use its API key.
-   */
-  requestCert?: boolean;
-}
-/**
- * TLS for a partner-facing API: the service listens with https instead of http.
- */
-export interface EdgeTlsConfig2 {
-  /**
-   * PEM server certificate (chain).
-   */
-  certFile: string;
-  /**
-   * PEM private key of certFile.
-   */
-  keyFile: string;
-  /**
-   * PEM CA(s) whose client certificates are accepted; needed for partners.*.mtls.
-   */
-  caFile?: string;
-  /**
-   * Ask clients for a certificate; default true when caFile is set. A client without one can still use its API key.
-   */
-  requestCert?: boolean;
-}
-/**
- * The block of a partner module's service that has no block of its own in this schema (a module added with npm run new:partner): its ports, its consumers' retry, breaker, ack wait and concurrency, its edge's TLS and limits, and the one endpoint where the hub calls the partner.
+ * The process settings of one service, the same shape for every service: bind address and ports, its consumers' retry, breaker, ack wait and concurrency, and its edge's TLS and body limits.
  */
 export interface ServiceBlockConfig {
+  /**
+   * Bind address of the API and the ops endpoint; default 127.0.0.1.
+   */
   host?: string;
+  /**
+   * Port of the service's partner API; absent = a module whose API is optional does not serve it.
+   */
   port?: number;
+  /**
+   * Port of /health and /metrics; absent = a free port, named in the log.
+   */
   opsPort?: number;
   concurrency?: number;
   ackWaitMs?: number;
@@ -544,34 +258,30 @@ export interface ServiceBlockConfig {
   tls?: EdgeTlsConfig;
   bodyLimitBytes?: number;
   /**
-   * Where the hub calls the partner.
+   * Body limit of text/csv uploads, for a module that takes them.
    */
-  endpoint?: {
-    url: string;
-    /**
-     * Bearer token the hub presents; empty = none.
-     */
-    token?: string;
-    timeoutMs?: number;
-  };
+  csvBodyLimitBytes?: number;
 }
 /**
- * How one partner authenticates at the hub's API for it: an API key stored hashed, a client certificate, or both (then a request needs both). At least one must be set; the service refuses to start otherwise.
+ * https for the partner API, and client certificates for credentials with mtls.
  */
-export interface PartnerCredentialConfig4 {
+export interface EdgeTlsConfig {
   /**
-   * SHA-256 digest of the partner's API key, from `npm run hash-key` (sha256:<43 base64url characters>); empty = none. A scrypt: hash of an earlier version stops the start with the instruction to make the digest (docs/adr/0011-api-key-digests.md). Not a secret that opens the API, but keep it in the environment like the rest.
+   * PEM server certificate (chain).
    */
-  apiKeyHash?: string;
+  certFile: string;
   /**
-   * The API key itself, for development and tests only: refused when hub.production is true. At least 16 characters; empty = none.
+   * PEM private key of certFile.
    */
-  apiKey?: string;
-  mtls?: ClientCertificateBindingConfig;
+  keyFile: string;
   /**
-   * Restrict the credential to these gemeenten; absent = all served.
+   * PEM CA(s) whose client certificates are accepted; needed for partners.*.mtls.
    */
-  gemeenten?: string[];
+  caFile?: string;
+  /**
+   * Ask clients for a certificate; default true when caFile is set. A client without one can still use its API key.
+   */
+  requestCert?: boolean;
 }
 /**
  * A chain event: CloudEvents 1.0 in structured mode under the NL GOV profile for CloudEvents. Context attributes never carry personal data; extension names are lower-case letters and digits, at most 20 characters.
@@ -956,7 +666,7 @@ export interface LeerrouteAangemeld {
    */
   gemeenteCode: string;
   /**
-   * Id of a taalaanbieder in the hub's config (taalaanbieders[].id).
+   * Id of a taalaanbieder in the hub's config (an organisation id of partners.taalaanbieder).
    */
   taalaanbieder: string;
   pipId: string;
@@ -985,7 +695,7 @@ export interface LeerrouteUren {
   urenTotaal: number;
   peildatum?: string;
   /**
-   * Id of a taalaanbieder in the hub's config (taalaanbieders[].id).
+   * Id of a taalaanbieder in the hub's config (an organisation id of partners.taalaanbieder).
    */
   taalaanbieder?: string;
 }
@@ -1002,7 +712,7 @@ export interface LeerrouteVerzuim {
    */
   gemeenteCode: string;
   /**
-   * Id of a taalaanbieder in the hub's config (taalaanbieders[].id).
+   * Id of a taalaanbieder in the hub's config (an organisation id of partners.taalaanbieder).
    */
   taalaanbieder: string;
   datum: string;
@@ -1028,7 +738,7 @@ export interface LeerrouteVoortgang {
    */
   gemeenteCode: string;
   /**
-   * Id of a taalaanbieder in the hub's config (taalaanbieders[].id).
+   * Id of a taalaanbieder in the hub's config (an organisation id of partners.taalaanbieder).
    */
   taalaanbieder: string;
   peildatum: string;
@@ -1402,7 +1112,7 @@ export interface PipVastgesteld {
   magOpleidingAfmaken?: boolean;
   alfabetisering?: 'analfabeet' | 'anders-analfabeet' | 'niet-van-toepassing';
   /**
-   * Id of a taalaanbieder in the hub's config (taalaanbieders[].id).
+   * Id of a taalaanbieder in the hub's config (an organisation id of partners.taalaanbieder).
    */
   taalaanbieder?: string;
   /**

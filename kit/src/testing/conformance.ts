@@ -162,9 +162,8 @@ function baseConfig(natsUrl: string): HubConfig {
       code,
       naam: code,
       oin: `0000000100${code.slice(2)}000000`,
-      kvs: { url: 'http://127.0.0.1:9/unused' },
     })),
-    partners: { coa: {} },
+    partners: {},
     services: {} as HubConfig['services'],
   } as HubConfig;
 }

@@ -5,7 +5,7 @@
  *     --hub-url http://127.0.0.1:4304 --hub-api-key-env KETENHUB_TAALAANBIEDER_TAALSCHOOL_NOORD_API_KEY
  *
  * Prints the base URL as the first line on stdout (scripts read it; the hub's
- * taalaanbieders[].url points at it). Keys are read from the environment variables named, so
+ * partners.taalaanbieder.organisations[].endpoint.url points at it). Keys are read from the environment variables named, so
  * they stay out of the process list; one that is not set means none (no token checked, no key
  * to report with). `POST <url>/_sim/tick` reports a week of lessons to the hub.
  */

@@ -68,7 +68,7 @@ export interface TaalaanbiederStats {
  */
 export interface TaalaanbiederSimulator extends SimControls {
   id: string;
-  /** Base URL of the school's API (the hub's `taalaanbieders[].url`). */
+  /** Base URL of the school's API (the hub's `partners.taalaanbieder.organisations[].endpoint.url`). */
   url: string;
   aanmeldingen(): TaalaanbiederAanmelding[];
   /** Deliveries of aanmeldingen (including repeats answered idempotently). */

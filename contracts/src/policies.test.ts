@@ -143,3 +143,73 @@ describe('partner delivery contracts follow the policies', () => {
     expect(listed.sort()).toEqual(Object.keys(policies().policy('gemeente-kvs').ontvangt).sort());
   });
 });
+
+describe("aanvullingen: the other side of a partner's flows in its own policy", () => {
+  const proef = (aanvullingen: string) => `partner: proef
+naam: Proefpartner
+levert: []
+ontvangt: {}
+activiteiten:
+  - id: va-990
+    naam: Proef
+    doel: Een proef van aanvullingen.
+    grondslag:
+      wet: 'Wi 2021'
+      avg: 'art. 6 lid 1 sub e'
+      dpv: 'dpv:PublicInterest'
+    bewaartermijn: P1M
+    categorieen: [pseudoniem, gemeente, dossier]
+    ontvangers: [gemeente-kvs]
+aanvullingen:
+${aanvullingen}
+`;
+
+  it("adds types to the other partner's policy, checked as if written there", () => {
+    copy();
+    writeFileSync(
+      join(dir, 'policies/proef.yaml'),
+      proef(`  gemeente-kvs:
+    levert: [nl.inburgering.leerroute.voortgang]
+    ontvangt:
+      nl.inburgering.ontzorgen.aangevraagd:
+        activiteit: va-990
+        velden: { inburgeraarId: pseudoniem, gemeenteCode: gemeente }`),
+    );
+    const kvs = loadPolicies(dir).policy('gemeente-kvs');
+    expect(kvs.levert).toContain('nl.inburgering.leerroute.voortgang');
+    expect(kvs.ontvangt['nl.inburgering.ontzorgen.aangevraagd']).toEqual({
+      activiteit: 'va-990',
+      velden: { inburgeraarId: 'pseudoniem', gemeenteCode: 'gemeente' },
+    });
+  });
+
+  it('never changes what the other policy says, and checks what it adds', () => {
+    copy();
+    const file = join(dir, 'policies/proef.yaml');
+    writeFileSync(
+      file,
+      proef(`  gemeente-kvs:
+    levert: [nl.inburgering.pip.vastgesteld]
+    ontvangt:
+      nl.inburgering.inburgeraar.gekoppeld:
+        activiteit: va-990
+        velden: { inburgeraarId: pseudoniem }`),
+    );
+    expect(() => loadPolicies(dir)).toThrow(
+      /aanvullingen\.gemeente-kvs: levert nl\.inburgering\.pip\.vastgesteld already[^]*ontvangt nl\.inburgering\.inburgeraar\.gekoppeld already/,
+    );
+    writeFileSync(
+      file,
+      proef(`  gemeente-kvs:
+    ontvangt:
+      nl.inburgering.ontzorgen.aangevraagd:
+        activiteit: va-990
+        velden: { inburgeraarId: gezondheid }`),
+    );
+    expect(() => loadPolicies(dir)).toThrow(
+      /proef\.yaml: aanvullingen\.gemeente-kvs: nl\.inburgering\.ontzorgen\.aangevraagd: inburgeraarId: category gezondheid not in va-990/,
+    );
+    writeFileSync(file, proef(`  nobody:\n    levert: [nl.inburgering.pip.vastgesteld]`));
+    expect(() => loadPolicies(dir)).toThrow(/aanvullingen\.nobody: no other partner nobody/);
+  });
+});

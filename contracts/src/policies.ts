@@ -62,6 +62,11 @@ export interface PartnerPolicy {
   ontvangt: Record<string, PolicyRule>;
   /** Its own register entries, merged into the register (`Register.activiteiten`). */
   activiteiten?: Activity[];
+  /**
+   * What its flows add to other partners' policies (e.g. the KVS's side of a new partner's
+   * flows), merged into them; an addition never changes what a policy already says.
+   */
+  aanvullingen?: Record<string, { levert?: string[]; ontvangt?: Record<string, PolicyRule> }>;
 }
 
 export interface PolicySet {
@@ -154,15 +159,41 @@ export function loadPolicies(
       activities.set(a.id, a);
     }
   }
+  // The other side of each partner's flows, kept in its own file, joins the policies it names.
+  const byPartner = new Map(files.map((f) => [f.policy.partner, f.policy]));
+  // Where an added rule was written, for the problems found in it.
+  const addedIn = new Map<string, string>();
+  for (const { name, policy } of files) {
+    for (const [target, adds] of Object.entries(policy.aanvullingen ?? {})) {
+      const where = `policies/${name}: aanvullingen.${target}`;
+      const other = byPartner.get(target);
+      if (!other || target === policy.partner) {
+        problems.push(`${where}: no other partner ${target}`);
+        continue;
+      }
+      for (const type of adds.levert ?? []) {
+        if (other.levert.includes(type)) problems.push(`${where}: levert ${type} already`);
+        else other.levert.push(type);
+        addedIn.set(`${target} levert ${type}`, where);
+      }
+      for (const [type, rule] of Object.entries(adds.ontvangt ?? {})) {
+        if (other.ontvangt[type]) problems.push(`${where}: ontvangt ${type} already`);
+        else other.ontvangt[type] = rule;
+        addedIn.set(`${target} ontvangt ${type}`, where);
+      }
+    }
+  }
   for (const { name, policy } of files) {
     const where = `policies/${name}`;
     if (basename(name, '.yaml') !== policy.partner) {
       problems.push(`${where}: partner must be ${basename(name, '.yaml')}`);
     }
     for (const type of policy.levert) {
-      if (!registry.byEventType(type)) problems.push(`${where}: levert unknown event type ${type}`);
+      const at = addedIn.get(`${policy.partner} levert ${type}`) ?? where;
+      if (!registry.byEventType(type)) problems.push(`${at}: levert unknown event type ${type}`);
     }
     for (const [type, rule] of Object.entries(policy.ontvangt)) {
+      const where = addedIn.get(`${policy.partner} ontvangt ${type}`) ?? `policies/${name}`;
       if (!registry.byEventType(type))
         problems.push(`${where}: ontvangt unknown event type ${type}`);
       const activity = activities.get(rule.activiteit);

@@ -1176,23 +1176,38 @@ export interface PartnerPolicy {
    * Event types this partner may cause the hub to publish (its credential is bound to them).
    */
   levert: string[];
-  /**
-   * Per event type: the processing activity (register id) and the allow-list of data fields, each with its data category. A path names a field and everything below it.
-   */
-  ontvangt: {
-    [k: string]:
-      | {
-          activiteit: string;
-          velden: {
-            [k: string]: string | undefined;
-          };
-        }
-      | undefined;
-  };
+  ontvangt: Ontvangt;
   /**
    * The partner's own processing activities (register entries), when they are not in contracts/verwerkingsactiviteiten.yaml: kept with its policy, merged into the register.
    */
   activiteiten?: Activiteit[];
+  /**
+   * What this partner's flows add to another partner's policy, so a new partner brings the other side of its flows in its own file: per partner, event types it may now send (levert) and receive (ontvangt). An addition never changes what the other policy already says about a type.
+   */
+  aanvullingen?: {
+    [k: string]:
+      | {
+          /**
+           * Event types this partner may cause the hub to publish (its credential is bound to them).
+           */
+          levert?: string[];
+          ontvangt?: Ontvangt;
+        }
+      | undefined;
+  };
+}
+/**
+ * Per event type: the processing activity (register id) and the allow-list of data fields, each with its data category. A path names a field and everything below it.
+ */
+export interface Ontvangt {
+  [k: string]:
+    | {
+        activiteit: string;
+        velden: {
+          [k: string]: string | undefined;
+        };
+      }
+    | undefined;
 }
 export interface Activiteit {
   id: string;

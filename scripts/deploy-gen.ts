@@ -1,20 +1,57 @@
 /**
  * Writes the deployment artefacts generated from the partner modules (scripts/modules.ts) and
- * the shipped configuration: deploy/nats/permissions.conf, its copy in the ConfigMap of
- * deploy/k8s/nats.yaml, and the workspaces deploy/Dockerfile installs.
+ * the configurations (deploy/README.md, "What is generated"):
+ *
+ * - deploy/nats/permissions.conf (from config/ketenhub.yaml), its copy in the ConfigMap of
+ *   deploy/k8s/nats.yaml, and the NATS pods' password variables there;
+ * - the workspaces deploy/Dockerfile installs;
+ * - deploy/compose.yaml's services and its NATS nodes' password variables, and the services'
+ *   variables in deploy/compose.env.example (from deploy/compose/ketenhub.yaml);
+ * - deploy/k8s/<service>.yaml, kustomization.yaml and secret.template.yaml (from the ConfigMap
+ *   of deploy/k8s/ketenhub-config.yaml).
+ *
+ * The services deployed are those of config/ketenhub.yaml (`deployedServices`); each needs its
+ * block in both deployed configurations too.
  *
  *   npm run deploy:gen            # write them
  *   npm run deploy:gen -- --check # exit 1 when a checked-in file differs (what the test does)
  */
-import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { DEFAULT_CONFIG, REPO_ROOT, loadHubConfig, type HubConfig } from '@ketenhub/kit';
+import prettier from 'prettier';
+import { parse } from 'yaml';
+import {
+  DEFAULT_CONFIG,
+  REPO_ROOT,
+  loadHubConfig,
+  type HubConfig,
+  type PartnerModule,
+} from '@ketenhub/kit';
 import { natsPermissionsConf, withPermissions } from '@ketenhub/kit/deploy';
+import {
+  COMPOSE_SHARED,
+  withComposeEnvExample,
+  withComposeServices,
+} from './deploy-gen/compose.ts';
+import {
+  GENERATED,
+  K8S_SHARED,
+  k8sServiceManifest,
+  kustomization,
+  secretTemplate,
+  withNatsPasswordEnv,
+} from './deploy-gen/k8s.ts';
+import { servicePlans } from './deploy-gen/plan.ts';
 import { MODULES } from './modules.ts';
 
 export const PERMISSIONS_FILE = path.join(REPO_ROOT, 'deploy/nats/permissions.conf');
 export const K8S_NATS_FILE = path.join(REPO_ROOT, 'deploy/k8s/nats.yaml');
 export const DOCKERFILE = path.join(REPO_ROOT, 'deploy/Dockerfile');
+export const COMPOSE_FILE = path.join(REPO_ROOT, 'deploy/compose.yaml');
+export const COMPOSE_ENV_EXAMPLE = path.join(REPO_ROOT, 'deploy/compose.env.example');
+export const COMPOSE_CONFIG = path.join(REPO_ROOT, 'deploy/compose/ketenhub.yaml');
+export const K8S_DIR = path.join(REPO_ROOT, 'deploy/k8s');
+export const K8S_CONFIG = path.join(K8S_DIR, 'ketenhub-config.yaml');
 
 interface Manifest {
   name: string;
@@ -94,35 +131,104 @@ export function deployedServices(config: HubConfig): string[] {
     .sort();
 }
 
-/** The files as the modules and config/ketenhub.yaml say they should be. */
-export function generatedFiles(): Map<string, string> {
+/** The hub configuration in the ConfigMap of deploy/k8s/ketenhub-config.yaml, as text. */
+export function k8sConfigText(manifest: string): string {
+  const text = (parse(manifest) as { data?: Record<string, string> }).data?.['ketenhub.yaml'];
+  if (text === undefined) throw new Error('deploy/k8s/ketenhub-config.yaml: no data ketenhub.yaml');
+  return text;
+}
+
+/** A YAML file as prettier writes it (npm test checks the format of every file). */
+async function formatYaml(file: string, text: string): Promise<string> {
+  const options = (await prettier.resolveConfig(file)) ?? {};
+  return prettier.format(text, { ...options, parser: 'yaml', filepath: file });
+}
+
+/**
+ * The compose and Kubernetes files for `modules` deployed as `services`, from the files as
+ * `read` gives them (the hand-written parts, the deployed configurations): by absolute path.
+ */
+export async function deploymentFiles(
+  modules: PartnerModule[],
+  services: string[],
+  read: (file: string) => string = (file) => readFileSync(file, 'utf8'),
+): Promise<Map<string, string>> {
+  const rel = (file: string) => path.relative(REPO_ROOT, file);
+  const compose = servicePlans(modules, services, read(COMPOSE_CONFIG), {
+    file: rel(COMPOSE_CONFIG),
+    shared: COMPOSE_SHARED,
+  });
+  const k8s = servicePlans(modules, services, k8sConfigText(read(K8S_CONFIG)), {
+    file: rel(K8S_CONFIG),
+    shared: K8S_SHARED,
+  });
+  const files = new Map<string, string>([
+    [COMPOSE_FILE, withComposeServices(read(COMPOSE_FILE), compose, rel(COMPOSE_FILE))],
+    [
+      COMPOSE_ENV_EXAMPLE,
+      withComposeEnvExample(read(COMPOSE_ENV_EXAMPLE), compose, rel(COMPOSE_ENV_EXAMPLE)),
+    ],
+    [K8S_NATS_FILE, withNatsPasswordEnv(read(K8S_NATS_FILE), k8s, rel(K8S_NATS_FILE))],
+    ...k8s.map((p): [string, string] => [
+      path.join(K8S_DIR, `${p.service}.yaml`),
+      k8sServiceManifest(p),
+    ]),
+    [path.join(K8S_DIR, 'kustomization.yaml'), kustomization(k8s)],
+    [path.join(K8S_DIR, 'secret.template.yaml'), secretTemplate(k8s)],
+  ]);
+  for (const [file, text] of files) {
+    if (file.endsWith('.yaml')) files.set(file, await formatYaml(file, text));
+  }
+  return files;
+}
+
+/**
+ * The files as the modules and the configurations say they should be; `null` for a file
+ * deploy:gen wrote before that should no longer exist (the manifest of a service no longer
+ * deployed).
+ */
+export async function generatedFiles(): Promise<Map<string, string | null>> {
   // The pseudonym key has no default; its value does not shape any deployment file.
   const config = loadHubConfig(DEFAULT_CONFIG, { KETENHUB_PSEUDONYM_KEY: 'k'.repeat(64) });
-  const permissions = natsPermissionsConf(
-    MODULES.map((m) => m()),
-    config,
-  );
+  const modules = MODULES.map((m) => m());
+  const permissions = natsPermissionsConf(modules, config);
   const deployed = deployedServices(config);
-  return new Map([
+  const files = new Map<string, string | null>([
     [PERMISSIONS_FILE, permissions],
-    [K8S_NATS_FILE, withPermissions(readFileSync(K8S_NATS_FILE, 'utf8'), permissions)],
     [DOCKERFILE, withWorkspaces(readFileSync(DOCKERFILE, 'utf8'), runtimeWorkspaces(deployed))],
   ]);
+  for (const [file, text] of await deploymentFiles(modules, deployed)) {
+    files.set(file, file === K8S_NATS_FILE ? withPermissions(text, permissions) : text);
+  }
+  for (const name of readdirSync(K8S_DIR)) {
+    const file = path.join(K8S_DIR, name);
+    if (!files.has(file) && readFileSync(file, 'utf8').startsWith(GENERATED)) files.set(file, null);
+  }
+  return files;
 }
 
 if (import.meta.main) {
   const check = process.argv.includes('--check');
   const stale: string[] = [];
-  for (const [file, text] of generatedFiles()) {
-    if (readFileSync(file, 'utf8') === text) continue;
-    stale.push(path.relative(REPO_ROOT, file));
-    if (!check) writeFileSync(file, text);
+  const removed: string[] = [];
+  for (const [file, text] of await generatedFiles()) {
+    const current = existsSync(file) ? readFileSync(file, 'utf8') : null;
+    if (current === text) continue;
+    (text === null ? removed : stale).push(path.relative(REPO_ROOT, file));
+    if (check) continue;
+    if (text === null) rmSync(file);
+    else writeFileSync(file, text);
   }
-  if (check && stale.length > 0) {
-    console.error(`deploy:gen: out of date: ${stale.join(', ')} (run npm run deploy:gen)`);
+  if (check && stale.length + removed.length > 0) {
+    const extra = removed.length > 0 ? `; no longer generated: ${removed.join(', ')}` : '';
+    console.error(
+      `deploy:gen: out of date: ${stale.join(', ') || '-'}${extra} (run npm run deploy:gen)`,
+    );
     process.exit(1);
   }
-  console.log(
-    stale.length === 0 ? 'deploy:gen: up to date' : `deploy:gen: wrote ${stale.join(', ')}`,
-  );
+  const done = [
+    ...(stale.length > 0 ? [`wrote ${stale.join(', ')}`] : []),
+    ...(removed.length > 0 ? [`removed ${removed.join(', ')}`] : []),
+  ];
+  console.log(`deploy:gen: ${done.length === 0 ? 'up to date' : done.join('; ')}`);
 }

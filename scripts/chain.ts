@@ -1,12 +1,19 @@
 /**
  * Starts the whole chain on this machine: a local NATS when none answers at the configured URL,
- * the streams, every service and every partner simulator, each as its own process (as in
- * production), and waits until each answers its health check. Used by `npm start` and by
- * `npm run demo` when no chain is running.
+ * the streams, and then every registered partner module (scripts/modules.ts) the same way, in
+ * that order: its simulator (the module's `simulator` declaration, one per organisation where it
+ * says so), then its service, each as its own process (as in production), each waited for
+ * until it answers its health check. Used by `npm start` and by `npm run demo` when no chain is
+ * running.
+ *
+ * Every process reads one development copy of the configuration (.tmp/ketenhub.dev.yaml): the
+ * configured one, with what a module's blocks leave out filled in for this machine (a service
+ * block's ports, a partner endpoint at its simulator). A simulator gets only `--port` (and
+ * `--organisation`); it reads the rest from that copy (simulators/kit `runSimulatorMain`).
  */
 import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join, relative, resolve } from 'node:path';
 import { parse, stringify } from 'yaml';
 import {
   REPO_ROOT,
@@ -15,18 +22,16 @@ import {
   DEFAULT_CONFIG,
   loadHubConfig,
   organisationsOf,
-  partnerSettings,
   provisionStreams,
   streamLimits,
   type HubConfig,
+  type PartnerModule,
 } from '@ketenhub/kit';
-import { duoModule, type DuoSettings } from '@ketenhub/adapter-duo';
 import {
   getFreePort,
   isNatsReachable,
   startLocalNats,
   type LocalNats,
-  SCRIPTS,
   launchNode,
   waitForHealth,
   type ManagedProcess,
@@ -38,6 +43,22 @@ import { MODULES } from './modules.ts';
 export const TMP = resolve(REPO_ROOT, process.env.KETENHUB_STATE_DIR ?? '.tmp');
 export const CHAIN_FILE = join(TMP, 'chain.json');
 const SECRETS_FILE = join(TMP, 'dev-secrets.json');
+/** The development copy of the configuration every process of the chain reads. */
+export const DEV_CONFIG = join(TMP, 'ketenhub.dev.yaml');
+
+/** One registered module as `npm start` runs it. */
+export interface ChainModule {
+  /** The `services.<name>` block and process it runs under. */
+  service: string;
+  /** Its partner API, when it serves one. */
+  api?: string;
+  /** Its process's ops server (`/health`, `/metrics`). */
+  ops: string;
+  /** Its durable consumers: the demo checks they caught up and counts their subjects. */
+  consumers: { durable: string; filter: string }[];
+  /** Its simulators' base URLs, by organisation (by the module id for one simulator). */
+  simulators: Record<string, string>;
+}
 
 /** What `npm start` leaves for `npm run demo` and the admin to find the running chain. */
 export interface ChainInfo {
@@ -61,13 +82,12 @@ export interface ChainInfo {
   /** The hub's API for the language schools, and each school's simulator (/_sim: tick, ontvangen). */
   taalaanbiederApi: string;
   taalaanbiederSimulators: Record<string, string>;
+  /** Every process's health check, by process name. */
   health: Record<string, string>;
+  /** Every service's metrics, by service. */
   metrics: Record<string, string>;
-  /**
-   * The registered modules without a start group of their own, by service: their consumers
-   * (the demo checks they caught up) and their simulator.
-   */
-  modules: Record<string, { consumers: string[]; simulator?: string }>;
+  /** Every registered module, by module id, in the order of scripts/modules.ts. */
+  modules: Record<string, ChainModule>;
   logs: string;
   gemeenten: { code: string; naam: string }[];
 }
@@ -78,32 +98,89 @@ export interface Chain {
   stop(): Promise<void>;
 }
 
+/** A whole-value `${VAR}` or `${VAR:-default}` in the configuration: the variable's name. */
+function variableOf(value: unknown): string | undefined {
+  if (typeof value !== 'string') return undefined;
+  return /^\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-[^}]*)?\}$/.exec(value.trim())?.[1];
+}
+
+/** The variables behind one organisation's (or administrator's) secrets in the configuration. */
+interface SecretVars {
+  /** `credential.apiKey`: the key in plaintext (development only). */
+  apiKey?: string;
+  /** `credential.apiKeyHash`: its digest, what a deployment gives the services. */
+  apiKeyHash?: string;
+  /** `endpoint.token`: the bearer token the hub presents to the partner. */
+  token?: string;
+}
+
+type RawBlock = {
+  id?: string;
+  endpoint?: Record<string, unknown>;
+  credential?: Record<string, unknown>;
+};
+
+function secretVarsOf(block: RawBlock): SecretVars {
+  const apiKey = variableOf(block.credential?.apiKey);
+  const apiKeyHash = variableOf(block.credential?.apiKeyHash);
+  const token = variableOf(block.endpoint?.token);
+  return {
+    ...(apiKey ? { apiKey } : {}),
+    ...(apiKeyHash ? { apiKeyHash } : {}),
+    ...(token ? { token } : {}),
+  };
+}
+
+/**
+ * The secret variables of the configuration as written (before substitution): per partner and
+ * organisation (`partners.<id>` itself is organisation `<id>`), and per administrator.
+ */
+export function secretVariables(raw: {
+  partners?: Record<string, RawBlock & { organisations?: RawBlock[] }>;
+  admins?: RawBlock[];
+}): { partners: Record<string, Record<string, SecretVars>>; admins: Record<string, SecretVars> } {
+  const partners: Record<string, Record<string, SecretVars>> = {};
+  for (const [id, block] of Object.entries(raw.partners ?? {})) {
+    partners[id] = block.organisations
+      ? Object.fromEntries(block.organisations.map((o) => [String(o.id), secretVarsOf(o)]))
+      : { [id]: secretVarsOf(block) };
+  }
+  const admins = Object.fromEntries((raw.admins ?? []).map((a) => [String(a.id), secretVarsOf(a)]));
+  return { partners, admins };
+}
+
+/** The name a credential's key is kept under: its `apiKey` variable, or its hash's without `_HASH`. */
+function keyVariable(v: SecretVars): string | undefined {
+  return v.apiKey ?? v.apiKeyHash?.replace(/_HASH$/, '');
+}
+
 /**
  * Secrets for local development only: generated once, kept in .tmp/ (git-ignored, mode 0600)
  * so pseudonyms stay stable across restarts. A real deployment sets them in the environment.
- * Every partner key (`KETENHUB_<WHO>_API_KEY`) stays here in plaintext for the demo and the
- * simulators (it goes to .tmp/chain.json); the services get only its digest in
- * `KETENHUB_<WHO>_API_KEY_HASH`, as a deployment configures them. Setting a key yourself uses
+ * Which there are comes from the configuration: every credential's key (`${VAR}` of its
+ * `apiKey`) and every endpoint's token. A key stays here in plaintext for the demo and for its
+ * own partner's simulator (and goes to .tmp/chain.json); the services get only its digest in the
+ * variable of its `apiKeyHash`, as a deployment configures them. Setting a key yourself uses
  * that key; set its hash only together with it, or the demo presents a key the hash does not
- * match. Bearer tokens the hub presents to a partner (`KETENHUB_<WHO>_TOKEN`) are shared secrets
- * both sides need in plaintext: the service and the partner's simulator get the same one.
+ * match. A token is a shared secret both sides need in plaintext: the service and the partner's
+ * simulator get the same one.
  */
 function devSecrets(
   env: NodeJS.ProcessEnv,
-  who: string[],
-  tokensFor: string[] = [],
+  vars: ReturnType<typeof secretVariables>,
 ): { env: NodeJS.ProcessEnv; keys: Record<string, string> } {
   mkdirSync(TMP, { recursive: true });
   let stored: Record<string, string> = {};
   if (existsSync(SECRETS_FILE))
     stored = JSON.parse(readFileSync(SECRETS_FILE, 'utf8')) as Record<string, string>;
-  const wanted = [
-    'KETENHUB_PSEUDONYM_KEY',
-    ...who.map((w) => `KETENHUB_${w}_API_KEY`),
-    ...tokensFor.map((w) => `KETENHUB_${w}_TOKEN`),
+  const all = [
+    ...Object.values(vars.partners).flatMap((orgs) => Object.values(orgs)),
+    ...Object.values(vars.admins),
   ];
+  const keyVars = [...new Set(all.map(keyVariable).filter((v) => v !== undefined))];
+  const tokenVars = [...new Set(all.map((v) => v.token).filter((v) => v !== undefined))];
   let changed = false;
-  for (const name of wanted) {
+  for (const name of ['KETENHUB_PSEUDONYM_KEY', ...keyVars, ...tokenVars]) {
     if (!stored[name]) {
       stored[name] = randomBytes(32).toString('hex');
       changed = true;
@@ -116,16 +193,14 @@ function devSecrets(
   const out = { ...env };
   out.KETENHUB_PSEUDONYM_KEY ??= stored.KETENHUB_PSEUDONYM_KEY;
   const keys: Record<string, string> = {};
-  for (const w of who) {
-    const name = `KETENHUB_${w}_API_KEY`;
-    keys[w] = env[name] || stored[name]!;
-    out[`${name}_HASH`] ||= hashApiKey(keys[w]);
-    delete out[name];
+  for (const v of all) {
+    const name = keyVariable(v);
+    if (!name) continue;
+    keys[name] = env[name] || stored[name]!;
+    if (v.apiKeyHash) out[v.apiKeyHash] ||= hashApiKey(keys[name]);
+    if (v.apiKey) delete out[v.apiKey];
   }
-  for (const w of tokensFor) {
-    const name = `KETENHUB_${w}_TOKEN`;
-    out[name] ||= stored[name];
-  }
+  for (const name of tokenVars) out[name] ||= stored[name];
   return { env: out, keys };
 }
 
@@ -135,69 +210,134 @@ function natsPort(url: string): number {
   return Number(new URL(first.replace(/^nats:/, 'http:')).port || 4222);
 }
 
-/** The services the start groups of `startChain` name, each with its simulators and secrets. */
-const STARTED_BY_NAME = ['coa', 'gemeente-kvs', 'duo', 'kredietbank', 'taalaanbieder', 'admin'];
+/** A URL on this machine for a bind address: loopback for a wildcard. */
+function hostUrl(host: string | undefined, port: number): string {
+  const h = !host || host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host;
+  return `http://${h.includes(':') ? `[${h}]` : h}:${port}`;
+}
+
+/** One simulator process of a module. */
+interface SimulatorPlan {
+  name: string;
+  main: string;
+  port: number;
+  /** The organisation it plays (`--organisation`), for one per organisation. */
+  organisation?: string;
+  /** The organisations whose key it presents (its `credential.apiKey`). */
+  plays: string[];
+}
+
+interface ServicePlan {
+  service: string;
+  modules: PartnerModule[];
+  opsPort: number;
+  /** Ports of the block, when the configured one has none. */
+  added: { port?: number; opsPort?: number };
+}
+
+export interface ChainPlan {
+  services: ServicePlan[];
+  simulators: Record<string, SimulatorPlan[]>;
+  /** What the development copy adds to the configuration, by config path, for the log. */
+  filledIn: string[];
+  /** The development copy: the configuration as written with what npm start fills in. */
+  devConfig: Record<string, unknown>;
+}
 
 /**
- * The partner modules registered in scripts/modules.ts that the start groups do not name (one
- * written by `npm run new:partner`): each runs as `services/<service>/main.ts` with its
- * simulator, by convention `simulators/<id>/src/main.ts`, and a generic services block (free
- * ports, `endpoint` at the simulator) added to a development copy of the configuration.
+ * How `npm start` runs `modules` on this machine, from the configuration (`config` as loaded,
+ * `raw` as written): each module's simulators on `simulators.<id>.port` (consecutive per
+ * organisation) or free ports, a partner endpoint the configuration leaves out pointed at its
+ * simulator, and a service's ports the configuration leaves out taken free; the development
+ * copy holds these. A configured endpoint is kept, so its simulator must listen where it points:
+ * a module with one needs its `simulators.<id>.port`.
  */
-async function registeredExtras(config: HubConfig): Promise<{
-  groups: ProcessSpec[][];
-  services: Record<string, object>;
-  partners: Record<string, object>;
-  ops: Record<string, string>;
-  modules: ChainInfo['modules'];
-}> {
-  const groups: ProcessSpec[][] = [];
-  const services: Record<string, object> = {};
-  const partners: Record<string, object> = {};
-  const ops: Record<string, string> = {};
-  const modules: ChainInfo['modules'] = {};
-  for (const module of MODULES.map((m) => m())) {
-    if (STARTED_BY_NAME.includes(module.service)) continue;
-    const opsUrl = `http://127.0.0.1:${await getFreePort()}`;
-    const simScript = `simulators/${module.id}/src/main.ts`;
-    const sim = existsSync(join(REPO_ROOT, simScript))
-      ? `http://127.0.0.1:${await getFreePort()}`
-      : undefined;
-    services[module.service] = {
-      ...(config.services[module.service] ?? {}),
-      opsPort: Number(new URL(opsUrl).port),
-      ...(module.edge ? { port: await getFreePort() } : {}),
-    };
-    if (sim) {
-      partners[module.id] = {
-        ...config.partners?.[module.id],
-        endpoint: { url: sim, timeoutMs: 5_000 },
+export async function planChain(
+  config: HubConfig,
+  raw: Record<string, unknown>,
+  modules: PartnerModule[],
+  freePort: () => Promise<number> = getFreePort,
+): Promise<ChainPlan> {
+  const dev = structuredClone(raw) as {
+    services?: Record<string, Record<string, unknown>>;
+    partners?: Record<string, Record<string, unknown> & { organisations?: RawBlock[] }>;
+  };
+  dev.services ??= {};
+  const filledIn: string[] = [];
+  const simulators: Record<string, SimulatorPlan[]> = {};
+  for (const module of modules) {
+    const decl = module.simulator;
+    if (!decl) continue;
+    const orgs = organisationsOf(config, module.id);
+    const block = config.partners?.[module.id];
+    const multiple = block?.organisations !== undefined;
+    // One process per organisation, or one for the partner (and all its organisations).
+    const procs: { organisation?: string; plays: string[] }[] = decl.perOrganisation
+      ? orgs.map((o) => ({ organisation: o.id, plays: [o.id] }))
+      : [{ plays: orgs.map((o) => o.id) }];
+    const first = config.simulators?.[module.id]?.port;
+    if (first === undefined && orgs.some((o) => o.endpoint)) {
+      throw new Error(
+        `config: partners.${module.id} has an endpoint but simulators.${module.id}.port is not set: ` +
+          `its simulator must listen where the endpoint points`,
+      );
+    }
+    const plans: SimulatorPlan[] = [];
+    for (const [i, p] of procs.entries()) {
+      const port = first === undefined ? await freePort() : first + i;
+      plans.push({
+        name:
+          p.organisation === undefined
+            ? `${module.id}-simulator`
+            : `${module.id}-simulator-${p.organisation}`,
+        main: decl.main,
+        port,
+        ...(p.organisation === undefined ? {} : { organisation: p.organisation }),
+        plays: p.plays,
+      });
+    }
+    simulators[module.id] = plans;
+    // A partner of one organisation with no endpoint is called at its simulator.
+    if (!multiple && !block?.endpoint) {
+      dev.partners ??= {};
+      dev.partners[module.id] = {
+        ...dev.partners[module.id],
+        endpoint: { url: hostUrl(undefined, plans[0]!.port), timeoutMs: 5_000 },
       };
+      filledIn.push(`partners.${module.id}.endpoint`);
     }
-    ops[module.service] = opsUrl;
-    modules[module.service] = {
-      consumers: (module.consumers?.(config) ?? []).map((c) => c.durable),
-      ...(sim ? { simulator: sim } : {}),
-    };
-    if (sim) {
-      groups.push([
-        {
-          name: `${module.id}-simulator`,
-          script: simScript,
-          args: ['--port', new URL(sim).port],
-          health: `${sim}/health`,
-        },
-      ]);
-    }
-    groups.push([
-      {
-        name: module.service,
-        script: `services/${module.service}/main.ts`,
-        health: `${opsUrl}/health`,
-      },
-    ]);
   }
-  return { groups, services, partners, ops, modules };
+
+  const services: ServicePlan[] = [];
+  for (const module of modules) {
+    let plan = services.find((s) => s.service === module.service);
+    if (!plan) {
+      const block = (config.services[module.service] ?? {}) as { port?: number; opsPort?: number };
+      const added: ServicePlan['added'] = {};
+      // npm start health-checks every process: each needs a known ops port.
+      if (block.opsPort === undefined) added.opsPort = await freePort();
+      plan = {
+        service: module.service,
+        modules: [],
+        opsPort: block.opsPort ?? added.opsPort!,
+        added,
+      };
+      services.push(plan);
+    }
+    plan.modules.push(module);
+    const block = config.services[module.service] as { port?: number } | undefined;
+    // A partner API that is always served needs a port; an optional one is served only where
+    // the configuration gives it one.
+    if (module.edge && !module.edge.optional && block?.port === undefined && !plan.added.port) {
+      plan.added.port = await freePort();
+    }
+  }
+  for (const s of services) {
+    if (Object.keys(s.added).length === 0) continue;
+    dev.services[s.service] = { ...dev.services[s.service], ...s.added };
+    filledIn.push(...Object.keys(s.added).map((k) => `services.${s.service}.${k}`));
+  }
+  return { services, simulators, filledIn, devConfig: dev };
 }
 
 export async function startChain(
@@ -205,21 +345,25 @@ export async function startChain(
 ): Promise<Chain> {
   const log = opts.log ?? (() => undefined);
   const base = opts.env ?? process.env;
-  // The gemeenten (whose KVSs get keys) and the language schools (each with a key at the hub and
-  // a token) are in the config; secrets are not needed to read them.
-  const preliminary = loadHubConfig(undefined, { KETENHUB_PSEUDONYM_KEY: 'x'.repeat(32), ...base });
-  const gemeenten = preliminary.gemeenten;
-  const kvsWho = gemeenten.map((g) => `KVS_${g.code.toUpperCase()}`);
-  const schoolIds = organisationsOf(preliminary, 'taalaanbieder').map((t) => t.id);
-  const schoolWho = schoolIds.map((id) => `TAALAANBIEDER_${id.toUpperCase().replace(/-/g, '_')}`);
-  const { env, keys } = devSecrets(
-    base,
-    ['COA', 'ADMIN', 'DUO', 'KREDIETBANK', ...kvsWho, ...schoolWho],
-    ['KREDIETBANK', ...schoolWho],
+  const configFile = base.KETENHUB_CONFIG ?? DEFAULT_CONFIG;
+  const raw = (parse(readFileSync(configFile, 'utf8')) ?? {}) as Record<string, unknown>;
+  const vars = secretVariables(raw as Parameters<typeof secretVariables>[0]);
+  const { env, keys } = devSecrets(base, vars);
+  // Read before the development copy exists: what the configuration as written says.
+  const configured = loadHubConfig(configFile, env);
+  const modules = MODULES.map((m) => m());
+  const plan = await planChain(configured, raw, modules);
+  mkdirSync(TMP, { recursive: true });
+  writeFileSync(
+    DEV_CONFIG,
+    `# Written by npm start (scripts/chain.ts) from ${relative(REPO_ROOT, configFile)}, with what it\n` +
+      `# fills in for this machine: ${plan.filledIn.join(', ') || 'nothing'}. Edit that file instead.\n` +
+      stringify(plan.devConfig),
   );
-  const config = loadHubConfig(undefined, env);
-  const coaApiKey = keys.COA!;
-  const adminApiKey = keys.ADMIN!;
+  const config = loadHubConfig(DEV_CONFIG, env);
+  if (plan.filledIn.length > 0) {
+    log(`configuration: ${relative(REPO_ROOT, DEV_CONFIG)} fills in ${plan.filledIn.join(', ')}`);
+  }
 
   let localNats: LocalNats | undefined;
   if (await isNatsReachable(config.nats.url)) {
@@ -237,23 +381,7 @@ export async function startChain(
     throw new Error(`no NATS server answers at ${config.nats.url} and nats.startLocal is false`);
   }
   const natsUrl = localNats?.url ?? config.nats.url;
-  const childEnv: NodeJS.ProcessEnv = { ...env, NATS_URL: natsUrl };
-  const extras = await registeredExtras(config);
-  if (Object.keys(extras.services).length > 0) {
-    // The development copy of the configuration with the extra modules' blocks, for every
-    // process of the chain.
-    const file = join(TMP, 'ketenhub.dev.yaml');
-    const shipped = parse(readFileSync(env.KETENHUB_CONFIG ?? DEFAULT_CONFIG, 'utf8')) as {
-      services: Record<string, object>;
-      partners?: Record<string, object>;
-    };
-    shipped.services = { ...shipped.services, ...extras.services };
-    shipped.partners = { ...shipped.partners, ...extras.partners };
-    mkdirSync(TMP, { recursive: true });
-    writeFileSync(file, stringify(shipped));
-    childEnv.KETENHUB_CONFIG = file;
-    log(`modules without a start group of their own: ${Object.keys(extras.services).join(', ')}`);
-  }
+  const childEnv: NodeJS.ProcessEnv = { ...env, NATS_URL: natsUrl, KETENHUB_CONFIG: DEV_CONFIG };
   const nc = await connectNats(natsUrl, 'chain-launcher');
   await provisionStreams(nc, streamLimits(config));
   await nc.drain();
@@ -273,133 +401,63 @@ export async function startChain(
   };
 
   try {
-    /** A service (its settings must be there) and where its API and ops listen. */
-    const partnerService = (name: string) => {
-      const settings = config.services[name];
-      if (!settings) throw new Error(`config: set services.${name}`);
-      const host = settings.host ?? '127.0.0.1';
-      return {
-        host,
-        api: `http://${host}:${settings.port}`,
-        ops: `http://${host}:${settings.opsPort}`,
-      };
+    /** The plaintext key a simulator presents for an organisation of partner `id`. */
+    const keyOf = (
+      id: string,
+      organisation: string,
+    ): { name: string; value: string } | undefined => {
+      const v = vars.partners[id]?.[organisation];
+      const name = v?.apiKey;
+      return name && keys[name] ? { name, value: keys[name] } : undefined;
     };
-    const { api: coaApi, ops: coaOps } = partnerService('coa');
-    const { api: kvsInbound, ops: kvsOps } = partnerService('gemeente-kvs');
-    const kvsPort = config.simulators?.kvs?.port ?? 4310;
-    const kvsSimulator = `http://127.0.0.1:${kvsPort}`;
-
-    const { api: duoApi, ops: duoOps } = partnerService('duo');
-    const duoUrl = `${duoApi}/v1`;
-    const duoSimPort = config.simulators?.duo?.port ?? 4320;
-    const duoSimulator = `http://127.0.0.1:${duoSimPort}`;
-
-    const { api: kbApi, ops: kbOps } = partnerService('kredietbank');
-    const kbSimPort = config.simulators?.kredietbank?.port ?? 4340;
-    const kredietbankSimulator = `http://127.0.0.1:${kbSimPort}`;
-
-    const { api: taalaanbiederApi, ops: taOps } = partnerService('taalaanbieder');
-    const taFirstPort = config.simulators?.taalaanbieder?.port ?? 4331;
-    // One simulator per language school, on consecutive ports.
-    const taalaanbiederSimulators: Record<string, string> = Object.fromEntries(
-      schoolIds.map((id, i) => [id, `http://127.0.0.1:${taFirstPort + i}`]),
-    );
-
-    const adminSettings = config.services.admin;
-    // npm start health-checks every service, so the admin API needs a fixed ops port here.
-    if (!adminSettings?.opsPort) throw new Error('config: set services.admin.port and opsPort');
-    const adminHost = adminSettings.host ?? '127.0.0.1';
-    const adminOps = `http://${adminHost}:${adminSettings.opsPort}`;
-
-    const service = (name: keyof typeof SCRIPTS, ops: string): ProcessSpec => ({
-      name,
-      script: SCRIPTS[name],
-      health: `${ops}/health`,
-    });
-    // In start order; the parts of one group start together, then each is waited for. A
-    // simulator comes before its service: the service calls it (and the simulators that call
-    // back retry until their service is up).
-    const groups: ProcessSpec[][] = [
-      [
-        {
-          name: 'kvs-simulator',
-          script: SCRIPTS['kvs-simulator'],
-          args: [
-            '--port',
-            String(kvsPort),
-            '--gemeenten',
-            config.gemeenten.map((g) => g.code).join(','),
-          ],
-          health: `${kvsSimulator}/health`,
-        },
-      ],
-      [service('coa', coaOps), service('gemeente-kvs', kvsOps)],
-      [
-        {
-          name: 'duo-simulator',
-          script: SCRIPTS['duo-simulator'],
-          args: [
-            '--port',
-            String(duoSimPort),
-            '--oin',
-            partnerSettings<DuoSettings>(config, duoModule()).oin,
-            ...config.gemeenten.flatMap((g) => ['--gemeente', `${g.code.slice(2)}:${g.oin}`]),
-            '--hub-url',
-            duoUrl,
-            '--hub-api-key-env',
-            'KETENHUB_DUO_SIM_HUB_KEY',
-          ],
-          env: { KETENHUB_DUO_SIM_HUB_KEY: keys.DUO! },
-          health: `${duoSimulator}/_sim/stats`,
-        },
-      ],
-      [service('duo', duoOps)],
-      // Financieel ontzorgen: the simulator calls the service's webhook back.
-      [
-        {
-          name: 'kredietbank-simulator',
-          script: SCRIPTS['kredietbank-simulator'],
-          args: [
-            '--port',
-            String(kbSimPort),
-            '--hub-url',
-            `${kbApi}/v1/webhooks`,
-            '--hub-api-key-env',
-            'KETENHUB_KREDIETBANK_SIM_HUB_KEY',
-            '--token-env',
-            'KETENHUB_KREDIETBANK_TOKEN',
-          ],
-          env: { KETENHUB_KREDIETBANK_SIM_HUB_KEY: keys.KREDIETBANK! },
-          health: `${kredietbankSimulator}/_sim/stats`,
-        },
-      ],
-      [service('kredietbank', kbOps)],
-      // Each school with its own key at the hub's school API and the token the hub presents
-      // to it.
-      ...schoolIds.map((id, i): ProcessSpec[] => [
-        {
-          name: `taalaanbieder-simulator-${id}`,
-          script: SCRIPTS['taalaanbieder-simulator'],
-          args: [
-            '--id',
-            id,
-            '--port',
-            String(taFirstPort + i),
-            '--hub-url',
-            taalaanbiederApi,
-            '--hub-api-key-env',
-            'KETENHUB_TAALAANBIEDER_SIM_HUB_KEY',
-            '--token-env',
-            `KETENHUB_${schoolWho[i]!}_TOKEN`,
-          ],
-          env: { KETENHUB_TAALAANBIEDER_SIM_HUB_KEY: keys[schoolWho[i]!]! },
-          health: `${taalaanbiederSimulators[id]!}/_sim/stats`,
-        },
-      ]),
-      [service('taalaanbieder', taOps)],
-      ...extras.groups,
-      [service('admin', adminOps)],
-    ];
+    const chainModules: Record<string, ChainModule> = {};
+    const health: Record<string, string> = {};
+    const metrics: Record<string, string> = {};
+    // In the order of scripts/modules.ts, per service: its modules' simulators (the service
+    // calls them, and a simulator that calls back retries until its service is up), then the
+    // service. The parts of one group start together, then each is waited for.
+    const groups: ProcessSpec[][] = [];
+    for (const s of plan.services) {
+      const settings = config.services[s.service] as { host?: string; port?: number } | undefined;
+      const ops = hostUrl(settings?.host, s.opsPort);
+      const sims: ProcessSpec[] = [];
+      for (const module of s.modules) {
+        const simulators: Record<string, string> = {};
+        for (const sim of plan.simulators[module.id] ?? []) {
+          const url = hostUrl(undefined, sim.port);
+          simulators[sim.organisation ?? module.id] = url;
+          const own = sim.plays.map((o) => keyOf(module.id, o)).filter((k) => k !== undefined);
+          sims.push({
+            name: sim.name,
+            script: sim.main,
+            args: [
+              '--port',
+              String(sim.port),
+              ...(sim.organisation === undefined ? [] : ['--organisation', sim.organisation]),
+            ],
+            // Its own partner's key in plaintext, which its credential.apiKey reads.
+            env: Object.fromEntries(own.map((k) => [k.name, k.value])),
+            health: `${url}/health`,
+          });
+          health[sim.name] = `${url}/health`;
+        }
+        chainModules[module.id] = {
+          service: s.service,
+          ...(settings?.port !== undefined && module.edge
+            ? { api: hostUrl(settings.host, settings.port) }
+            : {}),
+          ops,
+          consumers: module.consumers?.(config) ?? [],
+          simulators,
+        };
+      }
+      if (sims.length > 0) groups.push(sims);
+      groups.push([
+        { name: s.service, script: `services/${s.service}/main.ts`, health: `${ops}/health` },
+      ]);
+      health[s.service] = `${ops}/health`;
+      metrics[s.service] = `${ops}/metrics`;
+    }
     for (const group of groups) {
       const started = group.map((part) => {
         const child = launchNode({
@@ -415,52 +473,47 @@ export async function startChain(
       for (const [i, part] of group.entries()) await waitForHealth(part.health, started[i]!);
     }
 
+    // What the demo's own flows (and start.ts) name: the partners it drives by hand.
+    const moduleOf = (id: string): ChainModule => {
+      const m = chainModules[id];
+      if (!m) throw new Error(`npm start: the ${id} module is not registered (scripts/modules.ts)`);
+      return m;
+    };
+    const api = (id: string): string =>
+      moduleOf(id).api ?? throw_(`npm start: the ${id} module serves no partner API`);
+    const simulator = (id: string, organisation = id): string =>
+      moduleOf(id).simulators[organisation] ??
+      throw_(`npm start: the ${id} module has no simulator`);
+    const keyVar = (v: SecretVars | undefined) => (v ? keyVariable(v) : undefined);
+    const key = (name: string | undefined): string =>
+      (name && keys[name]) || throw_('npm start: a credential has no key variable');
+    const admins = Object.entries(vars.admins);
+    const admin = admins.find(([id]) => id === 'beheer') ?? admins[0];
+    const kvsApiKeys: Record<string, string> = {};
+    for (const o of organisationsOf(config, 'gemeente-kvs')) {
+      const name = keyVar(vars.partners['gemeente-kvs']?.[o.id]);
+      for (const g of o.gemeenten ?? []) if (name && keys[name]) kvsApiKeys[g] = keys[name];
+    }
+
     const info: ChainInfo = {
       pid: process.pid,
       nats: natsUrl,
-      coa: coaApi,
-      coaApiKey,
-      admin: `http://${adminHost}:${adminSettings.port}`,
-      adminApiKey,
-      kvsSimulator,
-      kvsInbound,
-      kvsApiKeys: Object.fromEntries(
-        gemeenten.map((g) => [g.code, keys[`KVS_${g.code.toUpperCase()}`]!]),
-      ),
-      duo: duoUrl,
-      duoSimulator,
-      kredietbankWebhooks: `${kbApi}/v1/webhooks`,
-      kredietbankSimulator,
-      taalaanbiederApi,
-      taalaanbiederSimulators,
-      health: {
-        coa: `${coaOps}/health`,
-        'gemeente-kvs': `${kvsOps}/health`,
-        admin: `${adminOps}/health`,
-        duo: `${duoOps}/health`,
-        'kvs-simulator': `${kvsSimulator}/health`,
-        'duo-simulator': `${duoSimulator}/_sim/stats`,
-        kredietbank: `${kbOps}/health`,
-        'kredietbank-simulator': `${kredietbankSimulator}/_sim/stats`,
-        taalaanbieder: `${taOps}/health`,
-        ...Object.fromEntries(Object.entries(extras.ops).map(([n, url]) => [n, `${url}/health`])),
-        ...Object.fromEntries(
-          Object.entries(taalaanbiederSimulators).map(([id, url]) => [
-            `taalaanbieder-simulator-${id}`,
-            `${url}/_sim/stats`,
-          ]),
-        ),
-      },
-      metrics: {
-        coa: `${coaOps}/metrics`,
-        'gemeente-kvs': `${kvsOps}/metrics`,
-        admin: `${adminOps}/metrics`,
-        duo: `${duoOps}/metrics`,
-        kredietbank: `${kbOps}/metrics`,
-        taalaanbieder: `${taOps}/metrics`,
-        ...Object.fromEntries(Object.entries(extras.ops).map(([n, url]) => [n, `${url}/metrics`])),
-      },
-      modules: extras.modules,
+      coa: api('coa'),
+      coaApiKey: key(keyVar(vars.partners.coa?.coa)),
+      admin: api('admin'),
+      adminApiKey: key(keyVar(admin?.[1])),
+      kvsSimulator: simulator('gemeente-kvs'),
+      kvsInbound: api('gemeente-kvs'),
+      kvsApiKeys,
+      duo: `${api('duo')}/v1`,
+      duoSimulator: simulator('duo'),
+      kredietbankWebhooks: `${api('kredietbank')}/v1/webhooks`,
+      kredietbankSimulator: simulator('kredietbank'),
+      taalaanbiederApi: api('taalaanbieder'),
+      taalaanbiederSimulators: moduleOf('taalaanbieder').simulators,
+      health,
+      metrics,
+      modules: chainModules,
       logs,
       gemeenten: config.gemeenten.map((g) => ({ code: g.code, naam: g.naam })),
     };
@@ -473,6 +526,9 @@ export async function startChain(
   }
 }
 
+function throw_(message: string): never {
+  throw new Error(message);
+}
 /** The chain `npm start` is running, if there is one and it answers. */
 export async function findRunningChain(): Promise<ChainInfo | undefined> {
   if (!existsSync(CHAIN_FILE)) return undefined;

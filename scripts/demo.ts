@@ -15,6 +15,7 @@ import { parseArgs } from 'node:util';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { STREAMS, connectNats } from '@ketenhub/kit';
 import { generateCohort, sendCohort } from '@ketenhub/simulator-coa';
+import { deliveryStatsOf, sumDeliveryStats, type DeliveryStats } from '@ketenhub/simulator-kit';
 import { runTaalaanbiederFlows } from '@ketenhub/simulator-taalaanbieder';
 import { findRunningChain, startChain, type Chain, type ChainInfo } from './chain.ts';
 import { runDuoFlows, type DuoPerson } from './demo-duo.ts';
@@ -56,13 +57,60 @@ if (info) {
 }
 
 /**
- * The registered modules npm start runs without a flow of their own here (one written by
- * new:partner): what they handled during the demo, from their metrics and the dead-letter
- * stream, and whether their consumers caught up.
+ * The partners whose flows this demo drives itself (above: the cohort, DUO, the schools, the
+ * Kredietbank) and the admin API. Every other registered module is counted the same way, by
+ * what reached its consumers' subjects and what its simulator received.
+ */
+const DRIVEN_HERE = new Set([
+  'coa',
+  'gemeente-kvs',
+  'duo',
+  'kredietbank',
+  'taalaanbieder',
+  'admin',
+]);
+
+/** One module's counters at one moment. */
+interface ModuleCounts {
+  /** Messages its handlers delivered, by its metrics. */
+  handled: number;
+  /** Messages its handlers had nothing to send for (`skipped`, `duplicate`), by its metrics. */
+  notForPartner: number;
+  deadLetters: number;
+  /** Messages its consumers have yet to handle or ack. */
+  pending: number;
+  /** Messages on its consumers' subjects in the KETEN stream. */
+  inStream: number;
+  /** What its simulators received (the simulator kit's DeliveryStats, summed). */
+  atPartner?: DeliveryStats;
+  /** The flow labels of its messages in its metrics. */
+  flows: string[];
+}
+
+/** `ketenhub_messages_total` of one partner in a metrics text, by outcome and flow. */
+function messagesOf(metrics: string, partner: string) {
+  const out: { outcome: string; flow: string; n: number }[] = [];
+  for (const line of metrics.matchAll(/^ketenhub_messages_total\{([^}]*)\} (\d+)/gm)) {
+    const labels = Object.fromEntries(
+      [...line[1]!.matchAll(/(\w+)="([^"]*)"/g)].map((l) => [l[1]!, l[2]!]),
+    );
+    if (labels.partner === partner) {
+      out.push({ outcome: labels.outcome ?? '', flow: labels.flow ?? '', n: Number(line[2]) });
+    }
+  }
+  return out;
+}
+
+/**
+ * The registered modules whose flows the demo does not drive itself (one written by
+ * new:partner): their counters from their metrics, the dead-letter and KETEN streams, their
+ * consumers and their simulators, read before and after the run.
  */
 async function watchModules(chain: ChainInfo) {
-  type Counts = Record<string, { handled: number; deadLetters: number; pending: number }>;
-  const modules = Object.entries(chain.modules ?? {});
+  type Counts = Record<string, ModuleCounts>;
+  const modules = Object.entries(chain.modules ?? {}).filter(
+    ([id, m]) => !DRIVEN_HERE.has(id) && m.consumers.length > 0,
+  );
   if (modules.length === 0) {
     return { counts: async (): Promise<Counts> => ({}), close: async () => undefined };
   }
@@ -72,27 +120,79 @@ async function watchModules(chain: ChainInfo) {
   return {
     async counts(): Promise<Counts> {
       const out: Counts = {};
-      for (const [service, m] of modules) {
-        const metrics = await (await fetch(chain.metrics[service]!)).text();
-        const handled = [
-          ...metrics.matchAll(/^ketenhub_messages_total\{[^}]*outcome="delivered"[^}]*\} (\d+)/gm),
-        ]
-          .map((x) => Number(x[1]))
-          .reduce((a, b) => a + b, 0);
+      for (const [id, m] of modules) {
+        const messages = messagesOf(await (await fetch(chain.metrics[m.service]!)).text(), id);
+        const sum = (outcomes: string[]) =>
+          messages.filter((x) => outcomes.includes(x.outcome)).reduce((a, x) => a + x.n, 0);
         const dlq = await jsm.streams.info(STREAMS.deadLetters, {
-          subjects_filter: `dlq.${service}.>`,
+          subjects_filter: `dlq.${m.service}.>`,
         });
         const deadLetters = Object.values(dlq.state.subjects ?? {}).reduce((a, b) => a + b, 0);
         let pending = 0;
-        for (const durable of m.consumers) {
-          const c = await jsm.consumers.info(STREAMS.keten, durable).catch(() => undefined);
-          pending += (c?.num_pending ?? 0) + (c?.num_ack_pending ?? 0);
+        // Per subject, so consumers whose filters overlap count a message once.
+        const subjects = new Map<string, number>();
+        for (const c of m.consumers) {
+          const info = await jsm.consumers.info(STREAMS.keten, c.durable).catch(() => undefined);
+          pending += (info?.num_pending ?? 0) + (info?.num_ack_pending ?? 0);
+          const keten = await jsm.streams.info(STREAMS.keten, { subjects_filter: c.filter });
+          for (const [subject, n] of Object.entries(keten.state.subjects ?? {})) {
+            subjects.set(subject, n);
+          }
         }
-        out[service] = { handled, deadLetters, pending };
+        const sims = Object.values(m.simulators);
+        const atPartner =
+          sims.length === 0
+            ? undefined
+            : sumDeliveryStats(
+                await Promise.all(
+                  sims.map(async (url) => {
+                    const res = await fetch(`${url}/_sim/stats`);
+                    try {
+                      return deliveryStatsOf(await res.json());
+                    } catch (err) {
+                      throw new Error(
+                        `${url}/_sim/stats of the ${id} simulator: ${(err as Error).message}`,
+                      );
+                    }
+                  }),
+                ),
+              );
+        out[id] = {
+          handled: sum(['delivered']),
+          notForPartner: sum(['skipped', 'duplicate']),
+          deadLetters,
+          pending,
+          inStream: [...subjects.values()].reduce((a, b) => a + b, 0),
+          ...(atPartner ? { atPartner } : {}),
+          flows: [...new Set(messages.map((x) => x.flow))],
+        };
       }
       return out;
     },
     close: () => nc.drain(),
+  };
+}
+
+/**
+ * A module's flow between two readings, like the demo's own: sent is what it had to deliver
+ * (its backlog at the start, plus what reached its consumers' subjects, less what its handlers
+ * had nothing to send for), delivered and duplicates what its simulators counted.
+ */
+function moduleFlow(id: string, before: ModuleCounts | undefined, after: ModuleCounts) {
+  if (!after.atPartner) return undefined;
+  const sent =
+    (before?.pending ?? 0) +
+    after.inStream -
+    (before?.inStream ?? 0) -
+    (after.notForPartner - (before?.notForPartner ?? 0));
+  const delivered = after.atPartner.received - (before?.atPartner?.received ?? 0);
+  const duplicates = after.atPartner.duplicates - (before?.atPartner?.duplicates ?? 0);
+  return {
+    flow: after.flows.length === 1 ? after.flows[0]! : `hub>${id}`,
+    sent,
+    delivered,
+    lost: sent - delivered,
+    duplicates,
   };
 }
 
@@ -238,12 +338,19 @@ try {
     await new Promise((r) => setTimeout(r, 250));
     modulesAfter = await watch.counts();
   }
-  const modules = Object.entries(modulesAfter).map(([service, after]) => ({
-    service,
-    handled: after.handled - (modulesBefore[service]?.handled ?? 0),
-    deadLetters: after.deadLetters - (modulesBefore[service]?.deadLetters ?? 0),
+  // Late duplicates (a redelivery racing the last ack) show up before counting.
+  await new Promise((r) => setTimeout(r, 1000));
+  modulesAfter = await watch.counts();
+  const modules = Object.entries(modulesAfter).map(([id, after]) => ({
+    module: id,
+    handled: after.handled - (modulesBefore[id]?.handled ?? 0),
+    deadLetters: after.deadLetters - (modulesBefore[id]?.deadLetters ?? 0),
     pending: after.pending,
   }));
+  const moduleFlows = Object.entries(modulesAfter).flatMap(([id, after]) => {
+    const flow = moduleFlow(id, modulesBefore[id], after);
+    return flow ? [flow] : [];
+  });
 
   const result = {
     inburgeraars: cohort.persons.length,
@@ -254,6 +361,7 @@ try {
       ...duo.flows,
       ...leerroute.flows,
       ...ontzorgen.flows,
+      ...moduleFlows,
     ],
     duo: {
       inburgeraars: duoPeople.length,
@@ -290,7 +398,7 @@ try {
     );
     for (const m of modules) {
       say(
-        `module ${m.service}: handled ${m.handled}, dead letters ${m.deadLetters}, pending ${m.pending}`,
+        `module ${m.module}: handled ${m.handled}, dead letters ${m.deadLetters}, pending ${m.pending}`,
       );
     }
     say(

@@ -12,12 +12,13 @@ Ketenhub Inburgering is running.
   DUO Notificatie API      ${info.duo}/notificaties
   Kredietbank webhooks     ${info.kredietbankWebhooks}
   School API (partner)     ${info.taalaanbiederApi}/v1/voortgang | /v1/uren | /v1/uren.csv | /v1/verzuim
-  DUO simulator            ${info.duoSimulator}/_sim/stats
-  Kredietbank simulator    ${info.kredietbankSimulator}/_sim/stats | /_sim/clock | /_sim/trajecten
-  School simulators        ${Object.entries(info.taalaanbiederSimulators)
-    .map(([id, url]) => `${id} ${url}/_sim/stats | /_sim/tick`)
+  simulators               ${Object.entries(info.modules)
+    .flatMap(([id, m]) =>
+      Object.entries(m.simulators).map(
+        ([who, url]) => `${who === id ? id : `${id} ${who}`} ${url}/_sim/stats | /_sim/faults`,
+      ),
+    )
     .join('\n                           ')}
-  KVS simulator            ${info.kvsSimulator}/_sim/stats
   NATS                     ${info.nats}
   health                   ${Object.entries(info.health)
     .map(([k, v]) => `${k} ${v}`)

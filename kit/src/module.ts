@@ -149,6 +149,30 @@ export interface ConsumerDecl {
   filter: string;
 }
 
+/**
+ * The simulator that stands in for a partner in development (`npm start`, the demo), by path:
+ * production code never imports a simulator, and the image holds none
+ * (docs/adr/0018-module-declares-its-simulator.md).
+ *
+ * The launcher runs its main with `--port <port>` and, for one per organisation,
+ * `--organisation <id>`, and `KETENHUB_CONFIG` pointing at the hub configuration. The simulator
+ * reads everything else from there through the simulator kit (`runSimulatorMain`): the
+ * organisation's `endpoint.token` it demands, its `credential.apiKey` it presents when it calls
+ * the hub back, the hub's `services.<name>` address, the module's `settings`. Its `/health`
+ * answers once it is up, and its `/_sim/stats` holds the kit's `DeliveryStats` (`received`,
+ * `duplicates`), which the demo counts a flow by.
+ */
+export interface SimulatorDecl {
+  /** Its main, relative to the repository root, e.g. `simulators/duo/src/main.ts`. */
+  main: string;
+  /**
+   * One process per organisation of `partners.<id>.organisations` (each school), on
+   * consecutive ports from `simulators.<id>.port`; otherwise one process for the partner (and
+   * for every organisation it has, as the one KVS simulator serves every gemeente).
+   */
+  perOrganisation?: boolean;
+}
+
 export interface PartnerModule {
   /** Partner id: policy, processing log, `ce-partner` header, source URN, metrics label. */
   id: string;
@@ -187,6 +211,12 @@ export interface PartnerModule {
   settingsSchema?: object;
   /** Defaults for what its block leaves out. */
   defaults?: { concurrency?: number; ackWaitMs?: number };
+  /**
+   * The simulator `npm start` runs for it before its service; none for a module without a
+   * partner to stand in for (the admin API) or whose partner only calls the hub (COA, whose
+   * simulator is a sender the demo drives).
+   */
+  simulator?: SimulatorDecl;
   /** Checks its configuration before anything connects; throws a ConfigError. */
   check?(config: HubConfig, logger: Logger): void;
   start(rt: ModuleRuntime): Promise<ModuleParts>;

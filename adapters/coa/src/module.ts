@@ -11,6 +11,8 @@ export function coaModule(): PartnerModule {
     kind: 'inbound',
     service: 'coa',
     description: 'COA koppelingen and warme overdrachten (JSON and the TVS CSV export) in',
+    // No simulator: the hub never calls COA, and COA's simulator is a sender the demo drives
+    // (@ketenhub/simulator-coa), not a server to start.
     stores: [RECEIPTS],
     // The TVS export is the only CSV this edge takes.
     edge: { csv: true, credentials: (config) => [credentialFromConfig(config, COA_PARTNER)] },

@@ -89,6 +89,7 @@ export function duoModule(opts: { today?: () => string } = {}): PartnerModule {
     kind: 'both',
     service: 'duo',
     description: "DUO's notifications in; PIP, MAP, PVT and hours to DUO's M2M APIs",
+    simulator: { main: 'simulators/duo/src/main.ts' },
     stores: [IDENTITIES, PERSONS, { bucket: DUO_DEDUP_BUCKET, access: 'write' }],
     consumers: () => DUO_CONSUMERS,
     // The outcome of each melding to DUO, for the KVS.

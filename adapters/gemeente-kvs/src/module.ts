@@ -83,6 +83,8 @@ export function kvsModule(): PartnerModule {
     kind: 'both',
     service: 'gemeente-kvs',
     description: "every chain event to the gemeente's KVS; the KVS's events in",
+    // One simulator plays every gemeente's KVS (/gemeenten/<code>/events).
+    simulator: { main: 'simulators/gemeente-kvs/src/main.ts' },
     stores: [RECEIPTS],
     consumers: consumersOf,
     edge: { optional: true, credentials: (config) => credentialsOf(config, KVS_PARTNER) },

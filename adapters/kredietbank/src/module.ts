@@ -45,6 +45,7 @@ export function kredietbankModule(): PartnerModule {
     kind: 'both',
     service: 'kredietbank',
     description: 'ontzorgen trajecten to the Kredietbank; its webhooks in',
+    simulator: { main: 'simulators/kredietbank/src/main.ts' },
     stores: [IDENTITIES, PERSONS, RECEIPTS, { bucket: TRAJECT_BUCKET, access: 'write' }],
     consumers: () => KREDIETBANK_CONSUMERS,
     edge: { credentials: (config) => [credentialFromConfig(config, KREDIETBANK_PARTNER)] },

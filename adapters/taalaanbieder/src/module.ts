@@ -65,6 +65,8 @@ export function taalaanbiederModule(opts: { now?: () => Date } = {}): PartnerMod
     kind: 'both',
     service: 'taalaanbieder',
     description: "aanmeldingen to each school; the schools' voortgang, uren and verzuim in",
+    // One simulator per school, each with its own endpoint, token and key.
+    simulator: { main: 'simulators/taalaanbieder/src/main.ts', perOrganisation: true },
     stores: [PERSONS_READ, RECEIPTS, { bucket: TRAJECT_BUCKET, access: 'write' }],
     consumers: consumersOf,
     // The hub's report to the KVS that a school accepted an aanmelding.

@@ -528,6 +528,22 @@ describe('DUO simulator: melding-bevestiging', () => {
     });
   });
 
+  it('counts what it accepted once per berichtId in the DeliveryStats the demo reads', async () => {
+    const sim = await start();
+    sim.seed(BASE_SEED);
+    const berichtId = '0f8fad5b-d9cb-469f-a165-70867728950e';
+    const pip = { body: { dagtekeningPip: '2026-02-01', leerroute: 'B' }, headers: { berichtId } };
+    expect((await call(sim, 'POST', '/personen/999990019/PIP', pip)).status).toBe(201);
+    // The same message again (a redelivery), a read, and a refusal: none is a new one.
+    expect((await call(sim, 'POST', '/personen/999990019/PIP', pip)).status).toBe(201);
+    expect((await call(sim, 'GET', '/personen/999990019/PIP')).status).toBe(200);
+    expect((await call(sim, 'POST', '/personen/999990019/PIP', { body: {} })).status).toBe(400);
+    const stats = await simGet(sim, '/_sim/stats');
+    expect(stats).toMatchObject({ received: 1, duplicates: 1, byGemeente: { gm0797: 1 } });
+    sim.reset();
+    expect(sim.stats()).toMatchObject({ received: 0, duplicates: 0 });
+  });
+
   it('deletes a PIP inside the processing window: no termijn, no SS102', async () => {
     const hub = await startFakeHub();
     const sim = await start({ hubNotificatieUrl: hub.url, processingDelayMs: 200 });

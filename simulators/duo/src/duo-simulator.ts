@@ -18,8 +18,14 @@
  */
 
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { createSimServer, createWork, faultOf } from '@ketenhub/simulator-kit';
-import type { FaultInput, FaultKind, NotifierStats, SimControls } from '@ketenhub/simulator-kit';
+import { createDeliveryCount, createSimServer, createWork, faultOf } from '@ketenhub/simulator-kit';
+import type {
+  DeliveryStats,
+  FaultInput,
+  FaultKind,
+  NotifierStats,
+  SimControls,
+} from '@ketenhub/simulator-kit';
 import { todayInNl } from './dates.ts';
 import { createNotifier, NOTIFICATIE_API_VERSION } from './notifier.ts';
 import type { NotificationRecord, SimulatorLogger } from './notifier.ts';
@@ -207,7 +213,11 @@ export interface ApiStats {
   serverErrors: number;
 }
 
-export interface DuoSimStats {
+/**
+ * With the kit's DeliveryStats: `received` counts the distinct `berichtId`s of the gemeenten's
+ * calls DUO accepted (2xx, every method but GET), `duplicates` a berichtId accepted again.
+ */
+export interface DuoSimStats extends DeliveryStats {
   requests: number;
   byApi: Record<string, ApiStats>;
   faulted: number;
@@ -416,6 +426,7 @@ export async function startDuoSimulator(opts: DuoSimulatorOptions): Promise<DuoS
     ruleViolations: 0,
   };
   let byApi = new Map<string, ApiStats>();
+  const berichten = createDeliveryCount();
   const nextSeq = (): number => ++registratieSeq;
   const today = (): string => todayInNl(now());
 
@@ -433,6 +444,7 @@ export async function startDuoSimulator(opts: DuoSimulatorOptions): Promise<DuoS
       ruleViolations: 0,
     };
     byApi = new Map();
+    berichten.reset();
   }
 
   function enqueue(
@@ -870,6 +882,12 @@ export async function startDuoSimulator(opts: DuoSimulatorOptions): Promise<DuoS
       );
     }
     if (record.rules && record.rules.length > 0) counters.ruleViolations += 1;
+    if (record.method !== 'GET' && record.status < 300 && record.berichtId !== undefined) {
+      berichten.record(
+        record.berichtId,
+        record.gemeentecode === undefined ? undefined : `gm${record.gemeentecode}`,
+      );
+    }
   }
 
   function parseBody(raw: unknown): { body?: unknown; error?: string } {
@@ -1159,6 +1177,7 @@ export async function startDuoSimulator(opts: DuoSimulatorOptions): Promise<DuoS
   function stats(): DuoSimStats {
     const list = notifier.list();
     return {
+      ...berichten.stats(),
       requests: counters.requests,
       byApi: Object.fromEntries([...byApi].map(([k, v]) => [k, { ...v }])),
       faulted: counters.faulted,

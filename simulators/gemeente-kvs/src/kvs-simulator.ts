@@ -12,7 +12,12 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import type { Violation } from '@ketenhub/contracts';
 import type { FastifyReply } from 'fastify';
 import { SIMULATED_FAULT_TYPE, createSimServer } from '@ketenhub/simulator-kit';
-import type { FaultInput, SimControls, SimulatorLogger } from '@ketenhub/simulator-kit';
+import type {
+  DeliveryStats,
+  FaultInput,
+  SimControls,
+  SimulatorLogger,
+} from '@ketenhub/simulator-kit';
 
 export type { FaultInput, SimulatorLogger, Violation };
 
@@ -40,7 +45,9 @@ export interface GemeenteStats {
   misrouted: number;
 }
 
-export interface Stats {
+/** The kit's DeliveryStats (`received`, `duplicates`, `byGemeente`: the totals), and per gemeente. */
+export interface Stats extends DeliveryStats {
+  byGemeente: Record<string, number>;
   gemeenten: Record<string, GemeenteStats>;
   total: GemeenteStats;
 }
@@ -284,7 +291,13 @@ export async function startKvsSimulator(opts: KvsSimulatorOptions): Promise<KvsS
       total.faulted += c.faulted;
       total.misrouted += c.misrouted;
     }
-    return { gemeenten: perGemeente, total };
+    return {
+      received: total.received,
+      duplicates: total.duplicates,
+      byGemeente: Object.fromEntries(Object.entries(perGemeente).map(([g, c]) => [g, c.received])),
+      gemeenten: perGemeente,
+      total,
+    };
   }
 
   function locate(id: string): EventLocation | undefined {

@@ -1,5 +1,8 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { parseCli } from './cli.ts';
@@ -7,8 +10,11 @@ import { spawnMain } from './testing.ts';
 
 const FIXTURE = fileURLToPath(new URL('./cli-fixture.ts', import.meta.url));
 
-function run(args: string[]) {
-  const child = spawn(process.execPath, [FIXTURE, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+function run(args: string[], env: NodeJS.ProcessEnv = process.env) {
+  const child = spawn(process.execPath, [FIXTURE, ...args], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env,
+  });
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
@@ -28,7 +34,11 @@ describe('runSimulatorMain', () => {
     const url = main.firstLine;
     try {
       expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
-      expect(await (await fetch(`${url}/_sim/stats`)).json()).toEqual({ greeting: 'hoi' });
+      expect(await (await fetch(`${url}/_sim/stats`)).json()).toEqual({
+        received: 0,
+        duplicates: 0,
+        greeting: 'hoi',
+      });
     } finally {
       expect(await main.stop()).toBe(0);
     }
@@ -53,6 +63,63 @@ describe('runSimulatorMain', () => {
       expect(stderr).toMatch(/^fixture-simulator: .+\nusage: cli-fixture\.ts/);
     }
     expect(results[3]!.stderr).toContain('no such gemeente');
+  }, 30_000);
+
+  it('reads what no flag gives from the hub configuration in KETENHUB_CONFIG; flags win', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sim-cli-'));
+    try {
+      const config = join(dir, 'hub.yaml');
+      // JSON is YAML: the loader reads it as the shipped file.
+      writeFileSync(
+        config,
+        JSON.stringify({
+          hub: { oin: '00000001234567890000', pseudonymKey: 'k'.repeat(32) },
+          nats: { url: 'nats://127.0.0.1:4222' },
+          gemeenten: [{ code: 'gm0797', naam: 'Heusden', oin: '00000001000797000000' }],
+          partners: {
+            fixture: {
+              organisations: [
+                {
+                  id: 'school-a',
+                  endpoint: { url: 'http://127.0.0.1:1', token: 'token-a' },
+                  credential: { apiKey: '${FIXTURE_KEY}' },
+                },
+              ],
+            },
+          },
+          services: { fixture: { port: 4306 } },
+        }),
+      );
+      const env = { ...process.env, KETENHUB_CONFIG: config, FIXTURE_KEY: 'sleutel-a-0123456789' };
+      const main = await spawnMain(FIXTURE, ['--port', '0', '--organisation', 'school-a'], { env });
+      const flagged = await spawnMain(
+        FIXTURE,
+        ['--port', '0', '--organisation', 'school-a', '--hub-url', 'http://hub.example'],
+        { env },
+      );
+      try {
+        expect(await (await fetch(`${main.firstLine}/_sim/stats`)).json()).toMatchObject({
+          organisation: 'school-a',
+          hubUrl: 'http://127.0.0.1:4306',
+          token: 'token-a',
+          apiKey: 'sleutel-a-0123456789',
+        });
+        expect(await (await fetch(`${flagged.firstLine}/_sim/stats`)).json()).toMatchObject({
+          hubUrl: 'http://hub.example',
+        });
+      } finally {
+        expect(await main.stop()).toBe(0);
+        expect(await flagged.stop()).toBe(0);
+      }
+      // An organisation the configuration does not have is a usage error.
+      const { code, stderr } = await run(['--port', '0', '--organisation', 'school-z'], env).exit;
+      expect(code).toBe(2);
+      expect(stderr).toContain(
+        '--organisation school-z: not one of partners.fixture.organisations (school-a)',
+      );
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   }, 30_000);
 
   it('answers --help with the usage and exit 0', async () => {

@@ -1,14 +1,20 @@
 /**
  * The command line of a simulator: options parsed with node:util parseArgs, a usage error
  * answered with the usage and exit code 2, `--help` with the usage and 0. `runSimulatorMain`
- * adds what every simulator server does: `--port`, `--host` and `--verbose`, the URL as the
- * first line on stdout (scripts and the bench read it), logs on stderr, and a clean stop on
- * SIGINT/SIGTERM.
+ * adds what every simulator server does: `--port`, `--host`, `--organisation` and `--verbose`,
+ * the hub configuration of `KETENHUB_CONFIG` for what no flag gives (`hub`, see hub.ts), the URL
+ * as the first line on stdout (scripts and the bench read it), logs on stderr, and a clean stop
+ * on SIGINT/SIGTERM.
+ *
+ * One contract for every simulator `npm start` runs (a module's `simulator` declaration): it is
+ * started with `--port` and, one per organisation, `--organisation <id>`, and reads the rest
+ * from the configuration; its explicit flags, as compose and the chaos hub give them, win.
  */
 
 import { parseArgs } from 'node:util';
 import type { ParseArgsOptionsConfig } from 'node:util';
 import { createLogger, stopOnSignals } from '@ketenhub/kit';
+import { createSimulatorHub, type SimulatorHub } from './hub.ts';
 import type { SimulatorLogger } from './server.ts';
 
 type Values<O extends ParseArgsOptionsConfig> = ReturnType<
@@ -86,6 +92,7 @@ export function parseCli<O extends ParseArgsOptionsConfig>(spec: CliSpec<O>): Cl
 const COMMON_OPTIONS = {
   port: { type: 'string' },
   host: { type: 'string', default: '127.0.0.1' },
+  organisation: { type: 'string' },
   verbose: { type: 'boolean', default: false },
 } as const;
 
@@ -97,17 +104,29 @@ export interface RunningSimulator {
 
 export interface SimulatorMainSpec<O extends ParseArgsOptionsConfig> {
   name: string;
+  /** The partner module it stands in for: its `partners.<id>` block in the hub configuration. */
+  partner: string;
   usage: string;
   /** `--port` when not given. */
   defaultPort: number;
-  /** The simulator's own options; `port`, `host`, `verbose` and `help` are added. */
+  /**
+   * The simulator's own options; `port`, `host`, `organisation`, `verbose` and `help` are
+   * added.
+   */
   options: O;
   args?: string[];
   /** Starts the simulator; a throw is a usage error (exit 2). */
-  start(
-    cli: Cli<O & typeof COMMON_OPTIONS>,
-    ctx: { host: string; port: number; logger: SimulatorLogger },
-  ): Promise<RunningSimulator>;
+  start(cli: Cli<O & typeof COMMON_OPTIONS>, ctx: SimulatorContext): Promise<RunningSimulator>;
+}
+
+export interface SimulatorContext {
+  host: string;
+  port: number;
+  logger: SimulatorLogger;
+  /** `--organisation`: the organisation of `partners.<id>` this process plays. */
+  organisation: string | undefined;
+  /** The hub configuration, for what no flag gives; flags win. */
+  hub: SimulatorHub;
 }
 
 export async function runSimulatorMain<O extends ParseArgsOptionsConfig>(
@@ -120,8 +139,17 @@ export async function runSimulatorMain<O extends ParseArgsOptionsConfig>(
     ...(spec.args ? { args: spec.args } : {}),
   });
   const port = cli.integer('port', spec.defaultPort, { max: 65_535 });
-  // parseArgs's result type does not resolve for a generic O; these two are COMMON_OPTIONS.
-  const { host, verbose } = cli.values as unknown as { host: string; verbose: boolean };
+  // parseArgs's result type does not resolve for a generic O; these are COMMON_OPTIONS.
+  const { host, verbose, organisation } = cli.values as unknown as {
+    host: string;
+    verbose: boolean;
+    organisation?: string;
+  };
+  const hub = createSimulatorHub({
+    partner: spec.partner,
+    ...(organisation === undefined ? {} : { organisation }),
+    fail: cli.fail,
+  });
   // Warnings always, the rest with --verbose; on stderr, since stdout carries the URL.
   const logger = createLogger(spec.name, {
     level: verbose ? 'info' : 'warn',
@@ -129,7 +157,7 @@ export async function runSimulatorMain<O extends ParseArgsOptionsConfig>(
   });
   let sim: RunningSimulator;
   try {
-    sim = await spec.start(cli, { host, port, logger });
+    sim = await spec.start(cli, { host, port, logger, organisation, hub });
   } catch (err) {
     return cli.fail((err as Error).message);
   }

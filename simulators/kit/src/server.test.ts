@@ -32,7 +32,8 @@ async function start(hook: FaultHookOptions = {}, logger?: SimulatorLogger): Pro
   const state = { orders: 0 };
   const taken: Fault[] = [];
   registerSimRoutes(app, {
-    stats: () => ({ orders: state.orders }),
+    // With the DeliveryStats every simulator's stats hold.
+    stats: () => ({ received: state.orders, duplicates: 0, orders: state.orders }),
     reset: () => {
       state.orders = 0;
     },
@@ -80,12 +81,20 @@ describe('control routes', () => {
     expect(sim.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
     expect(await (await fetch(`${sim.url}/health`)).json()).toEqual({ status: 'ok' });
     await order(sim);
-    expect(await (await fetch(`${sim.url}/_sim/stats`)).json()).toEqual({ orders: 1 });
+    expect(await (await fetch(`${sim.url}/_sim/stats`)).json()).toEqual({
+      received: 1,
+      duplicates: 0,
+      orders: 1,
+    });
     sim.faults.add({ kind: 'reset' });
     const reset = await fetch(`${sim.url}/_sim/reset`, { method: 'POST' });
     expect(reset.status).toBe(204);
     expect(sim.faults.list()).toEqual([]);
-    expect(await (await fetch(`${sim.url}/_sim/stats`)).json()).toEqual({ orders: 0 });
+    expect(await (await fetch(`${sim.url}/_sim/stats`)).json()).toEqual({
+      received: 0,
+      duplicates: 0,
+      orders: 0,
+    });
   });
 
   it('add, list and clear faults over HTTP', async () => {
@@ -274,7 +283,7 @@ describe('createSimServer', () => {
       bodyLimit: 64,
       scopes: { api: { values: ['orders'] } },
       now: () => clock,
-      stats: () => counters,
+      stats: () => ({ received: counters.calls, duplicates: 0, ...counters }),
       reset: () => {
         counters.calls = 0;
         counters.faulted = 0;
@@ -305,6 +314,8 @@ describe('createSimServer', () => {
     expect((await post()).status).toBe(200);
     expect((await post('x'.repeat(65))).status).toBe(413);
     expect(await (await fetch(`${listening.url}/_sim/stats`)).json()).toEqual({
+      received: 1,
+      duplicates: 0,
       calls: 1,
       faulted: 1,
     });

@@ -15,6 +15,7 @@ import { PROBLEM_BASE, problem } from '@ketenhub/kit';
 import type { Violation } from '@ketenhub/kit';
 import { FaultInputError, createFaultTable } from './faults.ts';
 import type { Fault, FaultInput, FaultScope, FaultTable, FaultTableOptions } from './faults.ts';
+import type { DeliveryStats } from './stats.ts';
 
 /** Only `info` and `warn` are used, pino-style: `(fields, message)`. */
 export interface SimulatorLogger {
@@ -213,8 +214,11 @@ function sendProblem(reply: FastifyReply, status: number, title: string, errors:
 }
 
 export interface SimRoutesOptions {
-  /** What `GET /_sim/stats` answers. */
-  stats: () => object;
+  /**
+   * What `GET /_sim/stats` answers: the simulator's own counters and, for every simulator, the
+   * DeliveryStats (`received`, `duplicates`) the demo counts a flow by.
+   */
+  stats: () => DeliveryStats;
   /** Forgets the simulator's state and counters; `POST /_sim/reset` clears the faults too. */
   reset: () => void;
   faults: FaultTable;
@@ -295,8 +299,8 @@ export interface SimServerOptions extends FaultHookOptions {
   scopes?: FaultTableOptions['scopes'];
   /** Clock for the faults' `durationMs`; injectable for tests. */
   now?: () => number;
-  /** What `GET /_sim/stats` answers. */
-  stats: () => object;
+  /** What `GET /_sim/stats` answers: its own counters with the DeliveryStats every simulator has. */
+  stats: () => DeliveryStats;
   /** Forgets the simulator's state and counters (the faults are cleared besides). */
   reset: () => void;
 }

@@ -15,10 +15,18 @@ export interface SpawnedMain {
   stop(): Promise<number | null>;
 }
 
-/** Starts `node script ...args`; stderr is passed through. Killed for good if it fails to start. */
-export async function spawnMain(script: string, args: string[]): Promise<SpawnedMain> {
+/**
+ * Starts `node script ...args` (with `env`, default this process's); stderr is passed through.
+ * Killed for good if it fails to start.
+ */
+export async function spawnMain(
+  script: string,
+  args: string[],
+  opts: { env?: NodeJS.ProcessEnv } = {},
+): Promise<SpawnedMain> {
   const child = spawn(process.execPath, [script, ...args], {
     stdio: ['ignore', 'pipe', 'inherit'],
+    ...(opts.env ? { env: opts.env } : {}),
   });
   let out = '';
   child.stdout.on('data', (c: Buffer) => (out += c.toString()));

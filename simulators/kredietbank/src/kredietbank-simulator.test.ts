@@ -97,7 +97,7 @@ describe('Kredietbank simulator', () => {
     expect(again.status).toBe(201);
     expect(again.headers.get('idempotent-replayed')).toBe('true');
     expect(await again.json()).toEqual(await first.json());
-    expect(sim.stats()).toMatchObject({ registraties: 1, duplicates: 1 });
+    expect(sim.stats()).toMatchObject({ registraties: 1, received: 1, duplicates: 1 });
     const other = await post(BODY, 'k3');
     expect(other.status).toBe(409);
     expect(((await other.json()) as { type: string }).type).toMatch(/traject-bestaat/);

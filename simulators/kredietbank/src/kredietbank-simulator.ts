@@ -18,6 +18,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { createAjv, schemas, toViolations, type Violation } from '@ketenhub/contracts';
 import { createNotifier, createSimServer } from '@ketenhub/simulator-kit';
 import type {
+  DeliveryStats,
   FaultInput,
   NotificationAttempt,
   NotificationOutcome,
@@ -98,7 +99,12 @@ export interface WebhookRecord {
   history: NotificationAttempt[];
 }
 
-export interface KredietbankSimStats {
+/**
+ * With the kit's DeliveryStats: `received` the requests the bank carried out (registraties,
+ * wijzigingen, looptijdwijzigingen, beëindigingen), `duplicates` those repeated with an
+ * Idempotency-Key already answered.
+ */
+export interface KredietbankSimStats extends DeliveryStats {
   registraties: number;
   wijzigingen: number;
   /** Changes of a traject's end date (PUT …/looptijd). */
@@ -196,7 +202,7 @@ export async function startKredietbankSimulator(
   const replies = new Map<string, { status: number; body: unknown }>();
   let paymentFaults: PaymentFault[] = [];
   let seq = 0;
-  const zero = (): Omit<KredietbankSimStats, 'webhooks'> => ({
+  const zero = (): Omit<KredietbankSimStats, 'webhooks' | 'received'> => ({
     registraties: 0,
     wijzigingen: 0,
     looptijdWijzigingen: 0,
@@ -583,7 +589,9 @@ export async function startKredietbankSimulator(
   });
 
   function snapshot(): KredietbankSimStats {
-    return { ...stats, webhooks: notifier.stats() };
+    const received =
+      stats.registraties + stats.wijzigingen + stats.looptijdWijzigingen + stats.beeindigingen;
+    return { received, ...stats, webhooks: notifier.stats() };
   }
 
   const listening = await server.listen({

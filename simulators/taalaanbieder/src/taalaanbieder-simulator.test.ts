@@ -73,6 +73,8 @@ describe('taalaanbieder simulator: faults and the control API', () => {
     expect((await fetch(`${sim.url}/_sim/ontvangen`)).status).toBe(200);
     expect((await fetch(`${sim.url}/_sim/reset`, { method: 'POST' })).status).toBe(204);
     expect(sim.stats()).toEqual({
+      received: 0,
+      duplicates: 0,
       id: 'taalschool-noord',
       aanmeldingen: 0,
       trajecten: 0,

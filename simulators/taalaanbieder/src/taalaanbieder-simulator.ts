@@ -1,7 +1,12 @@
 import { schemas } from '@ketenhub/contracts';
 import type { TaalaanbiederAanmelding } from '@ketenhub/contracts/generated/taalaanbieder';
 import { createSimServer } from '@ketenhub/simulator-kit';
-import type { FaultInput, SimControls, SimulatorLogger } from '@ketenhub/simulator-kit';
+import type {
+  DeliveryStats,
+  FaultInput,
+  SimControls,
+  SimulatorLogger,
+} from '@ketenhub/simulator-kit';
 import { SCHEMA } from '@ketenhub/adapter-taalaanbieder';
 
 export type { FaultInput };
@@ -48,7 +53,11 @@ export interface TickReport {
   csv?: { rows: number; accepted: unknown[]; rejected: { row: number; field: string }[] };
 }
 
-export interface TaalaanbiederStats {
+/**
+ * With the kit's DeliveryStats: `received` the aanmeldingen taken (one per idempotency key),
+ * `duplicates` the repeats.
+ */
+export interface TaalaanbiederStats extends DeliveryStats {
   id: string;
   /** Idempotency keys taken. */
   aanmeldingen: number;
@@ -119,6 +128,8 @@ export async function startTaalaanbiederSimulator(
   // What a demo reports: repeats are deliveries of an aanmelding id the school already had
   // (answered idempotently, not registered twice).
   const stats = (): TaalaanbiederStats => ({
+    received: byKey.size,
+    duplicates: repeats,
     id: opts.id,
     aanmeldingen: byKey.size,
     trajecten: learners.size,

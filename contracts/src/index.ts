@@ -14,3 +14,4 @@ export {
   type PolicySet,
   type Register,
 } from './policies.ts';
+export { deliveryViolations } from './delivery.ts';

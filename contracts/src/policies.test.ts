@@ -132,18 +132,6 @@ describe('retention from the register', () => {
   });
 });
 
-describe('partner delivery contracts follow the policies', () => {
-  it('the KVS delivery schema accepts exactly the event types the gemeente-kvs policy lets out', async () => {
-    const { schemas } = await import('./registry.ts');
-    const schema = schemas().byId('https://contracts.ketenhub.nl/kvs/delivery.schema.json')
-      .schema as {
-      allOf: { properties?: { type?: { enum?: string[] } } }[];
-    };
-    const listed = schema.allOf.flatMap((part) => part.properties?.type?.enum ?? []);
-    expect(listed.sort()).toEqual(Object.keys(policies().policy('gemeente-kvs').ontvangt).sort());
-  });
-});
-
 describe("aanvullingen: the other side of a partner's flows in its own policy", () => {
   const proef = (aanvullingen: string) => `partner: proef
 naam: Proefpartner

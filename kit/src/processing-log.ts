@@ -1,5 +1,5 @@
 import type { JetStreamClient } from '@nats-io/jetstream';
-import { schemas } from '@ketenhub/contracts';
+import { deliveryViolations, schemas } from '@ketenhub/contracts';
 import { InfrastructureError, ValidationError } from './errors.ts';
 
 /**
@@ -135,4 +135,16 @@ export function discloseMessage<T>(
 export function assertContract(schemaId: string, body: unknown, what: string): void {
   const violations = schemas().validate(schemaId, body);
   if (violations.length > 0) throw new ValidationError(`breaks ${what}`, violations);
+}
+
+/**
+ * A chain event for a partner that receives chain events as they are (a gemeente's KVS), against
+ * its delivery contract and its policy (contracts `deliveryViolations`): a violation is a
+ * ValidationError naming field and rule, so a dead letter.
+ */
+export function assertDelivery(partner: string, event: unknown): void {
+  const violations = deliveryViolations(partner, event);
+  if (violations.length > 0) {
+    throw new ValidationError(`breaks the ${partner} delivery contract`, violations);
+  }
 }

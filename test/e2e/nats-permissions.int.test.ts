@@ -17,7 +17,7 @@ import type { NatsConnection } from '@nats-io/transport-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { startKvsSimulator, type KvsSimulator } from '@ketenhub/simulator-gemeente-kvs';
-import { KVS_DELIVERY_SCHEMA } from '@ketenhub/adapter-gemeente-kvs';
+import { KVS_PARTNER } from '@ketenhub/adapter-gemeente-kvs';
 import { startDuoSimulator, type DuoSimulator } from '@ketenhub/simulator-duo';
 import {
   startKredietbankSimulator,
@@ -28,7 +28,7 @@ import {
   type TaalaanbiederSimulator,
 } from '@ketenhub/simulator-taalaanbieder';
 import { AANGEMELD } from '@ketenhub/adapter-taalaanbieder';
-import { policies, schemas } from '@ketenhub/contracts';
+import { deliveryViolations, policies } from '@ketenhub/contracts';
 import {
   STREAMS,
   buildEvent,
@@ -229,7 +229,7 @@ beforeAll(async () => {
 
   kvs = await startKvsSimulator({
     gemeenten: TEST_GEMEENTEN,
-    validate: (event) => schemas().validate(KVS_DELIVERY_SCHEMA, event),
+    validate: (event) => deliveryViolations(KVS_PARTNER, event),
   });
   coaApiKey = generateApiKey();
   const config = testConfig(nats.url, kvs, coaApiKey);

@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { startKvsSimulator, type KvsSimulator } from '@ketenhub/simulator-gemeente-kvs';
-import { KVS_DELIVERY_SCHEMA } from '@ketenhub/adapter-gemeente-kvs';
-import { schemas } from '@ketenhub/contracts';
+import { KVS_PARTNER } from '@ketenhub/adapter-gemeente-kvs';
+import { deliveryViolations } from '@ketenhub/contracts';
 import {
   STREAMS,
   connectNats,
@@ -117,7 +117,7 @@ export async function startTestChain(
   const nats = await startTestNats();
   const kvs = await startKvsSimulator({
     gemeenten: TEST_GEMEENTEN,
-    validate: (event) => schemas().validate(KVS_DELIVERY_SCHEMA, event),
+    validate: (event) => deliveryViolations(KVS_PARTNER, event),
   });
   const coaApiKey = generateApiKey();
   const config = testConfig(nats.url, kvs, coaApiKey);

@@ -9,7 +9,7 @@ import { expect } from 'vitest';
 import { randomBytes } from 'node:crypto';
 import { jetstream, jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
 import { startDuoSimulator, type DuoSimulator } from '@ketenhub/simulator-duo';
-import { KVS_DELIVERY_SCHEMA } from '@ketenhub/adapter-gemeente-kvs';
+import { KVS_PARTNER } from '@ketenhub/adapter-gemeente-kvs';
 import { startKvsSimulator, type KvsSimulator } from '@ketenhub/simulator-gemeente-kvs';
 import {
   startKredietbankSimulator,
@@ -19,7 +19,7 @@ import {
   startTaalaanbiederSimulator,
   type TaalaanbiederSimulator,
 } from '@ketenhub/simulator-taalaanbieder';
-import { schemas } from '@ketenhub/contracts';
+import { deliveryViolations } from '@ketenhub/contracts';
 import {
   STREAMS,
   connectNats,
@@ -119,7 +119,7 @@ export async function startSecurityChain(
   };
   const kvsSim = await startKvsSimulator({
     gemeenten: [...GEMEENTEN],
-    validate: (event) => schemas().validate(KVS_DELIVERY_SCHEMA, event),
+    validate: (event) => deliveryViolations(KVS_PARTNER, event),
   });
   const duoPort = await getFreePort();
   const kbPort = await getFreePort();

@@ -1,7 +1,7 @@
 import { fileURLToPath } from 'node:url';
-import { schemas } from '@ketenhub/contracts';
+import { deliveryViolations } from '@ketenhub/contracts';
 import { CONFORMANCE_SERVICE, describeConformance, sampleEvent } from '@ketenhub/kit/testing';
-import { KVS_DELIVERY_SCHEMA } from './deliver.ts';
+import { KVS_PARTNER } from './deliver.ts';
 import { kvsModule } from './module.ts';
 import { startKvsSimulator } from '@ketenhub/simulator-gemeente-kvs';
 
@@ -12,7 +12,7 @@ describeConformance({
   async setup({ base }) {
     const kvs = await startKvsSimulator({
       gemeenten: base.gemeenten.map((g) => g.code),
-      validate: (event) => schemas().validate(KVS_DELIVERY_SCHEMA, event),
+      validate: (event) => deliveryViolations(KVS_PARTNER, event),
     });
     return {
       config: {

@@ -1,5 +1,5 @@
 import type { JsMsg } from '@nats-io/jetstream';
-import { policies, schemas } from '@ketenhub/contracts';
+import { schemas } from '@ketenhub/contracts';
 import {
   PARTNER_HEADER,
   ValidationError,
@@ -10,7 +10,7 @@ import {
   type PartnerClient,
 } from '@ketenhub/kit';
 import {
-  assertContract,
+  assertDelivery,
   discloseMessage,
   type ProcessingLog,
   type Projector,
@@ -78,8 +78,6 @@ export function describeMessage(m: JsMsg): DeadLetterContext {
  */
 export function createKvsDelivery(deps: KvsDeliveryDeps): (m: JsMsg) => Promise<Outcome> {
   const { gemeente, client, projector, processingLog, logger } = deps;
-  // The contract every outbound message must pass is named by the partner's policy.
-  const deliverySchema = policies().policy(KVS_PARTNER).leveringsschema ?? KVS_DELIVERY_SCHEMA;
   return async (m) => {
     const event = parse(m);
     if (event.gemeente !== gemeente || !m.subject.startsWith(`keten.${gemeente}.`)) {
@@ -92,7 +90,7 @@ export function createKvsDelivery(deps: KvsDeliveryDeps): (m: JsMsg) => Promise<
     if (m.headers?.get(PARTNER_HEADER) === KVS_PARTNER) return 'skipped';
     const disclosure = projector.project(event);
     if (!disclosure) return 'skipped';
-    assertContract(deliverySchema, disclosure.event, 'the KVS delivery contract');
+    assertDelivery(KVS_PARTNER, disclosure.event);
     const res = await discloseMessage(
       { processingLog, logger },
       {

@@ -18,27 +18,28 @@ function ports() {
   return async () => next++;
 }
 
+/** The shipped modules (a clone may have registered a generated one besides). */
+const shippedModules = () =>
+  MODULES.map((m) => m()).filter((m) =>
+    ['coa', 'gemeente-kvs', 'duo', 'kredietbank', 'taalaanbieder', 'admin'].includes(m.id),
+  );
+
 /** A module as new:partner writes one: outbound, no blocks in the configuration. */
-const voorbeeld = (): PartnerModule => ({
-  id: 'voorbeeld',
+const generated = (): PartnerModule => ({
+  id: 'voorbeeld-test',
   kind: 'outbound',
-  service: 'voorbeeld',
+  service: 'voorbeeld-test',
   description: 'a generated module',
   stores: [],
-  consumers: () => [{ durable: 'voorbeeld-pips', filter: 'keten.*.pip.vastgesteld' }],
-  simulator: { main: 'simulators/voorbeeld/src/main.ts' },
+  consumers: () => [{ durable: 'voorbeeld-test-pips', filter: 'keten.*.pip.vastgesteld' }],
+  simulator: { main: 'simulators/voorbeeld-test/src/main.ts' },
   start: async () => ({}),
 });
 
 describe('npm start: every module the same way', () => {
   it("runs the shipped partners' simulators on their configured ports, one per school", async () => {
     const { raw, config } = shipped();
-    const plan = await planChain(
-      config,
-      raw,
-      MODULES.map((m) => m()),
-      ports(),
-    );
+    const plan = await planChain(config, raw, shippedModules(), ports());
     expect(plan.filledIn).toEqual([]);
     expect(plan.services.map((s) => [s.service, s.opsPort])).toEqual([
       ['coa', 9301],
@@ -76,41 +77,39 @@ describe('npm start: every module the same way', () => {
 
   it('gives a module without blocks free ports and its endpoint at its simulator', async () => {
     const { raw, config } = shipped();
-    const plan = await planChain(config, raw, [...MODULES.map((m) => m()), voorbeeld()], ports());
-    expect(plan.simulators.voorbeeld).toEqual([
+    const plan = await planChain(config, raw, [...shippedModules(), generated()], ports());
+    expect(plan.simulators['voorbeeld-test']).toEqual([
       {
-        name: 'voorbeeld-simulator',
-        main: 'simulators/voorbeeld/src/main.ts',
+        name: 'voorbeeld-test-simulator',
+        main: 'simulators/voorbeeld-test/src/main.ts',
         port: 50_000,
         plays: [],
       },
     ]);
-    expect(plan.filledIn).toEqual(['partners.voorbeeld.endpoint', 'services.voorbeeld.opsPort']);
+    expect(plan.filledIn).toEqual([
+      'partners.voorbeeld-test.endpoint',
+      'services.voorbeeld-test.opsPort',
+    ]);
     const dev = plan.devConfig as {
       partners: Record<string, unknown>;
       services: Record<string, unknown>;
     };
-    expect(dev.partners.voorbeeld).toEqual({
+    expect(dev.partners['voorbeeld-test']).toEqual({
       endpoint: { url: 'http://127.0.0.1:50000', timeoutMs: 5_000 },
     });
     // No partner API: an ops port for its health check only.
-    expect(dev.services.voorbeeld).toEqual({ opsPort: 50_001 });
-    expect(plan.services.at(-1)).toMatchObject({ service: 'voorbeeld', opsPort: 50_001 });
+    expect(dev.services['voorbeeld-test']).toEqual({ opsPort: 50_001 });
+    expect(plan.services.at(-1)).toMatchObject({ service: 'voorbeeld-test', opsPort: 50_001 });
     // The configuration as written is left alone.
-    expect((raw.partners as Record<string, unknown>).voorbeeld).toBeUndefined();
+    expect((raw.partners as Record<string, unknown>)['voorbeeld-test']).toBeUndefined();
   });
 
   it('refuses a configured endpoint whose simulator has no port of its own', async () => {
     const { raw, config } = shipped();
     delete (config.simulators as Record<string, unknown>).duo;
-    await expect(
-      planChain(
-        config,
-        raw,
-        MODULES.map((m) => m()),
-        ports(),
-      ),
-    ).rejects.toThrow('config: partners.duo has an endpoint but simulators.duo.port is not set');
+    await expect(planChain(config, raw, shippedModules(), ports())).rejects.toThrow(
+      'config: partners.duo has an endpoint but simulators.duo.port is not set',
+    );
   });
 
   it('finds every secret by the variable the configuration names for it', () => {

@@ -175,8 +175,9 @@ async function watchModules(chain: ChainInfo) {
 
 /**
  * A module's flow between two readings, like the demo's own: sent is what it had to deliver
- * (its backlog at the start, plus what reached its consumers' subjects, less what its handlers
- * had nothing to send for), delivered and duplicates what its simulators counted.
+ * (what reached its consumers' subjects, less what its handlers had nothing to send for, plus a
+ * backlog that did not drain before the run), delivered and duplicates what its simulators
+ * counted.
  */
 function moduleFlow(id: string, before: ModuleCounts | undefined, after: ModuleCounts) {
   if (!after.atPartner) return undefined;
@@ -212,7 +213,14 @@ let watch: Awaited<ReturnType<typeof watchModules>> | undefined;
 try {
   const startedAt = Date.now();
   watch = await watchModules(info);
-  const modulesBefore = await watch.counts();
+  // A backlog of the modules' consumers (a module registered since the last run) drains first:
+  // a message taken by a consumer but not yet acked would count at both readings.
+  let modulesBefore = await watch.counts();
+  const backlogUntil = Date.now() + timeoutMs;
+  while (Object.values(modulesBefore).some((m) => m.pending > 0) && Date.now() < backlogUntil) {
+    await new Promise((r) => setTimeout(r, 250));
+    modulesBefore = await watch.counts();
+  }
   const idPrefix = `D${seed.toString(36).toUpperCase()}${Date.now().toString(36).toUpperCase().slice(-4)}`;
   const cohort = generateCohort({
     size,

@@ -210,6 +210,6 @@ if (import.meta.main) {
       ...p.then.changes,
     ].join(
       ', ',
-    )}.\nNext: npm test; npm start runs it, npm run demo reports it; to deploy it, its services.${id} block in config/ketenhub.yaml, then npm run deploy:gen.`,
+    )}.\nNext: npm test; npm start runs it, npm run demo reports it; to deploy it, its partners.${id} and services.${id} blocks in the deployed configurations (config/ketenhub.yaml, deploy/compose/ketenhub.yaml, deploy/k8s/ketenhub-config.yaml), then npm run deploy:gen.`,
   );
 }

@@ -14,9 +14,9 @@
  * (warnings; everything with --verbose).
  */
 
-import { schemas } from '@ketenhub/contracts';
+import { deliveryViolations } from '@ketenhub/contracts';
 import { runSimulatorMain } from '@ketenhub/simulator-kit';
-import { KVS_DELIVERY_SCHEMA } from '@ketenhub/adapter-gemeente-kvs';
+import { KVS_PARTNER } from '@ketenhub/adapter-gemeente-kvs';
 import { startKvsSimulator } from './kvs-simulator.ts';
 
 await runSimulatorMain({
@@ -61,7 +61,7 @@ env: KVS_SIM_TOKENS=gm0797=secret,gm0363=other
       tokens,
       maxEvents: cli.integer('max-events', 200_000),
       // Strict like a real KVS: anything off the delivery contract is refused with 400.
-      validate: (event) => schemas().validate(KVS_DELIVERY_SCHEMA, event),
+      validate: (event) => deliveryViolations(KVS_PARTNER, event),
       logger,
     });
   },

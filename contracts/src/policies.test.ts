@@ -121,6 +121,45 @@ activiteiten:
   });
 });
 
+describe("a partner's own categories in its policy", () => {
+  const own = `partner: voorbeeld
+naam: Voorbeeld
+levert: []
+ontvangt:
+  nl.inburgering.pip.vastgesteld:
+    activiteit: va-901
+    velden:
+      gemeenteCode: eigen
+categorieen:
+  eigen: { naam: 'Een categorie van het voorbeeld', bijzonder: true }
+activiteiten:
+  - id: va-901
+    naam: Voorbeeld
+    doel: Het voorbeeld van een eigen categorie.
+    grondslag: { wet: 'Wi 2021 art. 1', dpv: 'dpv:PublicInterest' }
+    bewaartermijn: P1Y
+    categorieen: [eigen]
+    ontvangers: [voorbeeld]
+`;
+
+  it('join the register, where activities and policy fields may name them', () => {
+    copy();
+    writeFileSync(join(dir, 'policies/voorbeeld.yaml'), own);
+    const set = loadPolicies(dir);
+    expect(set.register.categorieen['eigen']).toEqual({
+      naam: 'Een categorie van het voorbeeld',
+      bijzonder: true,
+    });
+    expect(set.activity('va-901').categorieen).toEqual(['eigen']);
+  });
+
+  it('may not take a name the register has', () => {
+    copy();
+    writeFileSync(join(dir, 'policies/voorbeeld.yaml'), own.replaceAll('eigen', 'gezondheid'));
+    expect(() => loadPolicies(dir)).toThrow(/voorbeeld.yaml: category gezondheid exists already/);
+  });
+});
+
 describe('retention from the register', () => {
   it('reads ISO durations and takes the longest activity for the chain streams', () => {
     expect(durationDays('P3M')).toBe(93);

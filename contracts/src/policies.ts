@@ -60,6 +60,8 @@ export interface PartnerPolicy {
   leveringsschema?: string;
   levert: string[];
   ontvangt: Record<string, PolicyRule>;
+  /** Its own data categories, merged into the register (`Register.categorieen`). */
+  categorieen?: Record<string, Category>;
   /** Its own register entries, merged into the register (`Register.activiteiten`). */
   activiteiten?: Activity[];
   /**
@@ -146,9 +148,19 @@ export function loadPolicies(
     .sort()
     .map((name) => ({ name, file: join(policyDir, name) }))
     .map(({ name, file }) => ({ name, policy: readYaml(file) as PartnerPolicy, file }));
-  // A partner's own register entries, kept with its policy, join the register first.
+  // A partner's own categories and register entries, kept with its policy, join the register
+  // first: the categories before any activity, which may name another policy's category.
   for (const { name, policy, file } of files) {
     failIfInvalid(registry, POLICY_SCHEMA, policy, file);
+    for (const [id, category] of Object.entries(policy.categorieen ?? {})) {
+      if (register.categorieen[id]) {
+        problems.push(`policies/${name}: category ${id} exists already`);
+        continue;
+      }
+      register.categorieen[id] = category;
+    }
+  }
+  for (const { name, policy } of files) {
     for (const a of policy.activiteiten ?? []) {
       if (activities.has(a.id)) problems.push(`policies/${name}: activity ${a.id} exists already`);
       for (const c of a.categorieen) {

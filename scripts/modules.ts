@@ -10,6 +10,7 @@ import { kredietbankModule } from '@ketenhub/adapter-kredietbank';
 import { taalaanbiederModule } from '@ketenhub/adapter-taalaanbieder';
 import type { PartnerModule } from '@ketenhub/kit';
 import { adminModule } from '../services/admin/module.ts';
+import { woningcorporatieModule } from '../adapters/woningcorporatie/src/module.ts';
 
 export const MODULES: (() => PartnerModule)[] = [
   coaModule,
@@ -18,4 +19,5 @@ export const MODULES: (() => PartnerModule)[] = [
   kredietbankModule,
   taalaanbiederModule,
   adminModule,
+  woningcorporatieModule,
 ];

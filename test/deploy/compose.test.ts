@@ -46,11 +46,13 @@ const configOf = (name: string): HubConfig => loadConfigWith(configText, environ
 /** The config without any service's secrets: for names, ports and URLs. */
 const config = loadDeployedConfig(configText);
 const schools = organisationsOf(config, 'taalaanbieder').map((t) => t.id);
+const corporaties = organisationsOf(config, 'woningcorporatie').map((c) => c.id);
 const SIMULATORS = [
   'kvs-simulator',
   'duo-simulator',
   'kredietbank-simulator',
   ...schools.map((id) => `taalaanbieder-simulator-${id}`),
+  ...corporaties.map((id) => `woningcorporatie-simulator-${id}`),
 ];
 
 const settingsOf = (name: string) =>

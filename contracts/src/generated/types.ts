@@ -10,6 +10,7 @@ export interface KetenhubContracts {
   DuoMeldingGeregistreerd?: DuoMeldingGeregistreerd;
   DuoNotificatieOntvangen?: DuoNotificatieOntvangen;
   ExamenResultaat?: ExamenResultaat;
+  HuurcontractGetekend?: HuurcontractGetekend;
   InburgeraarGekoppeld?: InburgeraarGekoppeld;
   InburgeraarGevestigd?: InburgeraarGevestigd;
   InburgeraarOvergedragen?: InburgeraarOvergedragen;
@@ -33,6 +34,11 @@ export interface KetenhubContracts {
   PipIngetrokken?: PipIngetrokken;
   PipVastgesteld?: PipVastgesteld;
   PvtOndertekend?: PvtOndertekend;
+  WoningCommon?: WoningCommon;
+  WoningAangeboden?: WoningAangeboden;
+  WoningAangevraagd?: WoningAangevraagd;
+  WoningGeaccepteerd?: WoningGeaccepteerd;
+  WoningGeweigerd?: WoningGeweigerd;
   PartnerPolicy?: PartnerPolicy;
   Verwerkingsregister?: Verwerkingsregister;
 }
@@ -422,6 +428,55 @@ export interface Gebeurtenis {
   code: string;
   omschrijving: string;
   registratieDatumTijd: string;
+}
+/**
+ * data of nl.inburgering.huurcontract.getekend: the household signed the lease of the offered home. What the next steps need: the rent (financieel ontzorgen by the Kredietbank), the ingangsdatum and the sleuteloverdracht (the move-in term of about 2 weeks), and the new address (the vestiging in the gemeente).
+ */
+export interface HuurcontractGetekend {
+  /**
+   * Pseudonym of the person inside the hub: keyed HMAC of the BSN (or of the V-nummer while no BSN is known). Not reversible without the key.
+   */
+  inburgeraarId: string;
+  /**
+   * CBS gemeentecode, lower case with the gm prefix.
+   */
+  gemeenteCode: string;
+  /**
+   * The gemeente's (KVS's) id of the aanvraag; every answer refers to it.
+   */
+  aanvraagId: string;
+  /**
+   * Id of a woningcorporatie in the hub's config (an organisation id of partners.woningcorporatie).
+   */
+  corporatie: string;
+  /**
+   * The corporatie's id of one offer of one home.
+   */
+  aanbodId: string;
+  adres: Adres;
+  /**
+   * The monthly rent (kale huur plus service costs) in euro cents.
+   */
+  huurprijsCent: number;
+  /**
+   * The first day of the lease.
+   */
+  ingangsdatum: string;
+  /**
+   * The day the household gets the keys: the move-in date.
+   */
+  sleuteloverdracht: string;
+  getekendOp: string;
+}
+/**
+ * The address of the home.
+ */
+export interface Adres {
+  straat: string;
+  huisnummer: number;
+  huisnummertoevoeging?: string;
+  postcode: string;
+  woonplaats: string;
 }
 /**
  * data of nl.inburgering.inburgeraar.gekoppeld: COA has linked a permit holder to a gemeente (koppeling, Huisvestingswet taakstelling).
@@ -1163,6 +1218,203 @@ export interface PvtOndertekend {
   verwijtbaar?: boolean;
 }
 /**
+ * Building blocks of the housing events (woningcorporatie): the gemeente's aanvraag for a household, the corporatie's offer, the household's answer and the signed lease. Amounts are whole euro cents.
+ */
+export interface WoningCommon {
+  [k: string]: unknown | undefined;
+}
+/**
+ * data of nl.inburgering.woning.aangeboden: a woningcorporatie offers a home for the household of an aanvraag. The household accepts or refuses it (woning.geaccepteerd, woning.geweigerd).
+ */
+export interface WoningAangeboden {
+  /**
+   * Pseudonym of the person inside the hub: keyed HMAC of the BSN (or of the V-nummer while no BSN is known). Not reversible without the key.
+   */
+  inburgeraarId: string;
+  /**
+   * CBS gemeentecode, lower case with the gm prefix.
+   */
+  gemeenteCode: string;
+  /**
+   * The gemeente's (KVS's) id of the aanvraag; every answer refers to it.
+   */
+  aanvraagId: string;
+  /**
+   * Id of a woningcorporatie in the hub's config (an organisation id of partners.woningcorporatie).
+   */
+  corporatie: string;
+  /**
+   * The corporatie's id of one offer of one home.
+   */
+  aanbodId: string;
+  adres: Adres;
+  /**
+   * The monthly rent (kale huur plus service costs) in euro cents.
+   */
+  huurprijsCent: number;
+  /**
+   * The first day the home can be rented.
+   */
+  ingangsdatum: string;
+  aantalKamers: number;
+  aangebodenOp: string;
+}
+/**
+ * data of nl.inburgering.woning.aangevraagd: the gemeente (KVS) asks a woningcorporatie for a home for the household of an inburgeraar (taakstelling, Huisvestingswet 2014 art. 28). It goes to the corporatie it names, or else to the first corporatie contracted for the gemeente (partners.woningcorporatie). Sending it again with the same aanvraagId changes the aanvraag (a nareiziger arrived, consent given).
+ */
+export interface WoningAangevraagd {
+  /**
+   * Pseudonym of the person inside the hub: keyed HMAC of the BSN (or of the V-nummer while no BSN is known). Not reversible without the key.
+   */
+  inburgeraarId: string;
+  /**
+   * CBS gemeentecode, lower case with the gm prefix.
+   */
+  gemeenteCode: string;
+  /**
+   * The gemeente's (KVS's) id of the aanvraag; every answer refers to it.
+   */
+  aanvraagId: string;
+  /**
+   * Id of a woningcorporatie in the hub's config (an organisation id of partners.woningcorporatie).
+   */
+  corporatie?: string;
+  huishouden: Huishouden1;
+  nareizigers: Nareizigers;
+  toegankelijkheid?: Toegankelijkheid;
+  /**
+   * A kern (village or district) of the gemeente the household prefers.
+   */
+  voorkeurKern?: string;
+  /**
+   * The date the gemeente wants the household housed by (the taakstelling's term, about 10 weeks after the koppeling).
+   */
+  streefdatum?: string;
+  contactpersoon: Contactpersoon;
+}
+/**
+ * The household that will live in the home now: its size and, per member, role and age.
+ */
+export interface Huishouden1 {
+  omvang: number;
+  /**
+   * @minItems 1
+   * @maxItems 20
+   */
+  leden: [Gezinslid, ...Gezinslid[]];
+}
+/**
+ * One member of the household as matching needs it: a role and an age, never a name.
+ */
+export interface Gezinslid {
+  rol: 'hoofdpersoon' | 'partner' | 'kind' | 'overig';
+  leeftijd: number;
+}
+/**
+ * Family members expected to follow later (gezinshereniging): how many and, when known, their roles and ages. A home too small for them means a second move.
+ */
+export interface Nareizigers {
+  aantal: number;
+  /**
+   * @maxItems 20
+   */
+  leden?: Gezinslid[];
+}
+/**
+ * Only with consent: the schema allows the field only with toestemming true.
+ */
+export interface Toegankelijkheid {
+  toestemming: true;
+  /**
+   * @minItems 1
+   * @maxItems 5
+   */
+  behoeften: [
+    (
+      | 'gelijkvloers'
+      | 'lift'
+      | 'rolstoeltoegankelijk'
+      | 'aangepaste-badkamer'
+      | 'slaapkamer-begane-grond'
+    ),
+    ...(
+      | 'gelijkvloers'
+      | 'lift'
+      | 'rolstoeltoegankelijk'
+      | 'aangepaste-badkamer'
+      | 'slaapkamer-begane-grond'
+    )[],
+  ];
+}
+/**
+ * The gemeente's consulent the corporatie calls about this aanvraag: a name and at least one way to reach them (minProperties 2: telefoon, email or both).
+ */
+export interface Contactpersoon {
+  naam: string;
+  telefoon?: string;
+  email?: string;
+}
+/**
+ * data of nl.inburgering.woning.geaccepteerd: the household accepted the offer; the lease is signed next (huurcontract.getekend).
+ */
+export interface WoningGeaccepteerd {
+  /**
+   * Pseudonym of the person inside the hub: keyed HMAC of the BSN (or of the V-nummer while no BSN is known). Not reversible without the key.
+   */
+  inburgeraarId: string;
+  /**
+   * CBS gemeentecode, lower case with the gm prefix.
+   */
+  gemeenteCode: string;
+  /**
+   * The gemeente's (KVS's) id of the aanvraag; every answer refers to it.
+   */
+  aanvraagId: string;
+  /**
+   * Id of a woningcorporatie in the hub's config (an organisation id of partners.woningcorporatie).
+   */
+  corporatie: string;
+  /**
+   * The corporatie's id of one offer of one home.
+   */
+  aanbodId: string;
+  geaccepteerdOp: string;
+}
+/**
+ * data of nl.inburgering.woning.geweigerd: the offer did not lead to a lease: the household refused it or the corporatie withdrew it (reden ingetrokken). The search goes on: a new offer may follow.
+ */
+export interface WoningGeweigerd {
+  /**
+   * Pseudonym of the person inside the hub: keyed HMAC of the BSN (or of the V-nummer while no BSN is known). Not reversible without the key.
+   */
+  inburgeraarId: string;
+  /**
+   * CBS gemeentecode, lower case with the gm prefix.
+   */
+  gemeenteCode: string;
+  /**
+   * The gemeente's (KVS's) id of the aanvraag; every answer refers to it.
+   */
+  aanvraagId: string;
+  /**
+   * Id of a woningcorporatie in the hub's config (an organisation id of partners.woningcorporatie).
+   */
+  corporatie: string;
+  /**
+   * The corporatie's id of one offer of one home.
+   */
+  aanbodId: string;
+  geweigerdOp: string;
+  /**
+   * Why an offer was refused: te-klein (no room for the household or its nareizigers), te-duur, niet-toegankelijk, locatie (too far from school, work or care), ingetrokken (the corporatie withdrew it), overig.
+   */
+  reden: 'te-klein' | 'te-duur' | 'niet-toegankelijk' | 'locatie' | 'ingetrokken' | 'overig';
+  /**
+   * A short explanation without personal data (no names, no health): the reason's code carries the meaning.
+   */
+  toelichting?: string;
+}
+/**
  * contracts/policies/<partner>.yaml: what one kind of partner may send to the hub and receive from it. Anything not listed is denied.
  */
 export interface PartnerPolicy {
@@ -1177,6 +1429,7 @@ export interface PartnerPolicy {
    */
   levert: string[];
   ontvangt: Ontvangt;
+  categorieen?: Categorieen;
   /**
    * The partner's own processing activities (register entries), when they are not in contracts/verwerkingsactiviteiten.yaml: kept with its policy, merged into the register.
    */
@@ -1206,6 +1459,20 @@ export interface Ontvangt {
         velden: {
           [k: string]: string | undefined;
         };
+      }
+    | undefined;
+}
+/**
+ * The partner's own data categories, when the register has none that fits what its flows carry: kept with its policy, merged into the register's categorieen (a name the register or another policy has already is refused).
+ */
+export interface Categorieen {
+  [k: string]:
+    | {
+        naam: string;
+        /**
+         * Special category (AVG art. 9) or a national identifier (art. 87).
+         */
+        bijzonder: boolean;
       }
     | undefined;
 }

@@ -1,0 +1,4 @@
+import { woningcorporatieModule } from '@ketenhub/adapter-woningcorporatie';
+import { runMain } from '@ketenhub/kit';
+
+await runMain([woningcorporatieModule()]);

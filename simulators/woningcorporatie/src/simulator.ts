@@ -137,11 +137,11 @@ export function planFor(z: WoningcorporatieZoektocht, ontvangenOp: string): Plan
   const woning = (n: number, kamers: number) => ({
     adres: {
       straat: STRATEN[(s + n) % STRATEN.length]!,
-      huisnummer: 1 + ((s >> 3) % 180) + n,
-      postcode: `${7400 + ((s >> 5) % 500)}${'ABCDEFGH'[(s + n) % 8]}K`,
+      huisnummer: 1 + ((s >>> 3) % 180) + n,
+      postcode: `${7400 + ((s >>> 5) % 500)}${'ABCDEFGH'[(s + n) % 8]}K`,
       woonplaats: z.voorkeurKern ?? 'Centrum',
     },
-    huurprijsCent: 52_000 + kamers * 6_500 + ((s >> 7) % 40) * 100,
+    huurprijsCent: 52_000 + kamers * 6_500 + ((s >>> 7) % 40) * 100,
     aantalKamers: kamers,
   });
   const plan: PlannedAnswer[] = [];

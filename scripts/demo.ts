@@ -4,20 +4,32 @@
  * has reached the KVS of its gemeente or the timeout passes; then takes the adults with a BSN
  * through DUO (plicht, leerbaarheidstoets, PIP, PVT, hours: demo-duo.ts), the taalaanbieders
  * named in their PIPs (aanmelding, a week of progress, hours and absence, the hours on to DUO)
- * and, for a third of them, financieel ontzorgen at the Kredietbank (demo-kredietbank.ts). It
- * reports per flow what was sent, delivered, lost and duplicated. Exit 0 only when nothing is
+ * and, for a third of them, financieel ontzorgen at the Kredietbank (demo-kredietbank.ts); then
+ * every registered partner with a demo driver (`simulator.demo`: the woningcorporatie) gets the
+ * cohort to make its own requests. Any other registered module is counted from its consumers
+ * and its simulator's stats. It reports per flow what was sent, delivered, lost and duplicated. Exit 0 only when nothing is
  * lost, doubled or misrouted and every refusal was the one the demo provoked.
  * Uses the chain of a running `npm start`, or starts one for the run.
  */
 import { randomInt } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { jetstreamManager } from '@nats-io/jetstream';
-import { STREAMS, connectNats } from '@ketenhub/kit';
+import { REPO_ROOT, STREAMS, connectNats } from '@ketenhub/kit';
 import { generateCohort, sendCohort } from '@ketenhub/simulator-coa';
-import { deliveryStatsOf, sumDeliveryStats, type DeliveryStats } from '@ketenhub/simulator-kit';
+import {
+  deliveryStatsOf,
+  kvsActor,
+  sumDeliveryStats,
+  type DeliveryStats,
+  type DemoDriver,
+  type DemoFlow,
+  type DemoPerson,
+} from '@ketenhub/simulator-kit';
 import { runTaalaanbiederFlows } from '@ketenhub/simulator-taalaanbieder';
 import { findRunningChain, startChain, type Chain, type ChainInfo } from './chain.ts';
+import { MODULES } from './modules.ts';
 import { runDuoFlows, type DuoPerson } from './demo-duo.ts';
 import { runKredietbankFlows } from './demo-kredietbank.ts';
 
@@ -57,9 +69,17 @@ if (info) {
 }
 
 /**
- * The partners whose flows this demo drives itself (above: the cohort, DUO, the schools, the
- * Kredietbank) and the admin API. Every other registered module is counted the same way, by
- * what reached its consumers' subjects and what its simulator received.
+ * The registered modules whose flows start with a request the demo must make: each names a
+ * driver (`simulator.demo`), which the demo calls after its own flows.
+ */
+const DRIVERS = MODULES.map((m) => m()).flatMap((m) =>
+  m.simulator?.demo ? [{ id: m.id, path: m.simulator.demo }] : [],
+);
+
+/**
+ * The partners whose flows this demo drives itself (below: the cohort, DUO, the schools, the
+ * Kredietbank), those with a driver, and the admin API. Every other registered module is counted
+ * the same way, by what reached its consumers' subjects and what its simulator received.
  */
 const DRIVEN_HERE = new Set([
   'coa',
@@ -68,6 +88,7 @@ const DRIVEN_HERE = new Set([
   'kredietbank',
   'taalaanbieder',
   'admin',
+  ...DRIVERS.map((d) => d.id),
 ]);
 
 /** One module's counters at one moment. */
@@ -280,15 +301,33 @@ try {
   // The DUO part, for the adults with a BSN whose koppeling reached their KVS: the KVS learnt
   // each person's inburgeraarId from that koppeling, and so does the demo, playing the KVS.
   const idByKoppeling = new Map<string, string>();
+  const koppelingen = new Map<string, Omit<DemoPerson, 'adult'>>();
   for (const code of codes) {
     const res = await fetch(
       `${info.kvsSimulator}/_sim/gemeenten/${code}/events?type=nl.inburgering.inburgeraar.gekoppeld`,
     );
     const body = (await res.json()) as {
-      events: { event: { data: { inburgeraarId: string; koppelingId: string } } }[];
+      events: {
+        event: {
+          data: {
+            inburgeraarId: string;
+            koppelingId: string;
+            persoon: { geboortedatum: string };
+            huishouden: DemoPerson['huishouden'];
+          };
+        };
+      }[];
     };
-    for (const e of body.events)
-      idByKoppeling.set(e.event.data.koppelingId, e.event.data.inburgeraarId);
+    for (const { event } of body.events) {
+      idByKoppeling.set(event.data.koppelingId, event.data.inburgeraarId);
+      koppelingen.set(event.data.koppelingId, {
+        inburgeraarId: event.data.inburgeraarId,
+        gemeente: code,
+        koppelingId: event.data.koppelingId,
+        geboortedatum: event.data.persoon.geboortedatum,
+        huishouden: event.data.huishouden,
+      });
+    }
   }
   const duoPeople: DuoPerson[] = cohort.persons
     .map((p, i) => ({ p, persoon: cohort.koppelingen[i]!.persoon }))
@@ -339,6 +378,26 @@ try {
     { runTag: idPrefix, timeoutMs, say },
   );
 
+  // The partners with a driver: every person of the cohort whose koppeling reached the KVS.
+  const demoPeople: DemoPerson[] = cohort.persons.flatMap((p) => {
+    const k = deliveredKoppelingen.has(p.koppelingId) ? koppelingen.get(p.koppelingId) : undefined;
+    return k ? [{ ...k, adult: p.adult }] : [];
+  });
+  const kvs = kvsActor({ ...info, runTag: idPrefix });
+  const driven: DemoFlow[] = [];
+  for (const d of DRIVERS) {
+    const { runDemo } = (await import(join(REPO_ROOT, d.path))) as { runDemo: DemoDriver };
+    const { flows } = await runDemo({
+      people: demoPeople,
+      simulators: info.modules[d.id]?.simulators ?? {},
+      ...kvs,
+      runTag: idPrefix,
+      timeoutMs,
+      say,
+    });
+    driven.push(...flows);
+  }
+
   // Every event of the demo is in the stream by now: the modules' consumers have it to drain.
   const drainUntil = Date.now() + timeoutMs;
   let modulesAfter = await watch.counts();
@@ -369,6 +428,7 @@ try {
       ...duo.flows,
       ...leerroute.flows,
       ...ontzorgen.flows,
+      ...driven,
       ...moduleFlows,
     ],
     duo: {

@@ -171,6 +171,12 @@ export interface SimulatorDecl {
    * for every organisation it has, as the one KVS simulator serves every gemeente).
    */
   perOrganisation?: boolean;
+  /**
+   * For a partner whose flows start with a request the demo must make (the KVS asking for a
+   * home): the module, relative to the repository root, whose `runDemo` (simulator kit
+   * `DemoDriver`) `npm run demo` calls to make the requests and count the partner's flows.
+   */
+  demo?: string;
 }
 
 export interface PartnerModule {

@@ -79,7 +79,12 @@ export function woningcorporatieModule(opts: { now?: () => Date } = {}): Partner
     service: 'woningcorporatie',
     description: 'woningzoektochten to each corporatie; offers, answers and signed leases in',
     // One simulator per corporatie, each with its own endpoint, token and key.
-    simulator: { main: 'simulators/woningcorporatie/src/main.ts', perOrganisation: true },
+    simulator: {
+      main: 'simulators/woningcorporatie/src/main.ts',
+      perOrganisation: true,
+      // The demo asks a home for each household of its cohort, as the gemeente's KVS.
+      demo: 'simulators/woningcorporatie/src/demo.ts',
+    },
     stores: [PERSONS_READ, RECEIPTS, { bucket: ZOEKTOCHT_BUCKET, access: 'write' }],
     consumers: consumersOf,
     edge: {

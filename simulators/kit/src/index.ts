@@ -5,4 +5,5 @@ export * from './notifier.ts';
 export * from './cli.ts';
 export * from './hub.ts';
 export * from './stats.ts';
+export * from './demo.ts';
 export * from './testing.ts';

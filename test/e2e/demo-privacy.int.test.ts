@@ -129,6 +129,10 @@ describe('a demo run leaks no personal data', () => {
       'kvs>kredietbank',
       'kredietbank>kvs',
     ]);
+    // The woningcorporatie's demo driver takes the cohort's households through housing.
+    expect(result.flows.map((f) => f.flow)).toEqual(
+      expect.arrayContaining(['kvs>woningcorporatie', 'woningcorporatie>kvs']),
+    );
     for (const f of result.flows) expect(f, f.flow).toMatchObject({ lost: 0, duplicates: 0 });
 
     const cohort = generateCohort({

@@ -6,4 +6,5 @@ export * from './cli.ts';
 export * from './hub.ts';
 export * from './stats.ts';
 export * from './demo.ts';
+export * from './schedule.ts';
 export * from './testing.ts';

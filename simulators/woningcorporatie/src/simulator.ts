@@ -21,18 +21,18 @@ import type {
   WoningcorporatieZoektocht,
 } from '@ketenhub/contracts/generated/woningcorporatie';
 import {
+  addDays,
   createDeliveryCount,
-  createNotifier,
+  createSchedule,
   createSimServer,
-  createWork,
   type DeliveryStats,
   type NotifierStats,
+  type Scheduled,
   type SimControls,
   type SimulatorLogger,
 } from '@ketenhub/simulator-kit';
 
 const ZOEKTOCHT_SCHEMA = 'https://contracts.ketenhub.nl/woningcorporatie/zoektocht.schema.json';
-const DAY = 24 * 60 * 60 * 1000;
 
 /** The hub's corporatie API: one path per kind of answer. */
 export const ANSWER_PATHS = {
@@ -50,13 +50,7 @@ type AnswerBody =
   | WoningcorporatieHuurcontract;
 
 /** One answer planned for a zoektocht, sent on its day. */
-export interface PlannedAnswer {
-  kind: AnswerKind;
-  /** The simulated day it is sent. */
-  datum: string;
-  body: AnswerBody;
-  sent: boolean;
-}
+export type PlannedAnswer = Scheduled<AnswerKind, AnswerBody>;
 
 export interface SimZoektocht {
   zoektocht: WoningcorporatieZoektocht;
@@ -103,9 +97,6 @@ export interface WoningcorporatieSimulatorOptions {
   /** Delay between retries of an answer the hub did not take; default 200 ms. */
   retryDelayMs?: number;
 }
-
-const addDays = (datum: string, days: number) =>
-  new Date(Date.parse(`${datum}T00:00:00Z`) + days * DAY).toISOString().slice(0, 10);
 
 /** A number from the zoektocht id, so the same zoektocht always gets the same story. */
 function seed(zoektochtId: string, salt: string): number {
@@ -223,62 +214,35 @@ export async function startWoningcorporatieSimulator(
 ): Promise<WoningcorporatieSimulator> {
   const id = opts.id ?? 'woningcorporatie';
   const name = `woningcorporatie-simulator-${id}`;
-  const startDay = opts.today ?? new Date().toISOString().slice(0, 10);
-  let today = startDay;
-  let hub = { url: opts.hubUrl, apiKey: opts.hubApiKey };
   const byId = new Map<string, SimZoektocht>();
   const count = createDeliveryCount();
   let deliveries = 0;
-  const work = createWork((err) => opts.logger?.warn({ err }, `${name}: answer job failed`));
-  const retryDelayMs = opts.retryDelayMs ?? 200;
-
-  const notifierFor = (kind: AnswerKind) =>
-    createNotifier<AnswerBody, { kind: AnswerKind }>({
-      name,
-      ...(hub.url ? { url: `${hub.url}${ANSWER_PATHS[kind]}` } : {}),
-      ...(hub.apiKey ? { headers: { authorization: `Bearer ${hub.apiKey}` } } : {}),
-      ordered: true,
-      work,
-      retry: { maxAttempts: 30, baseDelayMs: retryDelayMs, maxDelayMs: retryDelayMs * 10 },
-      describe: (r) => ({ id: r.id, kind: r.kind, zoektochtId: r.body.zoektochtId }),
-      ...(opts.logger ? { logger: opts.logger } : {}),
-    });
-  let notifiers = Object.fromEntries(
-    (Object.keys(ANSWER_PATHS) as AnswerKind[]).map((k) => [k, notifierFor(k)]),
-  ) as Record<AnswerKind, ReturnType<typeof notifierFor>>;
-
-  function advance(days: number): string {
-    const until = addDays(today, days);
-    const due = [...byId.values()]
-      .flatMap((z) => z.plan)
-      .filter((a) => !a.sent && a.datum <= until)
-      .sort((a, b) => a.datum.localeCompare(b.datum));
-    for (const a of due) {
-      a.sent = true;
-      notifiers[a.kind].send({ body: a.body, meta: { kind: a.kind } });
-    }
-    today = until;
-    return today;
-  }
+  const schedule = createSchedule<AnswerKind, AnswerBody>({
+    name,
+    paths: ANSWER_PATHS,
+    ...(opts.hubUrl ? { hubUrl: opts.hubUrl } : {}),
+    ...(opts.hubApiKey ? { hubApiKey: opts.hubApiKey } : {}),
+    ...(opts.today ? { today: opts.today } : {}),
+    ...(opts.retryDelayMs ? { retryDelayMs: opts.retryDelayMs } : {}),
+    describe: (body) => ({ zoektochtId: body.zoektochtId }),
+    ...(opts.logger ? { logger: opts.logger } : {}),
+  });
 
   const sim = createSimServer({
     name,
     stats: () => snapshot(),
     reset: () => {
-      today = startDay;
       byId.clear();
       count.reset();
       deliveries = 0;
-      for (const n of Object.values(notifiers)) n.reset();
+      schedule.reset();
     },
   });
   function snapshot(): WoningcorporatieSimStats {
     return {
       ...count.stats(),
       deliveries,
-      answers: Object.fromEntries(
-        Object.entries(notifiers).map(([k, n]) => [k, n.stats()]),
-      ) as Record<AnswerKind, NotifierStats>,
+      answers: schedule.stats(),
     };
   }
 
@@ -300,34 +264,15 @@ export async function startWoningcorporatieSimulator(
       const known = byId.get(zoektocht.zoektochtId);
       // A change of a zoektocht keeps its story; a new one gets its own.
       if (known) known.zoektocht = zoektocht;
-      else
-        byId.set(zoektocht.zoektochtId, {
-          zoektocht,
-          ontvangenOp: today,
-          plan: planFor(zoektocht, today),
-        });
+      else {
+        const plan = planFor(zoektocht, schedule.today());
+        byId.set(zoektocht.zoektochtId, { zoektocht, ontvangenOp: schedule.today(), plan });
+        schedule.add(plan);
+      }
     }
     return reply.code(201).send({ zoektochtId: zoektocht.zoektochtId });
   });
-  sim.app.get('/_sim/clock', () => ({ today }));
-  sim.app.post('/_sim/clock', (request, reply) => {
-    const b = (request.body ?? {}) as { advanceDays?: unknown; date?: unknown };
-    const days =
-      typeof b.date === 'string' && /^\d{4}-\d{2}-\d{2}$/.test(b.date)
-        ? Math.round((Date.parse(b.date) - Date.parse(today)) / DAY)
-        : Number(b.advanceDays);
-    if (!Number.isInteger(days) || days < 0 || days > 3660) {
-      return reply
-        .code(400)
-        .type('application/problem+json')
-        .send(
-          problem(400, 'advanceDays must be an integer 0..3660, or date not before today', {
-            errors: [{ field: 'advanceDays', rule: '0..3660', message: 'out of range' }],
-          }),
-        );
-    }
-    return { today: advance(days) };
-  });
+  schedule.routes(sim.app);
   sim.app.get('/_sim/zoektochten', () => [...byId.values()]);
 
   const listening = await sim.listen({
@@ -341,22 +286,12 @@ export async function startWoningcorporatieSimulator(
     id,
     zoektochten: () => [...byId.values()],
     stats: snapshot,
-    today: () => today,
-    advance,
-    setHub(url, apiKey) {
-      for (const n of Object.values(notifiers)) n.close();
-      hub = { url, apiKey };
-      notifiers = Object.fromEntries(
-        (Object.keys(ANSWER_PATHS) as AnswerKind[]).map((k) => [k, notifierFor(k)]),
-      ) as Record<AnswerKind, ReturnType<typeof notifierFor>>;
-    },
-    async idle(timeoutMs = 10_000) {
-      const results = await Promise.all(Object.values(notifiers).map((n) => n.drain(timeoutMs)));
-      return results.every(Boolean);
-    },
+    today: schedule.today,
+    advance: schedule.advance,
+    setHub: schedule.setHub,
+    idle: schedule.idle,
     async close() {
-      for (const n of Object.values(notifiers)) n.close();
-      work.cancel();
+      schedule.close();
       await listening.close();
     },
   };

@@ -1,0 +1,111 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import Fastify from 'fastify';
+import { afterEach, describe, expect, it } from 'vitest';
+import { addDays, createSchedule, type Schedule } from './schedule.ts';
+
+let closers: (() => Promise<void> | void)[] = [];
+afterEach(async () => {
+  for (const c of closers.reverse()) await c();
+  closers = [];
+});
+
+/** A stand-in hub: every POST recorded by path, answered 202. */
+async function startHub() {
+  const received: { path: string; body: { n: number } }[] = [];
+  const server = createServer((req, res) => {
+    let text = '';
+    req.on('data', (c: Buffer) => (text += c.toString()));
+    req.on('end', () => {
+      received.push({ path: req.url ?? '', body: JSON.parse(text) as { n: number } });
+      res.writeHead(202).end();
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  closers.push(() => new Promise<void>((r) => server.close(() => r())));
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, received };
+}
+
+function schedule(hubUrl?: string): Schedule<'a' | 'b', { n: number }> {
+  const s = createSchedule<'a' | 'b', { n: number }>({
+    name: 'test',
+    paths: { a: '/v1/a', b: '/v1/b' },
+    ...(hubUrl ? { hubUrl, hubApiKey: 'k' } : {}),
+    today: '2026-01-01',
+    retryDelayMs: 10,
+    describe: (body) => ({ n: body.n }),
+  });
+  closers.push(() => s.close());
+  return s;
+}
+
+describe('createSchedule', () => {
+  it('sends nothing until the clock reaches a day, then what fell due in date order', async () => {
+    const hub = await startHub();
+    const s = schedule(hub.url);
+    s.add([
+      { kind: 'b', datum: '2026-01-20', body: { n: 3 }, sent: false },
+      { kind: 'a', datum: '2026-01-05', body: { n: 1 }, sent: false },
+      { kind: 'a', datum: '2026-01-10', body: { n: 2 }, sent: false },
+    ]);
+    expect(s.advance(3)).toBe('2026-01-04');
+    expect(await s.idle()).toBe(true);
+    expect(hub.received).toEqual([]);
+    expect(s.advance(10)).toBe('2026-01-14');
+    expect(await s.idle()).toBe(true);
+    expect(hub.received).toEqual([
+      { path: '/v1/a', body: { n: 1 } },
+      { path: '/v1/a', body: { n: 2 } },
+    ]);
+    s.advance(10);
+    expect(await s.idle()).toBe(true);
+    expect(hub.received.map((r) => r.path)).toEqual(['/v1/a', '/v1/a', '/v1/b']);
+    expect(s.stats().a).toMatchObject({ delivered: 2, pending: 0 });
+    expect(s.stats().b).toMatchObject({ delivered: 1 });
+    // Sent once: moving on sends nothing again.
+    s.advance(30);
+    expect(await s.idle()).toBe(true);
+    expect(hub.received).toHaveLength(3);
+  });
+
+  it('moves by /_sim/clock, and answers a bad move with 400 naming the field', async () => {
+    const s = schedule();
+    const app = Fastify();
+    s.routes(app);
+    closers.push(() => app.close());
+    expect((await app.inject({ method: 'GET', url: '/_sim/clock' })).json()).toEqual({
+      today: '2026-01-01',
+    });
+    const moved = await app.inject({
+      method: 'POST',
+      url: '/_sim/clock',
+      payload: { advanceDays: 7 },
+    });
+    expect(moved.json()).toEqual({ today: '2026-01-08' });
+    const to = await app.inject({
+      method: 'POST',
+      url: '/_sim/clock',
+      payload: { date: '2026-02-01' },
+    });
+    expect(to.json()).toEqual({ today: '2026-02-01' });
+    const back = await app.inject({
+      method: 'POST',
+      url: '/_sim/clock',
+      payload: { date: '2026-01-01' },
+    });
+    expect(back.statusCode).toBe(400);
+    expect(back.json().errors[0]).toMatchObject({ field: 'date' });
+    const bad = await app.inject({
+      method: 'POST',
+      url: '/_sim/clock',
+      payload: { advanceDays: 'x' },
+    });
+    expect(bad.json().errors[0]).toMatchObject({ field: 'advanceDays' });
+    s.reset();
+    expect(s.today()).toBe('2026-01-01');
+  });
+
+  it('adds days across months and years', () => {
+    expect(addDays('2026-12-25', 10)).toBe('2027-01-04');
+  });
+});

@@ -11,6 +11,7 @@ import { taalaanbiederModule } from '@ketenhub/adapter-taalaanbieder';
 import type { PartnerModule } from '@ketenhub/kit';
 import { adminModule } from '../services/admin/module.ts';
 import { woningcorporatieModule } from '../adapters/woningcorporatie/src/module.ts';
+import { vluchtelingenwerkModule } from '../adapters/vluchtelingenwerk/src/module.ts';
 
 export const MODULES: (() => PartnerModule)[] = [
   coaModule,
@@ -20,4 +21,5 @@ export const MODULES: (() => PartnerModule)[] = [
   taalaanbiederModule,
   adminModule,
   woningcorporatieModule,
+  vluchtelingenwerkModule,
 ];

@@ -47,12 +47,14 @@ const configOf = (name: string): HubConfig => loadConfigWith(configText, environ
 const config = loadDeployedConfig(configText);
 const schools = organisationsOf(config, 'taalaanbieder').map((t) => t.id);
 const corporaties = organisationsOf(config, 'woningcorporatie').map((c) => c.id);
+const vwnOffices = organisationsOf(config, 'vluchtelingenwerk').map((v) => v.id);
 const SIMULATORS = [
   'kvs-simulator',
   'duo-simulator',
   'kredietbank-simulator',
   ...schools.map((id) => `taalaanbieder-simulator-${id}`),
   ...corporaties.map((id) => `woningcorporatie-simulator-${id}`),
+  ...vwnOffices.map((id) => `vluchtelingenwerk-simulator-${id}`),
 ];
 
 const settingsOf = (name: string) =>

@@ -1,0 +1,173 @@
+import {
+  ConfigError,
+  PARTNER_HEADER,
+  PERSONS_READ,
+  RECEIPTS,
+  credentialsOf,
+  flowName,
+  organisationsOf,
+  partnerSettings,
+  type ConsumerDecl,
+  type ConsumerSpec,
+  type HubConfig,
+  type PartnerModule,
+  type PartnerOrganisation,
+} from '@ketenhub/kit';
+import { createAanvraagHandler, describeMessage } from './aanvraag.ts';
+import {
+  BEGELEIDING_BUCKET,
+  createBegeleidingPseudonymizer,
+  openBegeleidingStore,
+} from './begeleiding.ts';
+import { registerVluchtelingenwerkRoutes } from './routes.ts';
+import {
+  VLUCHTELINGENWERK_SETTINGS_SCHEMA,
+  checkPvtGemeenten,
+  pvtBevestigingFor,
+  type VluchtelingenwerkSettings,
+} from './settings.ts';
+import { VLUCHTELINGENWERK_PARTNER } from './translate.ts';
+
+/**
+ * A begeleiding is kept as long as a person's identity (the inburgeringstermijn plus margin):
+ * the begeleiding runs about 1.5 years, and a late signing of the PVT can come after that.
+ */
+const BEGELEIDING_TTL_DAYS = 5 * 366;
+
+/** An office: one of `partners.vluchtelingenwerk.organisations`, contracted by `gemeenten`. */
+interface Vestiging extends PartnerOrganisation {
+  gemeenten: string[];
+  endpoint: NonNullable<PartnerOrganisation['endpoint']>;
+}
+
+function vestigingenOf(config: HubConfig): Vestiging[] {
+  const vestigingen = organisationsOf(config, VLUCHTELINGENWERK_PARTNER);
+  const where = `partners.${VLUCHTELINGENWERK_PARTNER}.organisations`;
+  if (vestigingen.length === 0) {
+    throw new ConfigError(`${where}: the vluchtelingenwerk module needs at least one office`, {
+      field: where,
+      rule: 'required',
+    });
+  }
+  const officeOf = new Map<string, string>();
+  return vestigingen.map((v) => {
+    if (!v.gemeenten) {
+      // An office serves the gemeenten of its region that contracted it, never every gemeente.
+      throw new ConfigError(`${v.where}.gemeenten: required (the gemeenten it is contracted by)`, {
+        field: `${v.where}.gemeenten`,
+        rule: 'required',
+      });
+    }
+    for (const gemeente of v.gemeenten) {
+      const other = officeOf.get(gemeente);
+      if (other) {
+        // One office per gemeente: an aanvraag has exactly one office to go to.
+        throw new ConfigError(`${v.where}.gemeenten: ${gemeente} is served by ${other} already`, {
+          field: `${v.where}.gemeenten`,
+          rule: 'one office per gemeente',
+        });
+      }
+      officeOf.set(gemeente, v.id);
+    }
+    if (!v.endpoint) {
+      throw new ConfigError(`${v.where}.endpoint: required (where the hub sends aanvragen)`, {
+        field: `${v.where}.endpoint`,
+        rule: 'required',
+      });
+    }
+    return { ...v, gemeenten: v.gemeenten, endpoint: v.endpoint };
+  });
+}
+
+const settingsOf = (config: HubConfig) =>
+  partnerSettings<VluchtelingenwerkSettings>(config, {
+    id: VLUCHTELINGENWERK_PARTNER,
+    settingsSchema: VLUCHTELINGENWERK_SETTINGS_SCHEMA,
+  });
+
+/** One consumer per office; every one sees every aanvraag and keeps those of its gemeenten. */
+function consumersOf(config: HubConfig): ConsumerDecl[] {
+  return vestigingenOf(config).map((v) => ({
+    durable: `${VLUCHTELINGENWERK_PARTNER}-${v.id}`,
+    filter: 'keten.*.begeleiding.aangevraagd',
+  }));
+}
+
+/**
+ * VluchtelingenWerk, one office per entry of `partners.vluchtelingenwerk.organisations`, each
+ * contracted by the gemeenten of its region: a gemeente's aanvraag for maatschappelijke
+ * begeleiding and the PVT goes to its office under a begeleiding pseudonym (a durable consumer
+ * and a breaker per office, so one that is down holds up only its own), and the office API for
+ * the start, contact moments and end of the begeleiding, the workshop parts and the signing of
+ * the participatieverklaring, which goes on to DUO or to the gemeente by the gemeente's rule
+ * (`settings.pvtBevestiging`). Each office's key is bound to its own begeleidingen and gemeenten.
+ */
+export function vluchtelingenwerkModule(opts: { now?: () => Date } = {}): PartnerModule {
+  return {
+    id: VLUCHTELINGENWERK_PARTNER,
+    kind: 'both',
+    service: 'vluchtelingenwerk',
+    description:
+      'begeleiding and PVT aanvragen to each VluchtelingenWerk office; its reports and the PVT signing in',
+    // One simulator per office, each with its own endpoint, token and key.
+    simulator: { main: 'simulators/vluchtelingenwerk/src/main.ts', perOrganisation: true },
+    stores: [PERSONS_READ, RECEIPTS, { bucket: BEGELEIDING_BUCKET, access: 'write' }],
+    consumers: consumersOf,
+    settingsSchema: VLUCHTELINGENWERK_SETTINGS_SCHEMA,
+    edge: {
+      // An office whose credential block is left empty (its variables unset) still gets
+      // aanvragen but cannot report until it has a key.
+      credentials: (config) => credentialsOf(config, VLUCHTELINGENWERK_PARTNER),
+    },
+    check: (config) => {
+      vestigingenOf(config);
+      checkPvtGemeenten(config, settingsOf(config));
+    },
+    async start(rt) {
+      const settings = settingsOf(rt.config);
+      const begeleidingen = await openBegeleidingStore(rt.nc, {
+        ttlDays: BEGELEIDING_TTL_DAYS,
+        replicas: rt.replicas,
+      });
+      const ctx = { source: rt.source, ...(opts.now ? { now: opts.now } : {}) };
+      const pseudonyms = createBegeleidingPseudonymizer(rt.config.hub.pseudonymKey);
+      const vestigingen = vestigingenOf(rt.config);
+      const declared = consumersOf(rt.config);
+      const consumers: ConsumerSpec[] = vestigingen.map((v, i) => {
+        const client = rt.partnerClient({ ...v.endpoint, id: v.id });
+        return {
+          ...declared[i]!,
+          handler: createAanvraagHandler({
+            vestiging: v.id,
+            vestigingen,
+            client,
+            projector: rt.projector,
+            processingLog: rt.processingLog,
+            pseudonyms,
+            begeleidingen,
+            logger: rt.logger.child({ vestiging: v.id }),
+          }),
+          flow: (m) => flowName(m.headers?.get(PARTNER_HEADER), VLUCHTELINGENWERK_PARTNER),
+          describe: describeMessage,
+          // While this office's breaker is open, its aanvragen wait in the stream.
+          gate: client.gate,
+        };
+      });
+      return {
+        routes: async (edge) => {
+          const publisher = await rt.edgePublisher();
+          registerVluchtelingenwerkRoutes(edge, {
+            ctx,
+            begeleidingen,
+            pvtBevestiging: (gemeente) => pvtBevestigingFor(settings, gemeente),
+            publish: publisher.accept,
+            logger: rt.logger,
+          });
+        },
+        consumers,
+        // An aanvraag about another gemeente's person never reaches the handler.
+        persons: await rt.persons(),
+      };
+    },
+  };
+}

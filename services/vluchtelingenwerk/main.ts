@@ -1,0 +1,4 @@
+import { vluchtelingenwerkModule } from '@ketenhub/adapter-vluchtelingenwerk';
+import { runMain } from '@ketenhub/kit';
+
+await runMain([vluchtelingenwerkModule()]);

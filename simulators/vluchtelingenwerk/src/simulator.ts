@@ -1,0 +1,371 @@
+/**
+ * A VluchtelingenWerk office as the hub sees it. `POST /begeleidingen` (bearer token, checked
+ * against the contract, idempotent by `Idempotency-Key`) takes an aanvraag for maatschappelijke
+ * begeleiding and/or the participatieverklaringstraject (PVT); the office then reports on a
+ * simulated clock, as offices do:
+ *
+ * - begeleiding: started 3 to 10 days after the aanvraag (a home visit), contact moments every
+ *   2 to 4 weeks for half a year and every 6 to 8 weeks after, ended as `afgerond` about 1.5
+ *   years after the start; about one in five ends early (moved, own wish, no contact, no longer
+ *   needed);
+ * - PVT: four workshop parts of 3 hours (12 in all), a week apart, from 4 to 8 weeks after the
+ *   aanvraag, and the signing a week after the last part; about one in four signs late, after
+ *   the PVT deadline (`pvtUiterlijk`, or a year after the aanvraag).
+ *
+ * Nothing happens until the clock is advanced (`POST /_sim/clock {"advanceDays": 7}` or
+ * `{"date": "YYYY-MM-DD"}`); every report that falls due is sent to the hub's office API through
+ * the simulator kit's notifier, with retries and `Retry-After`. Everything is in memory; `/_sim`
+ * has no authentication, hence loopback by default.
+ */
+import { createHash } from 'node:crypto';
+import { schemas } from '@ketenhub/contracts';
+import type {
+  VluchtelingenwerkAanvraag,
+  VluchtelingenwerkBeeindiging,
+  VluchtelingenwerkContactmoment,
+  VluchtelingenwerkOndertekening,
+  VluchtelingenwerkStart,
+  VluchtelingenwerkWorkshop,
+} from '@ketenhub/contracts/generated/vluchtelingenwerk';
+import {
+  createDeliveryCount,
+  createNotifier,
+  createSimServer,
+  createWork,
+  type DeliveryStats,
+  type NotifierStats,
+  type SimControls,
+  type SimulatorLogger,
+} from '@ketenhub/simulator-kit';
+
+const AANVRAAG_SCHEMA = 'https://contracts.ketenhub.nl/vluchtelingenwerk/aanvraag.schema.json';
+const DAY = 24 * 60 * 60 * 1000;
+
+/** The hub's office API: one path per kind of report. */
+export const REPORT_PATHS = {
+  start: '/v1/starts',
+  contactmoment: '/v1/contactmomenten',
+  beeindiging: '/v1/beeindigingen',
+  workshop: '/v1/workshops',
+  ondertekening: '/v1/ondertekeningen',
+} as const;
+export type ReportKind = keyof typeof REPORT_PATHS;
+
+type ReportBody =
+  | VluchtelingenwerkStart
+  | VluchtelingenwerkContactmoment
+  | VluchtelingenwerkBeeindiging
+  | VluchtelingenwerkWorkshop
+  | VluchtelingenwerkOndertekening;
+
+/** One report planned for a begeleiding, sent on its day. */
+export interface PlannedReport {
+  kind: ReportKind;
+  /** The simulated day it is sent. */
+  datum: string;
+  body: ReportBody;
+  sent: boolean;
+}
+
+export interface SimBegeleiding {
+  aanvraag: VluchtelingenwerkAanvraag;
+  ontvangenOp: string;
+  plan: PlannedReport[];
+}
+
+export interface VluchtelingenwerkSimStats extends DeliveryStats {
+  /** Every POST that reached the API, repeats included. */
+  deliveries: number;
+  reports: Record<ReportKind, NotifierStats>;
+}
+
+export interface VluchtelingenwerkSimulator extends SimControls {
+  url: string;
+  /** The office this simulator plays (its organisation id). */
+  id: string;
+  /** Aanvragen accepted, once per Idempotency-Key, in arrival order (a change replaces). */
+  begeleidingen(): SimBegeleiding[];
+  stats(): VluchtelingenwerkSimStats;
+  today(): string;
+  /** Moves the clock by `days`, sending every report that falls due, in order. */
+  advance(days: number): string;
+  /** Where to send reports, and the key to present (after the hub started). */
+  setHub(url: string, apiKey: string): void;
+  /** Resolves once no report is pending (delivered, rejected or given up). */
+  idle(timeoutMs?: number): Promise<boolean>;
+  close(): Promise<void>;
+}
+
+export interface VluchtelingenwerkSimulatorOptions {
+  /** The office it plays; default `vluchtelingenwerk`. */
+  id?: string;
+  host?: string;
+  port?: number;
+  logger?: SimulatorLogger;
+  /** The bearer token the hub must present; none when absent. */
+  token?: string;
+  /** Base URL of the hub's office API (`services.vluchtelingenwerk`), and the key it presents. */
+  hubUrl?: string;
+  hubApiKey?: string;
+  /** The simulated day it starts on (YYYY-MM-DD); default today. */
+  today?: string;
+  /** Delay between retries of a report the hub did not take; default 200 ms. */
+  retryDelayMs?: number;
+}
+
+const addDays = (datum: string, days: number) =>
+  new Date(Date.parse(`${datum}T00:00:00Z`) + days * DAY).toISOString().slice(0, 10);
+
+/** A number from the begeleiding id, so the same begeleiding always gets the same story. */
+function seed(begeleidingId: string, salt: string): number {
+  return createHash('sha256').update(`${salt}:${begeleidingId}`).digest().readUInt32BE(0);
+}
+
+const SOORTEN = ['spreekuur', 'huisbezoek', 'telefonisch', 'video', 'groepsbijeenkomst'] as const;
+const DOMEINEN = [
+  'gezinshereniging',
+  'toeslagen',
+  'financien',
+  'wonen',
+  'zorgverzekering',
+  'onderwijs-kinderen',
+  'werk-participatie',
+  'juridisch',
+  'instanties',
+  'inburgering',
+] as const;
+const VROEG_EINDE = ['verhuisd', 'op-eigen-verzoek', 'geen-contact', 'zelfredzaam'] as const;
+
+/** Whether a begeleiding's story has a late signing (one in four) or an early end (one in five). */
+export function storyOf(begeleidingId: string): { laat: boolean; vroegEinde: boolean } {
+  return {
+    laat: seed(begeleidingId, 'pvt') % 4 === 0,
+    vroegEinde: seed(begeleidingId, 'einde') % 5 === 0,
+  };
+}
+
+/** The office's story for one aanvraag, from the day it arrived. */
+export function planFor(a: VluchtelingenwerkAanvraag, ontvangenOp: string): PlannedReport[] {
+  const id = a.begeleidingId;
+  const s = seed(id, 'plan');
+  const story = storyOf(id);
+  const plan: PlannedReport[] = [];
+  const base = { begeleidingId: id };
+  const ref = (n: number) => `${id.slice(3, 11)}-${n}`;
+  if (a.onderdelen.includes('maatschappelijke-begeleiding')) {
+    const start = addDays(ontvangenOp > a.startwens ? ontvangenOp : a.startwens, 3 + (s % 8));
+    plan.push({ kind: 'start', datum: start, sent: false, body: { ...base, startdatum: start } });
+    const einde = story.vroegEinde
+      ? addDays(start, 120 + (seed(id, 'duur') % 180))
+      : addDays(start, 540);
+    const nareizigers = (a.huishouden?.nareizigers ?? 0) > 0;
+    let dag = start;
+    for (let n = 1; dag < einde; n++) {
+      const r = seed(id, `contact:${n}`);
+      const domeinen = new Set<(typeof DOMEINEN)[number]>();
+      // Gezinshereniging first where nareizigers are expected; then what comes up.
+      if (n === 1) domeinen.add(nareizigers ? 'gezinshereniging' : 'wonen');
+      domeinen.add(DOMEINEN[r % DOMEINEN.length]!);
+      if (r % 3 === 0) domeinen.add(DOMEINEN[(r >>> 4) % DOMEINEN.length]!);
+      plan.push({
+        kind: 'contactmoment',
+        datum: dag,
+        sent: false,
+        body: {
+          ...base,
+          contactmomentId: `CM-${ref(n)}`,
+          datum: dag,
+          soort: n === 1 ? 'huisbezoek' : SOORTEN[r % SOORTEN.length]!,
+          domeinen: [...domeinen] as VluchtelingenwerkContactmoment['domeinen'],
+        },
+      });
+      const half = Date.parse(dag) - Date.parse(start) < 183 * DAY;
+      dag = addDays(dag, half ? 14 + (r % 15) : 42 + (r % 15));
+    }
+    const reden = story.vroegEinde
+      ? VROEG_EINDE[seed(id, 'reden') % VROEG_EINDE.length]!
+      : 'afgerond';
+    plan.push({
+      kind: 'beeindiging',
+      datum: einde,
+      sent: false,
+      body: { ...base, einddatum: einde, reden },
+    });
+  }
+  if (a.onderdelen.includes('pvt')) {
+    let dag = addDays(ontvangenOp, 28 + (seed(id, 'workshop') % 29));
+    for (let deel = 1; deel <= 4; deel++) {
+      plan.push({
+        kind: 'workshop',
+        datum: dag,
+        sent: false,
+        body: { ...base, sessieId: `WS-${ref(deel)}`, datum: dag, deel, uren: 3 },
+      });
+      if (deel < 4) dag = addDays(dag, 7);
+    }
+    const uiterlijk = a.pvtUiterlijk ?? addDays(ontvangenOp, 365);
+    const getekend = story.laat
+      ? addDays(uiterlijk > dag ? uiterlijk : dag, 10 + (seed(id, 'laat') % 50))
+      : addDays(dag, 7);
+    plan.push({
+      kind: 'ondertekening',
+      datum: getekend,
+      sent: false,
+      body: { ...base, datumOndertekening: getekend },
+    });
+  }
+  return plan;
+}
+
+function problem(status: number, title: string, extra: object = {}) {
+  return {
+    type: `https://ketenhub.nl/problems/${status === 401 ? 'unauthorized' : 'validation'}`,
+    title,
+    status,
+    ...extra,
+  };
+}
+
+export async function startVluchtelingenwerkSimulator(
+  opts: VluchtelingenwerkSimulatorOptions = {},
+): Promise<VluchtelingenwerkSimulator> {
+  const id = opts.id ?? 'vluchtelingenwerk';
+  const name = `vluchtelingenwerk-simulator-${id}`;
+  const startDay = opts.today ?? new Date().toISOString().slice(0, 10);
+  let today = startDay;
+  let hub = { url: opts.hubUrl, apiKey: opts.hubApiKey };
+  const byId = new Map<string, SimBegeleiding>();
+  const count = createDeliveryCount();
+  let deliveries = 0;
+  const work = createWork((err) => opts.logger?.warn({ err }, `${name}: report job failed`));
+  const retryDelayMs = opts.retryDelayMs ?? 200;
+
+  const notifierFor = (kind: ReportKind) =>
+    createNotifier<ReportBody, { kind: ReportKind }>({
+      name,
+      ...(hub.url ? { url: `${hub.url}${REPORT_PATHS[kind]}` } : {}),
+      ...(hub.apiKey ? { headers: { authorization: `Bearer ${hub.apiKey}` } } : {}),
+      ordered: true,
+      work,
+      retry: { maxAttempts: 30, baseDelayMs: retryDelayMs, maxDelayMs: retryDelayMs * 10 },
+      describe: (r) => ({ id: r.id, kind: r.kind, begeleidingId: r.body.begeleidingId }),
+      ...(opts.logger ? { logger: opts.logger } : {}),
+    });
+  const notifiersFor = () =>
+    Object.fromEntries(
+      (Object.keys(REPORT_PATHS) as ReportKind[]).map((k) => [k, notifierFor(k)]),
+    ) as Record<ReportKind, ReturnType<typeof notifierFor>>;
+  let notifiers = notifiersFor();
+
+  function advance(days: number): string {
+    const until = addDays(today, days);
+    const due = [...byId.values()]
+      .flatMap((b) => b.plan)
+      .filter((r) => !r.sent && r.datum <= until)
+      .sort((a, b) => a.datum.localeCompare(b.datum));
+    for (const r of due) {
+      r.sent = true;
+      notifiers[r.kind].send({ body: r.body, meta: { kind: r.kind } });
+    }
+    today = until;
+    return today;
+  }
+
+  const sim = createSimServer({
+    name,
+    stats: () => snapshot(),
+    reset: () => {
+      today = startDay;
+      byId.clear();
+      count.reset();
+      deliveries = 0;
+      for (const n of Object.values(notifiers)) n.reset();
+    },
+  });
+  function snapshot(): VluchtelingenwerkSimStats {
+    return {
+      ...count.stats(),
+      deliveries,
+      reports: Object.fromEntries(
+        Object.entries(notifiers).map(([k, n]) => [k, n.stats()]),
+      ) as Record<ReportKind, NotifierStats>,
+    };
+  }
+
+  sim.app.post('/begeleidingen', async (request, reply) => {
+    deliveries++;
+    if (opts.token && request.headers.authorization !== `Bearer ${opts.token}`) {
+      return reply.code(401).type('application/problem+json').send(problem(401, 'Unauthorized'));
+    }
+    const violations = schemas().validate(AANVRAAG_SCHEMA, request.body);
+    if (violations.length > 0) {
+      return reply
+        .code(400)
+        .type('application/problem+json')
+        .send(problem(400, 'Invalid aanvraag', { errors: violations }));
+    }
+    const aanvraag = request.body as VluchtelingenwerkAanvraag;
+    const key = String(request.headers['idempotency-key'] ?? aanvraag.berichtId);
+    if (count.record(key, aanvraag.gemeenteCode)) {
+      const known = byId.get(aanvraag.begeleidingId);
+      // A change of an aanvraag keeps its story; a new one gets its own.
+      if (known) known.aanvraag = aanvraag;
+      else
+        byId.set(aanvraag.begeleidingId, {
+          aanvraag,
+          ontvangenOp: today,
+          plan: planFor(aanvraag, today),
+        });
+    }
+    return reply.code(201).send({ begeleidingId: aanvraag.begeleidingId });
+  });
+  sim.app.get('/_sim/clock', () => ({ today }));
+  sim.app.post('/_sim/clock', (request, reply) => {
+    const b = (request.body ?? {}) as { advanceDays?: unknown; date?: unknown };
+    const days =
+      typeof b.date === 'string' && /^\d{4}-\d{2}-\d{2}$/.test(b.date)
+        ? Math.round((Date.parse(b.date) - Date.parse(today)) / DAY)
+        : Number(b.advanceDays);
+    if (!Number.isInteger(days) || days < 0 || days > 3660) {
+      return reply
+        .code(400)
+        .type('application/problem+json')
+        .send(
+          problem(400, 'advanceDays must be an integer 0..3660, or date not before today', {
+            errors: [{ field: 'advanceDays', rule: '0..3660', message: 'out of range' }],
+          }),
+        );
+    }
+    return { today: advance(days) };
+  });
+  sim.app.get('/_sim/begeleidingen', () => [...byId.values()]);
+
+  const listening = await sim.listen({
+    ...(opts.host ? { host: opts.host } : {}),
+    ...(opts.port !== undefined ? { port: opts.port } : {}),
+    ...(opts.logger ? { logger: opts.logger } : {}),
+  });
+  return {
+    ...sim.controls,
+    url: listening.url,
+    id,
+    begeleidingen: () => [...byId.values()],
+    stats: snapshot,
+    today: () => today,
+    advance,
+    setHub(url, apiKey) {
+      for (const n of Object.values(notifiers)) n.close();
+      hub = { url, apiKey };
+      notifiers = notifiersFor();
+    },
+    async idle(timeoutMs = 10_000) {
+      const results = await Promise.all(Object.values(notifiers).map((n) => n.drain(timeoutMs)));
+      return results.every(Boolean);
+    },
+    async close() {
+      for (const n of Object.values(notifiers)) n.close();
+      work.cancel();
+      await listening.close();
+    },
+  };
+}

@@ -168,6 +168,48 @@ export function organisationsOf(config: HubConfig, partner: string): PartnerOrga
   });
 }
 
+/** An organisation with what a module requires of it (`organisationsWith`). */
+export type RequiredOrganisation<E extends boolean, G extends boolean> = PartnerOrganisation &
+  (E extends true ? { endpoint: PartnerEndpointConfig } : object) &
+  (G extends true ? { gemeenten: string[] } : object);
+
+/**
+ * The organisations of a partner whose module needs at least one, each with an `endpoint` (where
+ * the hub calls it) and/or its own `gemeenten` (the gemeenten it is contracted by) when the module
+ * says so; what is missing is a ConfigError naming the organisation's field, and `what` says in a
+ * word what the hub does there ("where the hub registers learners").
+ */
+export function organisationsWith<E extends boolean = false, G extends boolean = false>(
+  config: HubConfig,
+  partner: string,
+  needs: { endpoint?: E; gemeenten?: G; what?: string },
+): RequiredOrganisation<E, G>[] {
+  const organisations = organisationsOf(config, partner);
+  if (organisations.length === 0) {
+    const where = `partners.${partner}`;
+    throw new ConfigError(`${where}: the ${partner} module needs at least one organisation`, {
+      field: where,
+      rule: 'required',
+    });
+  }
+  for (const o of organisations) {
+    if (needs.gemeenten && !o.gemeenten) {
+      throw new ConfigError(`${o.where}.gemeenten: required (the gemeenten it is contracted by)`, {
+        field: `${o.where}.gemeenten`,
+        rule: 'required',
+      });
+    }
+    if (needs.endpoint && !o.endpoint) {
+      const why = needs.what ? ` (${needs.what})` : '';
+      throw new ConfigError(`${o.where}.endpoint: required${why}`, {
+        field: `${o.where}.endpoint`,
+        rule: 'required',
+      });
+    }
+  }
+  return organisations as RequiredOrganisation<E, G>[];
+}
+
 function pick(o: {
   endpoint?: PartnerEndpointConfig;
   credential?: PartnerCredentialConfig;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { hashApiKey } from './api-key-hash.ts';
-import { credentialsOf, organisationsOf, type HubConfig } from './hub-config.ts';
+import { credentialsOf, organisationsOf, organisationsWith, type HubConfig } from './hub-config.ts';
 import { partnerSettings, settingsOf } from './module.ts';
 
 const KEY = 'a-partner-key-0123456789abcdef-0123456789';
@@ -61,6 +61,34 @@ describe('organisationsOf: every partner in one shape', () => {
     expect(() =>
       organisationsOf(config({ x: { organisations: [{ ...org, gemeenten: [] }] } }), 'x'),
     ).toThrow(/partners\.x\.organisations\[0\]\.gemeenten: empty/);
+  });
+});
+
+describe('organisationsWith: what a module requires of its organisations', () => {
+  it('names the organisation and the field that is missing, and requires one at all', () => {
+    const c = config({
+      x: {
+        organisations: [
+          { id: 'a', gemeenten: ['gm0797'], endpoint: { url: 'https://a.example' } },
+          { id: 'b', endpoint: { url: 'https://b.example' } },
+          { id: 'c', gemeenten: ['gm0796'] },
+        ],
+      },
+    });
+    expect(organisationsWith(c, 'x', { endpoint: false }).map((o) => o.id)).toEqual([
+      'a',
+      'b',
+      'c',
+    ]);
+    expect(() => organisationsWith(c, 'x', { gemeenten: true })).toThrow(
+      /partners\.x\.organisations\[1\]\.gemeenten: required \(the gemeenten it is contracted by\)/,
+    );
+    expect(() => organisationsWith(c, 'x', { endpoint: true, what: 'where it gets mail' })).toThrow(
+      /partners\.x\.organisations\[2\]\.endpoint: required \(where it gets mail\)/,
+    );
+    expect(() => organisationsWith(config({}), 'x', {})).toThrow(
+      /partners\.x: the x module needs at least one organisation/,
+    );
   });
 });
 

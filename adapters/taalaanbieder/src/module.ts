@@ -1,16 +1,14 @@
 import {
-  ConfigError,
   PARTNER_HEADER,
   PERSONS_READ,
   RECEIPTS,
   credentialsOf,
   flowName,
-  organisationsOf,
+  organisationsWith,
   type ConsumerDecl,
   type ConsumerSpec,
   type HubConfig,
   type PartnerModule,
-  type PartnerOrganisation,
 } from '@ketenhub/kit';
 import { createAanmeldingHandler, describeMessage } from './aanmelding.ts';
 import { registerTaalaanbiederRoutes } from './routes.ts';
@@ -20,30 +18,12 @@ import { TAALAANBIEDER_PARTNER } from './translate.ts';
 /** A traject outlives the inburgeringstermijn (3 years plus extensions), like the identities. */
 const TRAJECT_TTL_DAYS = 5 * 366;
 
-/** A school: one of `partners.taalaanbieder.organisations`, with the endpoint of its API. */
-interface School extends PartnerOrganisation {
-  endpoint: NonNullable<PartnerOrganisation['endpoint']>;
-}
-
-function schoolsOf(config: HubConfig): School[] {
-  const schools = organisationsOf(config, TAALAANBIEDER_PARTNER);
-  const where = `partners.${TAALAANBIEDER_PARTNER}.organisations`;
-  if (schools.length === 0) {
-    throw new ConfigError(`${where}: the taalaanbieder module needs at least one school`, {
-      field: where,
-      rule: 'required',
-    });
-  }
-  return schools.map((s) => {
-    if (!s.endpoint) {
-      throw new ConfigError(`${s.where}.endpoint: required (where the hub registers learners)`, {
-        field: `${s.where}.endpoint`,
-        rule: 'required',
-      });
-    }
-    return { ...s, endpoint: s.endpoint };
+/** The schools: `partners.taalaanbieder.organisations`, each with the endpoint of its API. */
+const schoolsOf = (config: HubConfig) =>
+  organisationsWith(config, TAALAANBIEDER_PARTNER, {
+    endpoint: true,
+    what: 'where the hub registers learners',
   });
-}
 
 /** One consumer per school; every one sees every PIP and keeps those that name it. */
 function consumersOf(config: HubConfig): ConsumerDecl[] {

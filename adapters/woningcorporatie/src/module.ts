@@ -1,16 +1,14 @@
 import {
-  ConfigError,
   PARTNER_HEADER,
   PERSONS_READ,
   RECEIPTS,
   credentialsOf,
   flowName,
-  organisationsOf,
+  organisationsWith,
   type ConsumerDecl,
   type ConsumerSpec,
   type HubConfig,
   type PartnerModule,
-  type PartnerOrganisation,
 } from '@ketenhub/kit';
 import { createAanvraagHandler, describeMessage } from './aanvraag.ts';
 import { registerWoningcorporatieRoutes } from './routes.ts';
@@ -23,38 +21,14 @@ import { ZOEKTOCHT_BUCKET, createZoektochtPseudonymizer, openZoektochtStore } fr
  */
 const ZOEKTOCHT_TTL_DAYS = 5 * 366;
 
-/** A corporatie: one of `partners.woningcorporatie.organisations`, contracted by `gemeenten`. */
-interface Corporatie extends PartnerOrganisation {
-  gemeenten: string[];
-  endpoint: NonNullable<PartnerOrganisation['endpoint']>;
-}
-
-function corporatiesOf(config: HubConfig): Corporatie[] {
-  const corporaties = organisationsOf(config, WONINGCORPORATIE_PARTNER);
-  const where = `partners.${WONINGCORPORATIE_PARTNER}.organisations`;
-  if (corporaties.length === 0) {
-    throw new ConfigError(`${where}: the woningcorporatie module needs at least one corporatie`, {
-      field: where,
-      rule: 'required',
-    });
-  }
-  return corporaties.map((c) => {
-    if (!c.gemeenten) {
-      // A corporatie serves the gemeenten that contracted it, never every gemeente of the hub.
-      throw new ConfigError(`${c.where}.gemeenten: required (the gemeenten it is contracted by)`, {
-        field: `${c.where}.gemeenten`,
-        rule: 'required',
-      });
-    }
-    if (!c.endpoint) {
-      throw new ConfigError(`${c.where}.endpoint: required (where the hub sends zoektochten)`, {
-        field: `${c.where}.endpoint`,
-        rule: 'required',
-      });
-    }
-    return { ...c, gemeenten: c.gemeenten, endpoint: c.endpoint };
+/** The corporaties: `partners.woningcorporatie.organisations`, each contracted by `gemeenten`. */
+const corporatiesOf = (config: HubConfig) =>
+  organisationsWith(config, WONINGCORPORATIE_PARTNER, {
+    endpoint: true,
+    // A corporatie serves the gemeenten that contracted it, never every gemeente of the hub.
+    gemeenten: true,
+    what: 'where the hub sends zoektochten',
   });
-}
 
 /** One consumer per corporatie; every one sees every aanvraag and keeps those routed to it. */
 function consumersOf(config: HubConfig): ConsumerDecl[] {

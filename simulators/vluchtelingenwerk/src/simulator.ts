@@ -28,12 +28,13 @@ import type {
   VluchtelingenwerkWorkshop,
 } from '@ketenhub/contracts/generated/vluchtelingenwerk';
 import {
+  addDays,
   createDeliveryCount,
-  createNotifier,
+  createSchedule,
   createSimServer,
-  createWork,
   type DeliveryStats,
   type NotifierStats,
+  type Scheduled,
   type SimControls,
   type SimulatorLogger,
 } from '@ketenhub/simulator-kit';
@@ -59,13 +60,7 @@ type ReportBody =
   | VluchtelingenwerkOndertekening;
 
 /** One report planned for a begeleiding, sent on its day. */
-export interface PlannedReport {
-  kind: ReportKind;
-  /** The simulated day it is sent. */
-  datum: string;
-  body: ReportBody;
-  sent: boolean;
-}
+export type PlannedReport = Scheduled<ReportKind, ReportBody>;
 
 export interface SimBegeleiding {
   aanvraag: VluchtelingenwerkAanvraag;
@@ -112,9 +107,6 @@ export interface VluchtelingenwerkSimulatorOptions {
   /** Delay between retries of a report the hub did not take; default 200 ms. */
   retryDelayMs?: number;
 }
-
-const addDays = (datum: string, days: number) =>
-  new Date(Date.parse(`${datum}T00:00:00Z`) + days * DAY).toISOString().slice(0, 10);
 
 /** A number from the begeleiding id, so the same begeleiding always gets the same story. */
 function seed(begeleidingId: string, salt: string): number {
@@ -231,64 +223,35 @@ export async function startVluchtelingenwerkSimulator(
 ): Promise<VluchtelingenwerkSimulator> {
   const id = opts.id ?? 'vluchtelingenwerk';
   const name = `vluchtelingenwerk-simulator-${id}`;
-  const startDay = opts.today ?? new Date().toISOString().slice(0, 10);
-  let today = startDay;
-  let hub = { url: opts.hubUrl, apiKey: opts.hubApiKey };
   const byId = new Map<string, SimBegeleiding>();
   const count = createDeliveryCount();
   let deliveries = 0;
-  const work = createWork((err) => opts.logger?.warn({ err }, `${name}: report job failed`));
-  const retryDelayMs = opts.retryDelayMs ?? 200;
-
-  const notifierFor = (kind: ReportKind) =>
-    createNotifier<ReportBody, { kind: ReportKind }>({
-      name,
-      ...(hub.url ? { url: `${hub.url}${REPORT_PATHS[kind]}` } : {}),
-      ...(hub.apiKey ? { headers: { authorization: `Bearer ${hub.apiKey}` } } : {}),
-      ordered: true,
-      work,
-      retry: { maxAttempts: 30, baseDelayMs: retryDelayMs, maxDelayMs: retryDelayMs * 10 },
-      describe: (r) => ({ id: r.id, kind: r.kind, begeleidingId: r.body.begeleidingId }),
-      ...(opts.logger ? { logger: opts.logger } : {}),
-    });
-  const notifiersFor = () =>
-    Object.fromEntries(
-      (Object.keys(REPORT_PATHS) as ReportKind[]).map((k) => [k, notifierFor(k)]),
-    ) as Record<ReportKind, ReturnType<typeof notifierFor>>;
-  let notifiers = notifiersFor();
-
-  function advance(days: number): string {
-    const until = addDays(today, days);
-    const due = [...byId.values()]
-      .flatMap((b) => b.plan)
-      .filter((r) => !r.sent && r.datum <= until)
-      .sort((a, b) => a.datum.localeCompare(b.datum));
-    for (const r of due) {
-      r.sent = true;
-      notifiers[r.kind].send({ body: r.body, meta: { kind: r.kind } });
-    }
-    today = until;
-    return today;
-  }
+  const schedule = createSchedule<ReportKind, ReportBody>({
+    name,
+    paths: REPORT_PATHS,
+    ...(opts.hubUrl ? { hubUrl: opts.hubUrl } : {}),
+    ...(opts.hubApiKey ? { hubApiKey: opts.hubApiKey } : {}),
+    ...(opts.today ? { today: opts.today } : {}),
+    ...(opts.retryDelayMs ? { retryDelayMs: opts.retryDelayMs } : {}),
+    describe: (body) => ({ begeleidingId: body.begeleidingId }),
+    ...(opts.logger ? { logger: opts.logger } : {}),
+  });
 
   const sim = createSimServer({
     name,
     stats: () => snapshot(),
     reset: () => {
-      today = startDay;
       byId.clear();
       count.reset();
       deliveries = 0;
-      for (const n of Object.values(notifiers)) n.reset();
+      schedule.reset();
     },
   });
   function snapshot(): VluchtelingenwerkSimStats {
     return {
       ...count.stats(),
       deliveries,
-      reports: Object.fromEntries(
-        Object.entries(notifiers).map(([k, n]) => [k, n.stats()]),
-      ) as Record<ReportKind, NotifierStats>,
+      reports: schedule.stats(),
     };
   }
 
@@ -310,34 +273,15 @@ export async function startVluchtelingenwerkSimulator(
       const known = byId.get(aanvraag.begeleidingId);
       // A change of an aanvraag keeps its story; a new one gets its own.
       if (known) known.aanvraag = aanvraag;
-      else
-        byId.set(aanvraag.begeleidingId, {
-          aanvraag,
-          ontvangenOp: today,
-          plan: planFor(aanvraag, today),
-        });
+      else {
+        const plan = planFor(aanvraag, schedule.today());
+        byId.set(aanvraag.begeleidingId, { aanvraag, ontvangenOp: schedule.today(), plan });
+        schedule.add(plan);
+      }
     }
     return reply.code(201).send({ begeleidingId: aanvraag.begeleidingId });
   });
-  sim.app.get('/_sim/clock', () => ({ today }));
-  sim.app.post('/_sim/clock', (request, reply) => {
-    const b = (request.body ?? {}) as { advanceDays?: unknown; date?: unknown };
-    const days =
-      typeof b.date === 'string' && /^\d{4}-\d{2}-\d{2}$/.test(b.date)
-        ? Math.round((Date.parse(b.date) - Date.parse(today)) / DAY)
-        : Number(b.advanceDays);
-    if (!Number.isInteger(days) || days < 0 || days > 3660) {
-      return reply
-        .code(400)
-        .type('application/problem+json')
-        .send(
-          problem(400, 'advanceDays must be an integer 0..3660, or date not before today', {
-            errors: [{ field: 'advanceDays', rule: '0..3660', message: 'out of range' }],
-          }),
-        );
-    }
-    return { today: advance(days) };
-  });
+  schedule.routes(sim.app);
   sim.app.get('/_sim/begeleidingen', () => [...byId.values()]);
 
   const listening = await sim.listen({
@@ -351,20 +295,12 @@ export async function startVluchtelingenwerkSimulator(
     id,
     begeleidingen: () => [...byId.values()],
     stats: snapshot,
-    today: () => today,
-    advance,
-    setHub(url, apiKey) {
-      for (const n of Object.values(notifiers)) n.close();
-      hub = { url, apiKey };
-      notifiers = notifiersFor();
-    },
-    async idle(timeoutMs = 10_000) {
-      const results = await Promise.all(Object.values(notifiers).map((n) => n.drain(timeoutMs)));
-      return results.every(Boolean);
-    },
+    today: schedule.today,
+    advance: schedule.advance,
+    setHub: schedule.setHub,
+    idle: schedule.idle,
     async close() {
-      for (const n of Object.values(notifiers)) n.close();
-      work.cancel();
+      schedule.close();
       await listening.close();
     },
   };

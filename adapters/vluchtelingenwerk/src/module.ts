@@ -110,7 +110,12 @@ export function vluchtelingenwerkModule(opts: { now?: () => Date } = {}): Partne
     description:
       'begeleiding and PVT aanvragen to each VluchtelingenWerk office; its reports and the PVT signing in',
     // One simulator per office, each with its own endpoint, token and key.
-    simulator: { main: 'simulators/vluchtelingenwerk/src/main.ts', perOrganisation: true },
+    simulator: {
+      main: 'simulators/vluchtelingenwerk/src/main.ts',
+      perOrganisation: true,
+      // The demo assigns begeleiding and the PVT to each adult of its cohort, as the KVS.
+      demo: 'simulators/vluchtelingenwerk/src/demo.ts',
+    },
     stores: [PERSONS_READ, RECEIPTS, { bucket: BEGELEIDING_BUCKET, access: 'write' }],
     consumers: consumersOf,
     settingsSchema: VLUCHTELINGENWERK_SETTINGS_SCHEMA,

@@ -129,9 +129,15 @@ describe('a demo run leaks no personal data', () => {
       'kvs>kredietbank',
       'kredietbank>kvs',
     ]);
-    // The woningcorporatie's demo driver takes the cohort's households through housing.
+    // The drivers of the woningcorporatie and VluchtelingenWerk take the cohort through housing,
+    // begeleiding and the PVT.
     expect(result.flows.map((f) => f.flow)).toEqual(
-      expect.arrayContaining(['kvs>woningcorporatie', 'woningcorporatie>kvs']),
+      expect.arrayContaining([
+        'kvs>woningcorporatie',
+        'woningcorporatie>kvs',
+        'kvs>vluchtelingenwerk',
+        'vluchtelingenwerk>kvs',
+      ]),
     );
     for (const f of result.flows) expect(f, f.flow).toMatchObject({ lost: 0, duplicates: 0 });
 

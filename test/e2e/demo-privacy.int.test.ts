@@ -9,7 +9,6 @@ import { connect } from '@nats-io/transport-node';
 import { parse, stringify } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateCohort } from '@ketenhub/simulator-coa';
-import { getFreePort } from '@ketenhub/kit/processes';
 import { startTestNats, type TestNats } from '../harness/index.ts';
 
 /**
@@ -31,6 +30,22 @@ async function consecutiveFree(first: number, count: number): Promise<boolean> {
   }
   return true;
 }
+/**
+ * Free ports below Linux's ephemeral range (32768 and up), each handed out once: a port the OS
+ * picks for us there may meanwhile be taken as the local port of some outgoing connection before
+ * our process binds it (it happened: EADDRINUSE at the admin API's start).
+ */
+const taken = new Set<number>();
+async function listenablePort(count = 1): Promise<number> {
+  for (;;) {
+    const first = 20_000 + Math.floor(Math.random() * 12_000);
+    const range = Array.from({ length: count }, (_, i) => first + i);
+    if (range.some((p) => taken.has(p)) || !(await consecutiveFree(first, count))) continue;
+    for (const p of range) taken.add(p);
+    return first;
+  }
+}
+
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const SEED = 11;
 const SIZE = 30;
@@ -54,7 +69,7 @@ describe('a demo run leaks no personal data', () => {
       string,
       any
     >;
-    const port = () => getFreePort();
+    const port = () => listenablePort();
     for (const s of ['coa', 'gemeente-kvs', 'duo', 'admin', 'kredietbank', 'taalaanbieder']) {
       config.services[s].port = await port();
       config.services[s].opsPort = await port();
@@ -64,8 +79,7 @@ describe('a demo run leaks no personal data', () => {
     config.simulators.kredietbank.port = await port();
     // The school simulators take consecutive ports from here.
     const schools = config.partners.taalaanbieder.organisations as { id: string }[];
-    let first = await port();
-    while (!(await consecutiveFree(first, schools.length))) first = await port();
+    const first = await listenablePort(schools.length);
     config.simulators.taalaanbieder.port = first;
     config.nats.storeDir = join(state, 'nats');
     const configFile = join(state, 'ketenhub.yaml');

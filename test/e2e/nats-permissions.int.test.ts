@@ -69,18 +69,13 @@ import { taalaanbiederModule } from '@ketenhub/adapter-taalaanbieder';
 
 const PERMISSIONS = fileURLToPath(new URL('../../deploy/nats/permissions.conf', import.meta.url));
 const SHIPPED_CONFIG = fileURLToPath(new URL('../../config/ketenhub.yaml', import.meta.url));
-const USERS = [
-  'provisioner',
-  'coa',
-  'gemeente-kvs',
-  'admin',
-  'duo',
-  'kredietbank',
-  'taalaanbieder',
-] as const;
-type User = (typeof USERS)[number];
+/** Every user of the generated file: the provisioner and one per deployed service. */
+const USERS = [...readFileSync(PERMISSIONS, 'utf8').matchAll(/^\s*user: ([a-z][a-z0-9-]*)$/gm)].map(
+  (m) => m[1]!,
+);
+type User = string;
 const passwordVar = (user: User) =>
-  `KETENHUB_NATS_PASSWORD_${user.replace('-', '_').toUpperCase()}`;
+  `KETENHUB_NATS_PASSWORD_${user.replaceAll('-', '_').toUpperCase()}`;
 
 /** The gemeenten and schools of config/ketenhub.yaml, whose consumers the file must list. */
 const shipped = parse(readFileSync(SHIPPED_CONFIG, 'utf8')) as {

@@ -18,6 +18,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { startKvsSimulator, type KvsSimulator } from '@ketenhub/simulator-gemeente-kvs';
 import { KVS_PARTNER } from '@ketenhub/adapter-gemeente-kvs';
+import { vluchtelingenwerkModule } from '@ketenhub/adapter-vluchtelingenwerk';
+import { woningcorporatieModule } from '@ketenhub/adapter-woningcorporatie';
+import { startVluchtelingenwerkSimulator } from '@ketenhub/simulator-vluchtelingenwerk';
+import { startWoningcorporatieSimulator } from '@ketenhub/simulator-woningcorporatie';
 import { startDuoSimulator, type DuoSimulator } from '@ketenhub/simulator-duo';
 import {
   startKredietbankSimulator,
@@ -80,7 +84,14 @@ const passwordVar = (user: User) =>
 /** The gemeenten and schools of config/ketenhub.yaml, whose consumers the file must list. */
 const shipped = parse(readFileSync(SHIPPED_CONFIG, 'utf8')) as {
   gemeenten: { code: string }[];
-  partners: { taalaanbieder: { organisations: { id: string }[] } };
+  partners: {
+    taalaanbieder: { organisations: { id: string }[] };
+    woningcorporatie: { organisations: { id: string; gemeenten: string[] }[] };
+    vluchtelingenwerk: {
+      organisations: { id: string; gemeenten: string[] }[];
+      settings: Record<string, unknown>;
+    };
+  };
 };
 const shippedSchools = shipped.partners.taalaanbieder.organisations;
 
@@ -577,6 +588,96 @@ describe('NATS users per service (deploy/nats/permissions.conf)', () => {
 
     await new Promise((r) => setTimeout(r, 300));
     expect(violations().slice(before)).toEqual([]);
+  });
+
+  it('runs the woningcorporatie and VluchtelingenWerk under their own users, without a violation', async () => {
+    const before = violations().length;
+    // The organisations of the shipped config (their consumers are the ones permissions.conf
+    // lists), each a simulator; the person of the test above, bound to gm0797.
+    const id = idOf(testBsn(900));
+    const corporaties = await Promise.all(
+      shipped.partners.woningcorporatie.organisations.map(async (o) => ({
+        o,
+        sim: await startWoningcorporatieSimulator({ id: o.id, today: TODAY }),
+        key: generateApiKey(),
+      })),
+    );
+    const offices = await Promise.all(
+      shipped.partners.vluchtelingenwerk.organisations.map(async (o) => ({
+        o,
+        sim: await startVluchtelingenwerkSimulator({ id: o.id, today: TODAY }),
+        key: generateApiKey(),
+      })),
+    );
+    const orgs = (list: typeof corporaties | typeof offices) =>
+      list.map(({ o, sim, key }) => ({
+        id: o.id,
+        gemeenten: o.gemeenten,
+        endpoint: { url: sim.url, timeoutMs: 3000 },
+        credential: { apiKeyHash: hashApiKey(key) },
+      }));
+    const fast = { opsPort: 0, port: 0, ackWaitMs: 10_000, concurrency: 4 };
+    const config = (user: User): HubConfig => ({
+      ...configAs(user),
+      partners: {
+        ...base.partners,
+        woningcorporatie: { organisations: orgs(corporaties) },
+        vluchtelingenwerk: {
+          organisations: orgs(offices),
+          settings: shipped.partners.vluchtelingenwerk.settings,
+        },
+      },
+      services: { ...base.services, woningcorporatie: fast, vluchtelingenwerk: fast },
+    });
+    const woning = await runModules(config('woningcorporatie'), [woningcorporatieModule()], {
+      logger,
+    });
+    const vwn = await runModules(config('vluchtelingenwerk'), [vluchtelingenwerkModule()], {
+      logger,
+    });
+    try {
+      for (const c of corporaties) c.sim.setHub(woning.url!, c.key);
+      for (const o of offices) o.sim.setHub(vwn.url!, o.key);
+      await kvsSend(
+        'nl.inburgering.woning.aangevraagd',
+        {
+          inburgeraarId: id,
+          aanvraagId: 'WA-PERM',
+          huishouden: { omvang: 1, leden: [{ rol: 'hoofdpersoon', leeftijd: 34 }] },
+          nareizigers: { aantal: 0 },
+          contactpersoon: { naam: 'consulent', email: 'consulent@gm0797.example' },
+        },
+        'w',
+      );
+      await kvsSend(
+        'nl.inburgering.begeleiding.aangevraagd',
+        {
+          inburgeraarId: id,
+          aanvraagId: 'VW-PERM',
+          onderdelen: ['maatschappelijke-begeleiding', 'pvt'],
+          startwens: TODAY,
+          pvtUiterlijk: '2027-11-23',
+          huishouden: { leden: [{ rol: 'hoofdpersoon', leeftijd: 34 }], nareizigers: 0 },
+          contactpersoon: { naam: 'consulent', email: 'consulent@gm0797.example' },
+        },
+        'b',
+      );
+      expect(
+        await eventually(() => corporaties.some((c) => c.sim.zoektochten().length === 1)),
+      ).toBe(true);
+      expect(await eventually(() => offices.some((o) => o.sim.begeleidingen().length === 1))).toBe(
+        true,
+      );
+      for (const { sim } of [...corporaties, ...offices]) sim.advance(100);
+      expect(await eventually(() => kvsGot('woning.aangeboden', id).length >= 1)).toBe(true);
+      expect(await eventually(() => kvsGot('begeleiding.gestart', id).length === 1)).toBe(true);
+      await new Promise((r) => setTimeout(r, 300));
+      expect(violations().slice(before)).toEqual([]);
+    } finally {
+      await woning.stop();
+      await vwn.stop();
+      for (const { sim } of [...corporaties, ...offices]) await sim.close();
+    }
   });
 
   it('refuses taalaanbieder a Kredietbank event and the identity store (no BSN for schools)', async () => {

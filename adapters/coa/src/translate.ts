@@ -3,6 +3,7 @@ import type { CoaKoppeling, CoaWarmeOverdracht } from '@ketenhub/contracts/gener
 import { schemas, type Violation } from '@ketenhub/contracts';
 import { ValidationError, buildEvent, nameBasedUuid, type Event } from '@ketenhub/kit';
 import {
+  assertContract,
   bsnProblem,
   isTestBsn,
   normaliseVnummer,
@@ -36,11 +37,6 @@ const ROL = {
 
 function lower<T extends string>(value: T): Lowercase<T> {
   return value.toLowerCase() as Lowercase<T>;
-}
-
-function check(schemaId: string, value: unknown, what: string): void {
-  const violations = schemas().validate(schemaId, value);
-  if (violations.length > 0) throw new ValidationError(`invalid ${what}`, violations);
 }
 
 /** Rules beyond the schema that every COA message about a person must meet. */
@@ -92,7 +88,7 @@ export function koppelingToEvent(
   ctx: TranslateContext,
   kanaal: 'coa-json' | 'coa-tvs-csv' = 'coa-json',
 ): Event<InburgeraarGekoppeld> {
-  check(KOPPELING_SCHEMA, msg, 'koppeling');
+  assertContract(KOPPELING_SCHEMA, msg, 'koppeling contract');
   const violations = personRules(msg.persoon, msg.gemeenteCode, ctx);
   if (msg.vergunningDatum > msg.koppelDatum) {
     violations.push({
@@ -158,7 +154,7 @@ export function overdrachtToEvent(
   msg: CoaWarmeOverdracht,
   ctx: TranslateContext,
 ): Event<InburgeraarOvergedragen> {
-  check(OVERDRACHT_SCHEMA, msg, 'warme overdracht');
+  assertContract(OVERDRACHT_SCHEMA, msg, 'warme overdracht contract');
   fail(personRules(msg.persoon, msg.gemeenteCode, ctx), 'warme overdracht');
 
   const vnummer = normaliseVnummer(msg.persoon.vNummer, 'persoon.vNummer');

@@ -13,6 +13,7 @@ import type {
   TaalaanbiederVoortgang,
 } from '@ketenhub/contracts/generated/taalaanbieder';
 import { ValidationError, buildEvent, nameBasedUuid, type Event } from '@ketenhub/kit';
+import { assertContract } from '@ketenhub/kit/privacy';
 import type { Traject } from './traject.ts';
 
 export const TAALAANBIEDER_PARTNER = 'taalaanbieder';
@@ -33,11 +34,6 @@ export const SCHEMA = {
 
 /** The hours a school reports are lessons unless it says otherwise (DUO: participatietaalles). */
 export const DEFAULT_UREN_SOORT = 'participatie-als-taalles';
-
-function check(schemaId: string, value: unknown, what: string): void {
-  const violations = schemas().validate(schemaId, value);
-  if (violations.length > 0) throw new ValidationError(`${what} breaks its contract`, violations);
-}
 
 /**
  * The PIP as the taalaanbieder policy lets it out → the aanmelding. `pip` is the projection
@@ -64,7 +60,7 @@ export function pipToAanmelding(
     ...(pip.urenPerWeek ? { urenPerWeek: pip.urenPerWeek } : {}),
     ...(pip.alfabetisering ? { alfabetisering: pip.alfabetisering } : {}),
   };
-  check(SCHEMA.aanmelding, aanmelding, 'the aanmelding');
+  assertContract(SCHEMA.aanmelding, aanmelding, 'the aanmelding contract');
   return aanmelding;
 }
 
@@ -130,7 +126,7 @@ export function voortgangToEvent(
   traject: Traject,
   ctx: InboundContext,
 ): Event<LeerrouteVoortgang> {
-  check(SCHEMA.voortgang, msg, 'the voortgang');
+  assertContract(SCHEMA.voortgang, msg, 'the voortgang contract');
   return chainEvent<LeerrouteVoortgang>(
     VOORTGANG,
     // Skills in a fixed order: the same report with its skills listed otherwise is the same event.
@@ -152,7 +148,7 @@ export function urenToEvent(
   traject: Traject,
   ctx: InboundContext,
 ): Event<LeerrouteUren> {
-  check(SCHEMA.uren, msg, 'the uren');
+  assertContract(SCHEMA.uren, msg, 'the uren contract');
   const soort = msg.soort ?? DEFAULT_UREN_SOORT;
   return chainEvent<LeerrouteUren>(
     UREN,
@@ -175,7 +171,7 @@ export function verzuimToEvent(
   traject: Traject,
   ctx: InboundContext,
 ): Event<LeerrouteVerzuim> {
-  check(SCHEMA.verzuim, msg, 'the verzuim');
+  assertContract(SCHEMA.verzuim, msg, 'the verzuim contract');
   return chainEvent<LeerrouteVerzuim>(
     VERZUIM,
     `verzuim:${msg.trajectId}:${msg.datum}:${msg.urenGemist}:${msg.reden}`,

@@ -17,6 +17,7 @@ import type {
   VluchtelingenwerkWorkshop,
 } from '@ketenhub/contracts/generated/vluchtelingenwerk';
 import { ValidationError, buildEvent, nameBasedUuid, type Event } from '@ketenhub/kit';
+import { assertContract } from '@ketenhub/kit/privacy';
 import type { Begeleiding } from './begeleiding.ts';
 import type { PvtBevestiging } from './settings.ts';
 
@@ -38,11 +39,6 @@ export const SCHEMA = {
   workshop: 'https://contracts.ketenhub.nl/vluchtelingenwerk/workshop.schema.json',
   ondertekening: 'https://contracts.ketenhub.nl/vluchtelingenwerk/ondertekening.schema.json',
 } as const;
-
-function check(schemaId: string, value: unknown, what: string): void {
-  const violations = schemas().validate(schemaId, value);
-  if (violations.length > 0) throw new ValidationError(`${what} breaks its contract`, violations);
-}
 
 /**
  * The aanvraag as the vluchtelingenwerk policy lets it out → what the office gets. `aanvraag`
@@ -78,7 +74,7 @@ export function aanvraagToBegeleiding(
       ...(aanvraag.contactpersoon!.email ? { email: aanvraag.contactpersoon!.email } : {}),
     },
   };
-  check(SCHEMA.aanvraag, body, 'the begeleiding aanvraag');
+  assertContract(SCHEMA.aanvraag, body, 'the begeleiding aanvraag contract');
   return body;
 }
 
@@ -126,7 +122,7 @@ export function startToEvent(
   b: Begeleiding,
   ctx: InboundContext,
 ): Event<BegeleidingGestart> {
-  check(SCHEMA.start, msg, 'the start');
+  assertContract(SCHEMA.start, msg, 'the start contract');
   return chainEvent<BegeleidingGestart>(
     GESTART,
     `start:${msg.begeleidingId}`,
@@ -141,7 +137,7 @@ export function contactmomentToEvent(
   b: Begeleiding,
   ctx: InboundContext,
 ): Event<BegeleidingVoortgang> {
-  check(SCHEMA.contactmoment, msg, 'the contactmoment');
+  assertContract(SCHEMA.contactmoment, msg, 'the contactmoment contract');
   return chainEvent<BegeleidingVoortgang>(
     VOORTGANG,
     `contactmoment:${msg.begeleidingId}:${msg.contactmomentId}`,
@@ -162,7 +158,7 @@ export function beeindigingToEvent(
   b: Begeleiding,
   ctx: InboundContext,
 ): Event<BegeleidingBeeindigd> {
-  check(SCHEMA.beeindiging, msg, 'the beeindiging');
+  assertContract(SCHEMA.beeindiging, msg, 'the beeindiging contract');
   return chainEvent<BegeleidingBeeindigd>(
     BEEINDIGD,
     `beeindiging:${msg.begeleidingId}`,
@@ -177,7 +173,7 @@ export function workshopToEvent(
   b: Begeleiding,
   ctx: InboundContext,
 ): Event<PvtWorkshopGevolgd> {
-  check(SCHEMA.workshop, msg, 'the workshop');
+  assertContract(SCHEMA.workshop, msg, 'the workshop contract');
   return chainEvent<PvtWorkshopGevolgd>(
     WORKSHOP_GEVOLGD,
     `workshop:${msg.begeleidingId}:${msg.sessieId}`,
@@ -200,7 +196,7 @@ export function ondertekeningToEvent(
   ctx: InboundContext,
   regel: PvtBevestiging,
 ): Event<PvtOndertekend> | Event<PvtOndertekeningGemeld> {
-  check(SCHEMA.ondertekening, msg, 'the ondertekening');
+  assertContract(SCHEMA.ondertekening, msg, 'the ondertekening contract');
   const key = `ondertekening:${msg.begeleidingId}:${msg.datumOndertekening}`;
   if (regel === 'direct') {
     // DUO's PVT resource as the gemeente would register it: the date; no verwijtbaarheid, which

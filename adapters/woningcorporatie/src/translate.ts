@@ -20,6 +20,7 @@ import {
   type Event,
   type Violation,
 } from '@ketenhub/kit';
+import { assertContract } from '@ketenhub/kit/privacy';
 import type { Zoektocht } from './zoektocht.ts';
 
 export const WONINGCORPORATIE_PARTNER = 'woningcorporatie';
@@ -37,11 +38,6 @@ export const SCHEMA = {
   weigering: 'https://contracts.ketenhub.nl/woningcorporatie/weigering.schema.json',
   huurcontract: 'https://contracts.ketenhub.nl/woningcorporatie/huurcontract.schema.json',
 } as const;
-
-function check(schemaId: string, value: unknown, what: string): void {
-  const violations = schemas().validate(schemaId, value);
-  if (violations.length > 0) throw new ValidationError(`${what} breaks its contract`, violations);
-}
 
 /**
  * The aanvraag as the woningcorporatie policy lets it out → the woningzoektocht. `aanvraag` is
@@ -94,7 +90,7 @@ export function aanvraagToZoektocht(
     ...(aanvraag.streefdatum ? { streefdatum: aanvraag.streefdatum } : {}),
     contactpersoon: { ...aanvraag.contactpersoon! },
   };
-  check(SCHEMA.zoektocht, zoektocht, 'the zoektocht');
+  assertContract(SCHEMA.zoektocht, zoektocht, 'the zoektocht contract');
   return zoektocht;
 }
 
@@ -156,7 +152,7 @@ export function aanbodToEvent(
   z: Zoektocht,
   ctx: InboundContext,
 ): Event<WoningAangeboden> {
-  check(SCHEMA.aanbod, msg, 'the aanbod');
+  assertContract(SCHEMA.aanbod, msg, 'the aanbod contract');
   return chainEvent<WoningAangeboden>(
     AANGEBODEN,
     `aanbod:${msg.zoektochtId}:${msg.aanbodId}`,
@@ -178,7 +174,7 @@ export function acceptatieToEvent(
   z: Zoektocht,
   ctx: InboundContext,
 ): Event<WoningGeaccepteerd> {
-  check(SCHEMA.acceptatie, msg, 'the acceptatie');
+  assertContract(SCHEMA.acceptatie, msg, 'the acceptatie contract');
   return chainEvent<WoningGeaccepteerd>(
     GEACCEPTEERD,
     `acceptatie:${msg.zoektochtId}:${msg.aanbodId}`,
@@ -193,7 +189,7 @@ export function weigeringToEvent(
   z: Zoektocht,
   ctx: InboundContext,
 ): Event<WoningGeweigerd> {
-  check(SCHEMA.weigering, msg, 'the weigering');
+  assertContract(SCHEMA.weigering, msg, 'the weigering contract');
   return chainEvent<WoningGeweigerd>(
     GEWEIGERD,
     `weigering:${msg.zoektochtId}:${msg.aanbodId}`,
@@ -213,7 +209,7 @@ export function huurcontractToEvent(
   z: Zoektocht,
   ctx: InboundContext,
 ): Event<HuurcontractGetekend> {
-  check(SCHEMA.huurcontract, msg, 'the huurcontract');
+  assertContract(SCHEMA.huurcontract, msg, 'the huurcontract contract');
   return chainEvent<HuurcontractGetekend>(
     GETEKEND,
     `huurcontract:${msg.zoektochtId}:${msg.aanbodId}`,

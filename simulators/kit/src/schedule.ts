@@ -7,7 +7,10 @@
  * `Retry-After`.
  */
 import type { FastifyInstance } from 'fastify';
+import { schemas } from '@ketenhub/contracts';
+import { problem } from '@ketenhub/kit';
 import { createNotifier, type NotifierStats } from './notifier.ts';
+import { createDeliveryCount, type DeliveryStats } from './stats.ts';
 import type { SimulatorLogger } from './server.ts';
 import { createWork } from './work.ts';
 
@@ -150,6 +153,96 @@ export function createSchedule<K extends string, B>(opts: ScheduleOptions<K, B>)
         }
         return { today: advance(days) };
       });
+    },
+  };
+}
+
+/** One request a partner that answers over time took, with its story. */
+export interface PlannedRequest<R, K extends string, B> {
+  request: R;
+  /** The simulated day it arrived. */
+  ontvangenOp: string;
+  plan: Scheduled<K, B>[];
+}
+
+export interface PlannedIntakeOptions<R, K extends string, B> {
+  /** The partner API's path the hub POSTs requests to, e.g. `/zoektochten`. */
+  path: string;
+  /** The partner's contract for a request, and its name in a refusal. */
+  schemaId: string;
+  what: string;
+  /** The bearer token the hub must present; none when absent. */
+  token?: string;
+  /** What keeps a request's story: a request sent again under it is a change, not a new one. */
+  idOf(request: R): string;
+  /** Its story, from the day it arrived. */
+  plan(request: R, today: string): Scheduled<K, B>[];
+  /** The 201 answer's body. */
+  answer(request: R): object;
+}
+
+export interface PlannedIntake<R, K extends string, B> {
+  /** Requests taken, once per Idempotency-Key, in arrival order (a change replaces). */
+  requests(): PlannedRequest<R, K, B>[];
+  /** What was received once per key, the repeats, by gemeente. */
+  stats(): DeliveryStats;
+  /** Every POST that reached the API, repeats included. */
+  deliveries(): number;
+  reset(): void;
+}
+
+/**
+ * The API of a partner that answers over time (a corporatie, a VluchtelingenWerk office):
+ * `POST <path>` checks the bearer token (401) and the contract (400 naming each field), takes a
+ * request once per `Idempotency-Key` (else its `berichtId`), keeps a change of a known request's
+ * story, and plans a new one's on the schedule.
+ */
+export function registerPlannedIntake<
+  R extends { berichtId: string; gemeenteCode: string },
+  K extends string,
+  B,
+>(
+  app: FastifyInstance,
+  schedule: Schedule<K, B>,
+  opts: PlannedIntakeOptions<R, K, B>,
+): PlannedIntake<R, K, B> {
+  const byId = new Map<string, PlannedRequest<R, K, B>>();
+  const count = createDeliveryCount();
+  let deliveries = 0;
+  app.post(opts.path, async (request, reply) => {
+    deliveries++;
+    if (opts.token && request.headers.authorization !== `Bearer ${opts.token}`) {
+      return reply.code(401).type('application/problem+json').send(problem(401));
+    }
+    const violations = schemas().validate(opts.schemaId, request.body);
+    if (violations.length > 0) {
+      return reply
+        .code(400)
+        .type('application/problem+json')
+        .send(problem(400, `Invalid ${opts.what}`, undefined, violations));
+    }
+    const body = request.body as R;
+    const key = String(request.headers['idempotency-key'] ?? body.berichtId);
+    if (count.record(key, body.gemeenteCode)) {
+      const known = byId.get(opts.idOf(body));
+      // A change of a request keeps its story; a new one gets its own.
+      if (known) known.request = body;
+      else {
+        const plan = opts.plan(body, schedule.today());
+        byId.set(opts.idOf(body), { request: body, ontvangenOp: schedule.today(), plan });
+        schedule.add(plan);
+      }
+    }
+    return reply.code(201).send(opts.answer(body));
+  });
+  return {
+    requests: () => [...byId.values()],
+    stats: () => count.stats(),
+    deliveries: () => deliveries,
+    reset() {
+      byId.clear();
+      count.reset();
+      deliveries = 0;
     },
   };
 }

@@ -18,7 +18,6 @@
  * has no authentication, hence loopback by default.
  */
 import { createHash } from 'node:crypto';
-import { schemas } from '@ketenhub/contracts';
 import type {
   VluchtelingenwerkAanvraag,
   VluchtelingenwerkBeeindiging,
@@ -29,9 +28,9 @@ import type {
 } from '@ketenhub/contracts/generated/vluchtelingenwerk';
 import {
   addDays,
-  createDeliveryCount,
   createSchedule,
   createSimServer,
+  registerPlannedIntake,
   type DeliveryStats,
   type NotifierStats,
   type Scheduled,
@@ -209,23 +208,11 @@ export function planFor(a: VluchtelingenwerkAanvraag, ontvangenOp: string): Plan
   return plan;
 }
 
-function problem(status: number, title: string, extra: object = {}) {
-  return {
-    type: `https://ketenhub.nl/problems/${status === 401 ? 'unauthorized' : 'validation'}`,
-    title,
-    status,
-    ...extra,
-  };
-}
-
 export async function startVluchtelingenwerkSimulator(
   opts: VluchtelingenwerkSimulatorOptions = {},
 ): Promise<VluchtelingenwerkSimulator> {
   const id = opts.id ?? 'vluchtelingenwerk';
   const name = `vluchtelingenwerk-simulator-${id}`;
-  const byId = new Map<string, SimBegeleiding>();
-  const count = createDeliveryCount();
-  let deliveries = 0;
   const schedule = createSchedule<ReportKind, ReportBody>({
     name,
     paths: REPORT_PATHS,
@@ -241,48 +228,33 @@ export async function startVluchtelingenwerkSimulator(
     name,
     stats: () => snapshot(),
     reset: () => {
-      byId.clear();
-      count.reset();
-      deliveries = 0;
+      intake.reset();
       schedule.reset();
     },
   });
+  const intake = registerPlannedIntake<VluchtelingenwerkAanvraag, ReportKind, ReportBody>(
+    sim.app,
+    schedule,
+    {
+      path: '/begeleidingen',
+      schemaId: AANVRAAG_SCHEMA,
+      what: 'aanvraag',
+      ...(opts.token ? { token: opts.token } : {}),
+      idOf: (r) => r.begeleidingId,
+      plan: planFor,
+      answer: (r) => ({ begeleidingId: r.begeleidingId }),
+    },
+  );
+  const begeleidingen = (): SimBegeleiding[] =>
+    intake
+      .requests()
+      .map((r) => ({ aanvraag: r.request, ontvangenOp: r.ontvangenOp, plan: r.plan }));
   function snapshot(): VluchtelingenwerkSimStats {
-    return {
-      ...count.stats(),
-      deliveries,
-      reports: schedule.stats(),
-    };
+    return { ...intake.stats(), deliveries: intake.deliveries(), reports: schedule.stats() };
   }
 
-  sim.app.post('/begeleidingen', async (request, reply) => {
-    deliveries++;
-    if (opts.token && request.headers.authorization !== `Bearer ${opts.token}`) {
-      return reply.code(401).type('application/problem+json').send(problem(401, 'Unauthorized'));
-    }
-    const violations = schemas().validate(AANVRAAG_SCHEMA, request.body);
-    if (violations.length > 0) {
-      return reply
-        .code(400)
-        .type('application/problem+json')
-        .send(problem(400, 'Invalid aanvraag', { errors: violations }));
-    }
-    const aanvraag = request.body as VluchtelingenwerkAanvraag;
-    const key = String(request.headers['idempotency-key'] ?? aanvraag.berichtId);
-    if (count.record(key, aanvraag.gemeenteCode)) {
-      const known = byId.get(aanvraag.begeleidingId);
-      // A change of an aanvraag keeps its story; a new one gets its own.
-      if (known) known.aanvraag = aanvraag;
-      else {
-        const plan = planFor(aanvraag, schedule.today());
-        byId.set(aanvraag.begeleidingId, { aanvraag, ontvangenOp: schedule.today(), plan });
-        schedule.add(plan);
-      }
-    }
-    return reply.code(201).send({ begeleidingId: aanvraag.begeleidingId });
-  });
   schedule.routes(sim.app);
-  sim.app.get('/_sim/begeleidingen', () => [...byId.values()]);
+  sim.app.get('/_sim/begeleidingen', begeleidingen);
 
   const listening = await sim.listen({
     ...(opts.host ? { host: opts.host } : {}),
@@ -293,7 +265,7 @@ export async function startVluchtelingenwerkSimulator(
     ...sim.controls,
     url: listening.url,
     id,
-    begeleidingen: () => [...byId.values()],
+    begeleidingen,
     stats: snapshot,
     today: schedule.today,
     advance: schedule.advance,

@@ -12,7 +12,6 @@
  * loopback by default.
  */
 import { createHash } from 'node:crypto';
-import { schemas } from '@ketenhub/contracts';
 import type {
   WoningcorporatieAanbod,
   WoningcorporatieAcceptatie,
@@ -22,9 +21,9 @@ import type {
 } from '@ketenhub/contracts/generated/woningcorporatie';
 import {
   addDays,
-  createDeliveryCount,
   createSchedule,
   createSimServer,
+  registerPlannedIntake,
   type DeliveryStats,
   type NotifierStats,
   type Scheduled,
@@ -200,23 +199,11 @@ export function planFor(z: WoningcorporatieZoektocht, ontvangenOp: string): Plan
   return plan;
 }
 
-function problem(status: number, title: string, extra: object = {}) {
-  return {
-    type: `https://ketenhub.nl/problems/${status === 401 ? 'unauthorized' : 'validation'}`,
-    title,
-    status,
-    ...extra,
-  };
-}
-
 export async function startWoningcorporatieSimulator(
   opts: WoningcorporatieSimulatorOptions = {},
 ): Promise<WoningcorporatieSimulator> {
   const id = opts.id ?? 'woningcorporatie';
   const name = `woningcorporatie-simulator-${id}`;
-  const byId = new Map<string, SimZoektocht>();
-  const count = createDeliveryCount();
-  let deliveries = 0;
   const schedule = createSchedule<AnswerKind, AnswerBody>({
     name,
     paths: ANSWER_PATHS,
@@ -232,48 +219,33 @@ export async function startWoningcorporatieSimulator(
     name,
     stats: () => snapshot(),
     reset: () => {
-      byId.clear();
-      count.reset();
-      deliveries = 0;
+      intake.reset();
       schedule.reset();
     },
   });
+  const intake = registerPlannedIntake<WoningcorporatieZoektocht, AnswerKind, AnswerBody>(
+    sim.app,
+    schedule,
+    {
+      path: '/zoektochten',
+      schemaId: ZOEKTOCHT_SCHEMA,
+      what: 'zoektocht',
+      ...(opts.token ? { token: opts.token } : {}),
+      idOf: (r) => r.zoektochtId,
+      plan: planFor,
+      answer: (r) => ({ zoektochtId: r.zoektochtId }),
+    },
+  );
+  const zoektochten = (): SimZoektocht[] =>
+    intake
+      .requests()
+      .map((r) => ({ zoektocht: r.request, ontvangenOp: r.ontvangenOp, plan: r.plan }));
   function snapshot(): WoningcorporatieSimStats {
-    return {
-      ...count.stats(),
-      deliveries,
-      answers: schedule.stats(),
-    };
+    return { ...intake.stats(), deliveries: intake.deliveries(), answers: schedule.stats() };
   }
 
-  sim.app.post('/zoektochten', async (request, reply) => {
-    deliveries++;
-    if (opts.token && request.headers.authorization !== `Bearer ${opts.token}`) {
-      return reply.code(401).type('application/problem+json').send(problem(401, 'Unauthorized'));
-    }
-    const violations = schemas().validate(ZOEKTOCHT_SCHEMA, request.body);
-    if (violations.length > 0) {
-      return reply
-        .code(400)
-        .type('application/problem+json')
-        .send(problem(400, 'Invalid zoektocht', { errors: violations }));
-    }
-    const zoektocht = request.body as WoningcorporatieZoektocht;
-    const key = String(request.headers['idempotency-key'] ?? zoektocht.berichtId);
-    if (count.record(key, zoektocht.gemeenteCode)) {
-      const known = byId.get(zoektocht.zoektochtId);
-      // A change of a zoektocht keeps its story; a new one gets its own.
-      if (known) known.zoektocht = zoektocht;
-      else {
-        const plan = planFor(zoektocht, schedule.today());
-        byId.set(zoektocht.zoektochtId, { zoektocht, ontvangenOp: schedule.today(), plan });
-        schedule.add(plan);
-      }
-    }
-    return reply.code(201).send({ zoektochtId: zoektocht.zoektochtId });
-  });
   schedule.routes(sim.app);
-  sim.app.get('/_sim/zoektochten', () => [...byId.values()]);
+  sim.app.get('/_sim/zoektochten', zoektochten);
 
   const listening = await sim.listen({
     ...(opts.host ? { host: opts.host } : {}),
@@ -284,7 +256,7 @@ export async function startWoningcorporatieSimulator(
     ...sim.controls,
     url: listening.url,
     id,
-    zoektochten: () => [...byId.values()],
+    zoektochten,
     stats: snapshot,
     today: schedule.today,
     advance: schedule.advance,

@@ -2,7 +2,13 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import Fastify from 'fastify';
 import { afterEach, describe, expect, it } from 'vitest';
-import { addDays, createSchedule, type Schedule } from './schedule.ts';
+import {
+  addDays,
+  createSchedule,
+  startPlannedSimulator,
+  type PlannedSimulatorOptions,
+  type Schedule,
+} from './schedule.ts';
 
 let closers: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
@@ -107,5 +113,117 @@ describe('createSchedule', () => {
 
   it('adds days across months and years', () => {
     expect(addDays('2026-12-25', 10)).toBe('2027-01-04');
+  });
+});
+
+/** A partner that answers a request twice: `a` two days after it arrived, `b` a week after. */
+interface Request {
+  berichtId: string;
+  begeleidingId: string;
+  gemeenteCode: string;
+  onderdelen: string[];
+  startwens: string;
+  contactpersoon: { naam: string; email: string };
+}
+
+function planned(opts: PlannedSimulatorOptions) {
+  return startPlannedSimulator(opts, {
+    partner: 'voorbeeld',
+    paths: { a: '/v1/a', b: '/v1/b' },
+    describe: (body: { n: number; id: string }) => ({ n: body.n }),
+    // A contract from the catalogue, so the intake checks a real one.
+    path: '/verzoeken',
+    schemaId: 'https://contracts.ketenhub.nl/vluchtelingenwerk/aanvraag.schema.json',
+    what: 'verzoek',
+    idOf: (r: Request) => r.begeleidingId,
+    plan: (r, today) => [
+      {
+        kind: 'a' as const,
+        datum: addDays(today, 2),
+        body: { n: 1, id: r.begeleidingId },
+        sent: false,
+      },
+      {
+        kind: 'b' as const,
+        datum: addDays(today, 7),
+        body: { n: 2, id: r.begeleidingId },
+        sent: false,
+      },
+    ],
+    answer: (r) => ({ id: r.begeleidingId }),
+    list: { path: '/_sim/verzoeken', view: (r) => ({ verzoek: r.request, op: r.ontvangenOp }) },
+    statsKey: 'antwoorden',
+  });
+}
+
+describe('startPlannedSimulator', () => {
+  const request: Request = {
+    berichtId: '4b3c2a1e-0000-4000-8000-000000000001',
+    begeleidingId: `vb-${'1'.padStart(32, '0')}`,
+    gemeenteCode: 'gm0797',
+    onderdelen: ['pvt'],
+    startwens: '2026-01-05',
+    contactpersoon: { naam: 'consulent', email: 'c@gemeente.example' },
+  };
+  const post = (url: string, body: unknown, token = 'geheim') =>
+    fetch(`${url}/verzoeken`, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        'idempotency-key': 'k1',
+        authorization: `Bearer ${token}`,
+      },
+      body: JSON.stringify(body),
+    });
+
+  it('takes requests by token and contract once per key, lists them, and answers as its clock moves', async () => {
+    const hub = await startHub();
+    const sim = await planned({ token: 'geheim', today: '2026-01-01', retryDelayMs: 10 });
+    closers.push(() => sim.close());
+    expect(sim.id).toBe('voorbeeld');
+    expect((await post(sim.url, request, 'fout')).status).toBe(401);
+    const bad = await post(sim.url, { ...request, gemeenteCode: 'x' });
+    expect(bad.status).toBe(400);
+    expect(JSON.stringify(await bad.json())).toContain('gemeenteCode');
+    const taken = await post(sim.url, request);
+    expect(taken.status).toBe(201);
+    expect(await taken.json()).toEqual({ id: request.begeleidingId });
+    expect((await post(sim.url, request)).status).toBe(201);
+
+    const listed = [{ verzoek: request, op: '2026-01-01' }];
+    expect(sim.requests()).toEqual(listed);
+    expect(await (await fetch(`${sim.url}/_sim/verzoeken`)).json()).toEqual(listed);
+
+    sim.setHub(hub.url, 'k');
+    expect(sim.advance(3)).toBe('2026-01-04');
+    expect(await sim.idle()).toBe(true);
+    expect(hub.received).toEqual([{ path: '/v1/a', body: { n: 1, id: request.begeleidingId } }]);
+    const moved = await fetch(`${sim.url}/_sim/clock`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ advanceDays: 7 }),
+    });
+    expect(await moved.json()).toEqual({ today: '2026-01-11' });
+    expect(await sim.idle()).toBe(true);
+    expect(hub.received.map((r) => r.path)).toEqual(['/v1/a', '/v1/b']);
+
+    const stats = (await (await fetch(`${sim.url}/_sim/stats`)).json()) as ReturnType<
+      typeof sim.stats
+    >;
+    expect(stats).toMatchObject({ received: 1, duplicates: 1, deliveries: 4 });
+    expect(stats.antwoorden).toMatchObject({ a: { delivered: 1 }, b: { delivered: 1 } });
+    expect(sim.stats()).toEqual(stats);
+  });
+
+  it('plays the organisation it is given, and forgets everything on reset', async () => {
+    const sim = await planned({ id: 'voorbeeld-noord', today: '2026-01-01' });
+    closers.push(() => sim.close());
+    expect(sim.id).toBe('voorbeeld-noord');
+    expect((await post(sim.url, request, '')).status).toBe(201);
+    sim.advance(30);
+    expect((await fetch(`${sim.url}/_sim/reset`, { method: 'POST' })).status).toBe(204);
+    expect(sim.requests()).toEqual([]);
+    expect(sim.today()).toBe('2026-01-01');
+    expect(sim.stats()).toMatchObject({ received: 0, deliveries: 0 });
   });
 });

@@ -11,7 +11,7 @@ import { schemas } from '@ketenhub/contracts';
 import { problem } from '@ketenhub/kit';
 import { createNotifier, type NotifierStats } from './notifier.ts';
 import { createDeliveryCount, type DeliveryStats } from './stats.ts';
-import type { SimulatorLogger } from './server.ts';
+import { createSimServer, type SimControls, type SimulatorLogger } from './server.ts';
 import { createWork } from './work.ts';
 
 const DAY = 24 * 60 * 60 * 1000;
@@ -243,6 +243,142 @@ export function registerPlannedIntake<
       byId.clear();
       count.reset();
       deliveries = 0;
+    },
+  };
+}
+
+/** What a simulator of a partner that answers over time is started with (its `main.ts` flags). */
+export interface PlannedSimulatorOptions {
+  /** The organisation it plays; default the partner's id. */
+  id?: string;
+  host?: string;
+  port?: number;
+  logger?: SimulatorLogger;
+  /** The bearer token the hub must present; none when absent. */
+  token?: string;
+  /** Base URL of the hub's API for the partner (`services.<partner>`), and the key it presents. */
+  hubUrl?: string;
+  hubApiKey?: string;
+  /** The simulated day it starts on (YYYY-MM-DD); default today. */
+  today?: string;
+  /** Delay between retries of a message the hub did not take; default 200 ms. */
+  retryDelayMs?: number;
+}
+
+/** The partner's own part: its API, its story and the names of what it shows. */
+export interface PlannedSimulatorSpec<R, K extends string, B, V, S extends string> extends Omit<
+  PlannedIntakeOptions<R, K, B>,
+  'token'
+> {
+  /** The partner's id: the default organisation, and `<partner>-simulator-<id>` in log lines. */
+  partner: string;
+  /** The hub's path for each kind of message it sends. */
+  paths: Record<K, string>;
+  /** Log fields of a message: never personal data. */
+  describe(body: B): Record<string, unknown>;
+  /** `GET <path>` lists the requests taken, each as `view` shows it (`/_sim/zoektochten`). */
+  list: { path: string; view(request: PlannedRequest<R, K, B>): V };
+  /** The key under which its stats hold each kind's notifier counts (`answers`). */
+  statsKey: S;
+}
+
+/** `GET /_sim/stats` of such a simulator. */
+export type PlannedSimStats<K extends string, S extends string> = DeliveryStats & {
+  /** Every POST that reached the API, repeats included. */
+  deliveries: number;
+} & Record<S, Record<K, NotifierStats>>;
+
+export interface PlannedSimulator<K extends string, V, S extends string> extends SimControls {
+  url: string;
+  /** The organisation this simulator plays. */
+  id: string;
+  /** Requests taken, once per Idempotency-Key, in arrival order (a change replaces). */
+  requests(): V[];
+  stats(): PlannedSimStats<K, S>;
+  today(): string;
+  /** Moves the clock by `days`, sending every message that falls due, in order. */
+  advance(days: number): string;
+  /** Where to send, and the key to present (after the hub started). */
+  setHub(url: string, apiKey: string): void;
+  /** Resolves once no message is pending (delivered, rejected or given up). */
+  idle(timeoutMs?: number): Promise<boolean>;
+  close(): Promise<void>;
+}
+
+/**
+ * A partner that answers over time, started: the simulator server (`/health`, faults, stats,
+ * reset), its API by `registerPlannedIntake`, the story of each request on a `createSchedule`
+ * clock (`GET`/`POST /_sim/clock`), the requests taken at `list.path`, and the in-process
+ * controls. The partner gives its contract, paths and story (`spec`); the flags are the same for
+ * every such partner (`opts`).
+ */
+export async function startPlannedSimulator<
+  R extends { berichtId: string; gemeenteCode: string },
+  K extends string,
+  B,
+  V,
+  S extends string,
+>(
+  opts: PlannedSimulatorOptions,
+  spec: PlannedSimulatorSpec<R, K, B, V, S>,
+): Promise<PlannedSimulator<K, V, S>> {
+  const id = opts.id ?? spec.partner;
+  const name = `${spec.partner}-simulator-${id}`;
+  const schedule = createSchedule<K, B>({
+    name,
+    paths: spec.paths,
+    ...(opts.hubUrl ? { hubUrl: opts.hubUrl } : {}),
+    ...(opts.hubApiKey ? { hubApiKey: opts.hubApiKey } : {}),
+    ...(opts.today ? { today: opts.today } : {}),
+    ...(opts.retryDelayMs ? { retryDelayMs: opts.retryDelayMs } : {}),
+    describe: spec.describe,
+    ...(opts.logger ? { logger: opts.logger } : {}),
+  });
+
+  const sim = createSimServer({
+    name,
+    stats: () => snapshot(),
+    reset: () => {
+      intake.reset();
+      schedule.reset();
+    },
+  });
+  const intake = registerPlannedIntake<R, K, B>(sim.app, schedule, {
+    path: spec.path,
+    schemaId: spec.schemaId,
+    what: spec.what,
+    ...(opts.token ? { token: opts.token } : {}),
+    idOf: spec.idOf,
+    plan: spec.plan,
+    answer: spec.answer,
+  });
+  const requests = (): V[] => intake.requests().map(spec.list.view);
+  function snapshot(): PlannedSimStats<K, S> {
+    const counts = { [spec.statsKey]: schedule.stats() } as Record<S, Record<K, NotifierStats>>;
+    return { ...intake.stats(), deliveries: intake.deliveries(), ...counts };
+  }
+
+  schedule.routes(sim.app);
+  sim.app.get(spec.list.path, requests);
+
+  const listening = await sim.listen({
+    ...(opts.host ? { host: opts.host } : {}),
+    ...(opts.port !== undefined ? { port: opts.port } : {}),
+    ...(opts.logger ? { logger: opts.logger } : {}),
+  });
+  return {
+    ...sim.controls,
+    url: listening.url,
+    id,
+    requests,
+    stats: snapshot,
+    today: schedule.today,
+    advance: schedule.advance,
+    setHub: schedule.setHub,
+    idle: schedule.idle,
+    async close() {
+      schedule.close();
+      await listening.close();
     },
   };
 }

@@ -28,14 +28,11 @@ import type {
 } from '@ketenhub/contracts/generated/vluchtelingenwerk';
 import {
   addDays,
-  createSchedule,
-  createSimServer,
-  registerPlannedIntake,
-  type DeliveryStats,
-  type NotifierStats,
+  startPlannedSimulator,
+  type PlannedSimStats,
+  type PlannedSimulator,
+  type PlannedSimulatorOptions,
   type Scheduled,
-  type SimControls,
-  type SimulatorLogger,
 } from '@ketenhub/simulator-kit';
 
 const AANVRAAG_SCHEMA = 'https://contracts.ketenhub.nl/vluchtelingenwerk/aanvraag.schema.json';
@@ -67,45 +64,18 @@ export interface SimBegeleiding {
   plan: PlannedReport[];
 }
 
-export interface VluchtelingenwerkSimStats extends DeliveryStats {
-  /** Every POST that reached the API, repeats included. */
-  deliveries: number;
-  reports: Record<ReportKind, NotifierStats>;
-}
+export type VluchtelingenwerkSimStats = PlannedSimStats<ReportKind, 'reports'>;
 
-export interface VluchtelingenwerkSimulator extends SimControls {
-  url: string;
-  /** The office this simulator plays (its organisation id). */
-  id: string;
+export interface VluchtelingenwerkSimulator extends Omit<
+  PlannedSimulator<ReportKind, SimBegeleiding, 'reports'>,
+  'requests'
+> {
   /** Aanvragen accepted, once per Idempotency-Key, in arrival order (a change replaces). */
   begeleidingen(): SimBegeleiding[];
-  stats(): VluchtelingenwerkSimStats;
-  today(): string;
-  /** Moves the clock by `days`, sending every report that falls due, in order. */
-  advance(days: number): string;
-  /** Where to send reports, and the key to present (after the hub started). */
-  setHub(url: string, apiKey: string): void;
-  /** Resolves once no report is pending (delivered, rejected or given up). */
-  idle(timeoutMs?: number): Promise<boolean>;
-  close(): Promise<void>;
 }
 
-export interface VluchtelingenwerkSimulatorOptions {
-  /** The office it plays; default `vluchtelingenwerk`. */
-  id?: string;
-  host?: string;
-  port?: number;
-  logger?: SimulatorLogger;
-  /** The bearer token the hub must present; none when absent. */
-  token?: string;
-  /** Base URL of the hub's office API (`services.vluchtelingenwerk`), and the key it presents. */
-  hubUrl?: string;
-  hubApiKey?: string;
-  /** The simulated day it starts on (YYYY-MM-DD); default today. */
-  today?: string;
-  /** Delay between retries of a report the hub did not take; default 200 ms. */
-  retryDelayMs?: number;
-}
+/** Its options; `id`, the office it plays, defaults to `vluchtelingenwerk`. */
+export type VluchtelingenwerkSimulatorOptions = PlannedSimulatorOptions;
 
 /** A number from the begeleiding id, so the same begeleiding always gets the same story. */
 function seed(begeleidingId: string, salt: string): number {
@@ -211,69 +181,25 @@ export function planFor(a: VluchtelingenwerkAanvraag, ontvangenOp: string): Plan
 export async function startVluchtelingenwerkSimulator(
   opts: VluchtelingenwerkSimulatorOptions = {},
 ): Promise<VluchtelingenwerkSimulator> {
-  const id = opts.id ?? 'vluchtelingenwerk';
-  const name = `vluchtelingenwerk-simulator-${id}`;
-  const schedule = createSchedule<ReportKind, ReportBody>({
-    name,
+  const { requests, ...sim } = await startPlannedSimulator(opts, {
+    partner: 'vluchtelingenwerk',
     paths: REPORT_PATHS,
-    ...(opts.hubUrl ? { hubUrl: opts.hubUrl } : {}),
-    ...(opts.hubApiKey ? { hubApiKey: opts.hubApiKey } : {}),
-    ...(opts.today ? { today: opts.today } : {}),
-    ...(opts.retryDelayMs ? { retryDelayMs: opts.retryDelayMs } : {}),
-    describe: (body) => ({ begeleidingId: body.begeleidingId }),
-    ...(opts.logger ? { logger: opts.logger } : {}),
-  });
-
-  const sim = createSimServer({
-    name,
-    stats: () => snapshot(),
-    reset: () => {
-      intake.reset();
-      schedule.reset();
+    describe: (body: ReportBody) => ({ begeleidingId: body.begeleidingId }),
+    path: '/begeleidingen',
+    schemaId: AANVRAAG_SCHEMA,
+    what: 'aanvraag',
+    idOf: (r: VluchtelingenwerkAanvraag) => r.begeleidingId,
+    plan: planFor,
+    answer: (r) => ({ begeleidingId: r.begeleidingId }),
+    list: {
+      path: '/_sim/begeleidingen',
+      view: (r): SimBegeleiding => ({
+        aanvraag: r.request,
+        ontvangenOp: r.ontvangenOp,
+        plan: r.plan,
+      }),
     },
+    statsKey: 'reports',
   });
-  const intake = registerPlannedIntake<VluchtelingenwerkAanvraag, ReportKind, ReportBody>(
-    sim.app,
-    schedule,
-    {
-      path: '/begeleidingen',
-      schemaId: AANVRAAG_SCHEMA,
-      what: 'aanvraag',
-      ...(opts.token ? { token: opts.token } : {}),
-      idOf: (r) => r.begeleidingId,
-      plan: planFor,
-      answer: (r) => ({ begeleidingId: r.begeleidingId }),
-    },
-  );
-  const begeleidingen = (): SimBegeleiding[] =>
-    intake
-      .requests()
-      .map((r) => ({ aanvraag: r.request, ontvangenOp: r.ontvangenOp, plan: r.plan }));
-  function snapshot(): VluchtelingenwerkSimStats {
-    return { ...intake.stats(), deliveries: intake.deliveries(), reports: schedule.stats() };
-  }
-
-  schedule.routes(sim.app);
-  sim.app.get('/_sim/begeleidingen', begeleidingen);
-
-  const listening = await sim.listen({
-    ...(opts.host ? { host: opts.host } : {}),
-    ...(opts.port !== undefined ? { port: opts.port } : {}),
-    ...(opts.logger ? { logger: opts.logger } : {}),
-  });
-  return {
-    ...sim.controls,
-    url: listening.url,
-    id,
-    begeleidingen,
-    stats: snapshot,
-    today: schedule.today,
-    advance: schedule.advance,
-    setHub: schedule.setHub,
-    idle: schedule.idle,
-    async close() {
-      schedule.close();
-      await listening.close();
-    },
-  };
+  return { ...sim, begeleidingen: requests };
 }

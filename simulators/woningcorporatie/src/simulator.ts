@@ -21,14 +21,11 @@ import type {
 } from '@ketenhub/contracts/generated/woningcorporatie';
 import {
   addDays,
-  createSchedule,
-  createSimServer,
-  registerPlannedIntake,
-  type DeliveryStats,
-  type NotifierStats,
+  startPlannedSimulator,
+  type PlannedSimStats,
+  type PlannedSimulator,
+  type PlannedSimulatorOptions,
   type Scheduled,
-  type SimControls,
-  type SimulatorLogger,
 } from '@ketenhub/simulator-kit';
 
 const ZOEKTOCHT_SCHEMA = 'https://contracts.ketenhub.nl/woningcorporatie/zoektocht.schema.json';
@@ -57,45 +54,18 @@ export interface SimZoektocht {
   plan: PlannedAnswer[];
 }
 
-export interface WoningcorporatieSimStats extends DeliveryStats {
-  /** Every POST that reached the API, repeats included. */
-  deliveries: number;
-  answers: Record<AnswerKind, NotifierStats>;
-}
+export type WoningcorporatieSimStats = PlannedSimStats<AnswerKind, 'answers'>;
 
-export interface WoningcorporatieSimulator extends SimControls {
-  url: string;
-  /** The corporatie this simulator plays (its organisation id). */
-  id: string;
+export interface WoningcorporatieSimulator extends Omit<
+  PlannedSimulator<AnswerKind, SimZoektocht, 'answers'>,
+  'requests'
+> {
   /** Zoektochten accepted, once per Idempotency-Key, in arrival order (a change replaces). */
   zoektochten(): SimZoektocht[];
-  stats(): WoningcorporatieSimStats;
-  today(): string;
-  /** Moves the clock by `days`, sending every answer that falls due, in order. */
-  advance(days: number): string;
-  /** Where to send answers, and the key to present (after the hub started). */
-  setHub(url: string, apiKey: string): void;
-  /** Resolves once no answer is pending (delivered, rejected or given up). */
-  idle(timeoutMs?: number): Promise<boolean>;
-  close(): Promise<void>;
 }
 
-export interface WoningcorporatieSimulatorOptions {
-  /** The corporatie it plays; default `woningcorporatie`. */
-  id?: string;
-  host?: string;
-  port?: number;
-  logger?: SimulatorLogger;
-  /** The bearer token the hub must present; none when absent. */
-  token?: string;
-  /** Base URL of the hub's corporatie API (`services.woningcorporatie`), and the key it presents. */
-  hubUrl?: string;
-  hubApiKey?: string;
-  /** The simulated day it starts on (YYYY-MM-DD); default today. */
-  today?: string;
-  /** Delay between retries of an answer the hub did not take; default 200 ms. */
-  retryDelayMs?: number;
-}
+/** Its options; `id`, the corporatie it plays, defaults to `woningcorporatie`. */
+export type WoningcorporatieSimulatorOptions = PlannedSimulatorOptions;
 
 /** A number from the zoektocht id, so the same zoektocht always gets the same story. */
 function seed(zoektochtId: string, salt: string): number {
@@ -202,69 +172,25 @@ export function planFor(z: WoningcorporatieZoektocht, ontvangenOp: string): Plan
 export async function startWoningcorporatieSimulator(
   opts: WoningcorporatieSimulatorOptions = {},
 ): Promise<WoningcorporatieSimulator> {
-  const id = opts.id ?? 'woningcorporatie';
-  const name = `woningcorporatie-simulator-${id}`;
-  const schedule = createSchedule<AnswerKind, AnswerBody>({
-    name,
+  const { requests, ...sim } = await startPlannedSimulator(opts, {
+    partner: 'woningcorporatie',
     paths: ANSWER_PATHS,
-    ...(opts.hubUrl ? { hubUrl: opts.hubUrl } : {}),
-    ...(opts.hubApiKey ? { hubApiKey: opts.hubApiKey } : {}),
-    ...(opts.today ? { today: opts.today } : {}),
-    ...(opts.retryDelayMs ? { retryDelayMs: opts.retryDelayMs } : {}),
-    describe: (body) => ({ zoektochtId: body.zoektochtId }),
-    ...(opts.logger ? { logger: opts.logger } : {}),
-  });
-
-  const sim = createSimServer({
-    name,
-    stats: () => snapshot(),
-    reset: () => {
-      intake.reset();
-      schedule.reset();
+    describe: (body: AnswerBody) => ({ zoektochtId: body.zoektochtId }),
+    path: '/zoektochten',
+    schemaId: ZOEKTOCHT_SCHEMA,
+    what: 'zoektocht',
+    idOf: (r: WoningcorporatieZoektocht) => r.zoektochtId,
+    plan: planFor,
+    answer: (r) => ({ zoektochtId: r.zoektochtId }),
+    list: {
+      path: '/_sim/zoektochten',
+      view: (r): SimZoektocht => ({
+        zoektocht: r.request,
+        ontvangenOp: r.ontvangenOp,
+        plan: r.plan,
+      }),
     },
+    statsKey: 'answers',
   });
-  const intake = registerPlannedIntake<WoningcorporatieZoektocht, AnswerKind, AnswerBody>(
-    sim.app,
-    schedule,
-    {
-      path: '/zoektochten',
-      schemaId: ZOEKTOCHT_SCHEMA,
-      what: 'zoektocht',
-      ...(opts.token ? { token: opts.token } : {}),
-      idOf: (r) => r.zoektochtId,
-      plan: planFor,
-      answer: (r) => ({ zoektochtId: r.zoektochtId }),
-    },
-  );
-  const zoektochten = (): SimZoektocht[] =>
-    intake
-      .requests()
-      .map((r) => ({ zoektocht: r.request, ontvangenOp: r.ontvangenOp, plan: r.plan }));
-  function snapshot(): WoningcorporatieSimStats {
-    return { ...intake.stats(), deliveries: intake.deliveries(), answers: schedule.stats() };
-  }
-
-  schedule.routes(sim.app);
-  sim.app.get('/_sim/zoektochten', zoektochten);
-
-  const listening = await sim.listen({
-    ...(opts.host ? { host: opts.host } : {}),
-    ...(opts.port !== undefined ? { port: opts.port } : {}),
-    ...(opts.logger ? { logger: opts.logger } : {}),
-  });
-  return {
-    ...sim.controls,
-    url: listening.url,
-    id,
-    zoektochten,
-    stats: snapshot,
-    today: schedule.today,
-    advance: schedule.advance,
-    setHub: schedule.setHub,
-    idle: schedule.idle,
-    async close() {
-      schedule.close();
-      await listening.close();
-    },
-  };
+  return { ...sim, zoektochten: requests };
 }

@@ -1,8 +1,8 @@
 /**
  * Chaos run: real processes on loopback, one fault per scenario, and a verdict from what the
  * partner simulator actually received: 2,000 koppelingen COA → KVS for the KVS scenarios, 300
- * PIPs or ontzorgen aanvragen from the KVS for each partner service's pair (its service killed,
- * its partner down).
+ * PIPs or aanvragen (ontzorgen, a home, begeleiding) from the KVS for each partner service's pair
+ * (its service killed, its partner down).
  *
  *   npm run chaos -- [--json] [--events 2000] [--partner-events 300] [--outage-seconds 60]
  *                    [--only service-killed,duo-service-killed] [--keep]

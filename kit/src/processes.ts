@@ -32,11 +32,15 @@ export const SCRIPTS = {
   duo: 'services/duo/main.ts',
   kredietbank: 'services/kredietbank/main.ts',
   taalaanbieder: 'services/taalaanbieder/main.ts',
+  woningcorporatie: 'services/woningcorporatie/main.ts',
+  vluchtelingenwerk: 'services/vluchtelingenwerk/main.ts',
   admin: 'services/admin/main.ts',
   'kvs-simulator': 'simulators/gemeente-kvs/src/main.ts',
   'duo-simulator': 'simulators/duo/src/main.ts',
   'kredietbank-simulator': 'simulators/kredietbank/src/main.ts',
   'taalaanbieder-simulator': 'simulators/taalaanbieder/src/main.ts',
+  'woningcorporatie-simulator': 'simulators/woningcorporatie/src/main.ts',
+  'vluchtelingenwerk-simulator': 'simulators/vluchtelingenwerk/src/main.ts',
 } as const;
 
 const EXIT_WITH_LAUNCHER = new URL('./exit-with-launcher.ts', import.meta.url).href;

@@ -8,9 +8,11 @@
  *   PIP registration DUO refused (its request log);
  * - `kvs>kredietbank`: ontzorgen aanvragen from the KVS → the Kredietbank's trajecten, changes
  *   and refusals;
- * - `kvs>taalaanbieder`: PIPs naming a school → each school's aanmeldingen.
+ * - `kvs>taalaanbieder`: PIPs naming a school → each school's aanmeldingen;
+ * - `kvs>woningcorporatie`: woning aanvragen from the KVS → each corporatie's zoektochten;
+ * - `kvs>vluchtelingenwerk`: begeleiding aanvragen from the KVS → each office's begeleidingen.
  *
- * The three KVS flows first make their persons known: DUO gets each person (its simulator's
+ * The KVS flows first make their persons known: DUO gets each person (its simulator's
  * `POST /_sim/personen`), the KVS sends a vestiging with the BSN, and the feed starts once the
  * hub has bound every person.
  */
@@ -18,21 +20,31 @@ import { readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { STREAMS, buildEvent, nameBasedUuid } from '@ketenhub/kit';
 import { createPseudonymizer, testBsn } from '@ketenhub/kit/privacy';
+import { createZoektochtPseudonymizer } from '@ketenhub/adapter-woningcorporatie';
+import { createBegeleidingPseudonymizer } from '@ketenhub/adapter-vluchtelingenwerk';
 import { generateCohort } from '@ketenhub/simulator-coa';
 import { startFeed, type FeedState } from './feed.ts';
 import {
   CHAOS_GEMEENTEN,
+  CHAOS_ORGANISATIONS,
   CHAOS_SCHOOLS,
   KVS_SERVICE,
-  PARTNER_SERVICES,
   chaosOinOf,
   type ChaosHub,
+  type ChaosSimulator,
   type PartnerService,
 } from './hub.ts';
 import { startKvsFeed, type KvsFeedItem } from './kvs-feed.ts';
 import type { StoredView } from './measure.ts';
 
-export const FLOWS = ['coa>kvs', 'kvs>duo', 'kvs>kredietbank', 'kvs>taalaanbieder'] as const;
+export const FLOWS = [
+  'coa>kvs',
+  'kvs>duo',
+  'kvs>kredietbank',
+  'kvs>taalaanbieder',
+  'kvs>woningcorporatie',
+  'kvs>vluchtelingenwerk',
+] as const;
 export type FlowName = (typeof FLOWS)[number];
 
 /** What the partner's read-back says beyond the stored records. */
@@ -40,6 +52,11 @@ export interface FlowReadBack {
   stored: StoredView[];
   /** Repeats the partner recognised, when it counts them in total rather than per record. */
   redeliveries?: number;
+  /**
+   * Doublings the partner counts only in total: requests it accepted under a second key, which
+   * its records show as one (a change replaces the request it changes).
+   */
+  doubled?: number;
   /** Deliveries the partner refused with a 4xx (e.g. a PIP DUO says it already has). */
   refused: number;
   /** What else is worth reading in the report (the flow's way back, counters). */
@@ -68,9 +85,19 @@ export interface FlowOptions {
   log(message: string): void;
 }
 
-/** Partner services the hub runs for a flow: all of them beside the KVS flows, none for COA's. */
+/** The partner services that run together for the DUO, Kredietbank and taalaanbieder flows. */
+const CHAIN_SERVICES: readonly PartnerService[] = ['duo', 'kredietbank', 'taalaanbieder'];
+
+/**
+ * Partner services the hub runs for a flow: none for COA's; for DUO's, the Kredietbank's and
+ * the schools' all three, as in the chain (a PIP reaches DUO and the schools, the Kredietbank
+ * reads every PIP); for another partner its own service and DUO's, which binds the persons to
+ * their gemeente (its identity consumer) as in the chain, and nothing it does not need.
+ */
 export function partnersOf(flow: FlowName): readonly PartnerService[] {
-  return flow === 'coa>kvs' ? [] : PARTNER_SERVICES;
+  if (flow === 'coa>kvs') return [];
+  const own = partnerOf(flow) as PartnerService;
+  return CHAIN_SERVICES.includes(own) ? CHAIN_SERVICES : ['duo', own];
 }
 
 /** The partner a flow delivers to, as the report names it. */
@@ -88,6 +115,10 @@ export function startFlow(flow: FlowName, hub: ChaosHub, opts: FlowOptions): Pro
       return kredietbankFlow(hub, opts);
     case 'kvs>taalaanbieder':
       return schoolFlow(hub, opts);
+    case 'kvs>woningcorporatie':
+      return corporatieFlow(hub, opts);
+    case 'kvs>vluchtelingenwerk':
+      return vluchtelingenwerkFlow(hub, opts);
   }
 }
 
@@ -549,7 +580,7 @@ interface SchoolReceipt {
 }
 
 async function schoolFlow(hub: ChaosHub, opts: FlowOptions): Promise<FlowRun> {
-  const sims = hub.schoolSims;
+  const sims = hub.organisationSims.taalaanbieder;
   if (!sims) throw new Error('the kvs>taalaanbieder flow needs the taalaanbieder service');
   const persons = personsFor(hub, opts);
   await makeKnown(hub, persons, opts);
@@ -616,6 +647,213 @@ async function schoolFlow(hub: ChaosHub, opts: FlowOptions): Promise<FlowRun> {
       return { stored, refused: 0, notes, problems: [] };
     },
   };
+}
+
+/** One aanvraag of an organisation flow: its event, and where it must arrive. */
+interface OrganisationItem {
+  item: KvsFeedItem;
+  person: Person;
+  aanvraagId: string;
+}
+
+/** The DeliveryStats of a simulator that plans its answers (registerPlannedIntake). */
+interface PlannedIntakeStats {
+  received: number;
+  duplicates: number;
+  /** Every POST that reached the route, repeats and refusals included (faults not). */
+  deliveries: number;
+}
+
+/**
+ * A flow to a partner with organisations (a corporatie, a VluchtelingenWerk office) that
+ * records each request once by the pseudonym the hub sent it under (a change replaces it) and
+ * counts in its DeliveryStats the keys it accepted (`received`), the repeats of one
+ * (`duplicates`) and every POST (`deliveries`). Each request is found back by its pseudonym,
+ * computed for every organisation, so one at the wrong organisation shows as misrouted; one
+ * received under two keys is a doubling (`received` above the records), a refusal a problem.
+ */
+async function organisationFlow(
+  hub: ChaosHub,
+  opts: FlowOptions,
+  spec: {
+    service: 'woningcorporatie' | 'vluchtelingenwerk';
+    /** The aanvragen, one per person, with the organisation each must reach. */
+    items(persons: Person[]): OrganisationItem[];
+    /** The pseudonym of a person's aanvraag at an organisation (the adapter's). */
+    requestId(inburgeraarId: string, aanvraagId: string, organisation: string): string;
+    /** The route listing the records, and the pseudonym the hub sent one under. */
+    list: string;
+    requestIdOf(record: unknown): string;
+    /** What the partner calls a request in the notes. */
+    what: string;
+  },
+): Promise<FlowRun> {
+  const sims = hub.organisationSims[spec.service];
+  if (!sims) throw new Error(`the kvs>${spec.service} flow needs the ${spec.service} service`);
+  const persons = personsFor(hub, opts);
+  await makeKnown(hub, persons, opts);
+  const items = spec.items(persons);
+  // Every pseudonym a request could arrive under, at whichever organisation.
+  const sentOf = new Map<string, { eventId: string; aanvraagId: string }>();
+  for (const { item, person, aanvraagId } of items) {
+    for (const org of Object.keys(sims)) {
+      sentOf.set(spec.requestId(person.inburgeraarId, aanvraagId, org), {
+        eventId: item.event.id,
+        aanvraagId,
+      });
+    }
+  }
+  const organisations = Object.entries(sims);
+  const stats = (sim: ChaosSimulator) => simStats<PlannedIntakeStats>(sim.url);
+  const poll = progress(async () => {
+    let n = 0;
+    for (const [, sim] of organisations) n += (await stats(sim)).received;
+    return n;
+  });
+  return {
+    feed: feedOf(
+      hub,
+      items.map((i) => i.item),
+      opts,
+    ),
+    consumers: organisations.map(([id]) => `${spec.service}-${id}`),
+    stored: poll.stored,
+    stop: poll.stop,
+    async readBack() {
+      const receivedAt = new Date(poll.lastProgressAt()).toISOString();
+      const stored: StoredView[] = [];
+      const notes: string[] = [];
+      const problems: string[] = [];
+      let redeliveries = 0;
+      let doubled = 0;
+      let refused = 0;
+      for (const [org, sim] of organisations) {
+        const records = (await getJson<unknown[]>(`${sim.url}${spec.list}`)).map(spec.requestIdOf);
+        for (const requestId of records) {
+          const sent = sentOf.get(requestId);
+          stored.push({
+            to: org,
+            id: sent?.eventId ?? `${org}:${requestId}`,
+            ...(sent ? { key: sent.aanvraagId } : {}),
+            deliveries: 1,
+            receivedAt,
+          });
+        }
+        const s = await stats(sim);
+        // This flow sends no changes: a key beyond one per record is an aanvraag sent twice.
+        const extra = Math.max(0, s.received - records.length);
+        const refusals = s.deliveries - s.received - s.duplicates;
+        redeliveries += s.duplicates;
+        doubled += extra;
+        refused += refusals;
+        if (extra > 0) problems.push(`${org} accepted ${extra} ${spec.what}en under a second key`);
+        if (refusals > 0) problems.push(`${org} refused ${refusals} ${spec.what}en (400, 401)`);
+        notes.push(
+          `${org}: ${records.length} ${spec.what}en, ${s.deliveries} deliveries (${s.duplicates} repeats answered idempotently, ${refusals} refused)`,
+        );
+      }
+      return { stored, redeliveries, doubled, refused, notes, problems };
+    },
+  };
+}
+
+/** The aanvraag's contactpersoon: the gemeente's consulent, no person's data. */
+const consulent = (p: Person) => ({
+  naam: 'Consulent chaos',
+  email: `consulent@${p.gemeente}.example`,
+});
+
+function corporatieFlow(hub: ChaosHub, opts: FlowOptions): Promise<FlowRun> {
+  const corporaties = CHAOS_ORGANISATIONS.woningcorporatie;
+  const pseudonyms = createZoektochtPseudonymizer(hub.pseudonymKey);
+  return organisationFlow(hub, opts, {
+    service: 'woningcorporatie',
+    items: (persons) =>
+      persons.map((p) => {
+        const aanvraagId = `CHAOS-WA-${opts.seed}-${p.n}`;
+        // Every other aanvraag of a gemeente with two corporaties names the second one; the
+        // rest go to the first corporatie contracted for the gemeente.
+        const serving = corporaties.filter((c) =>
+          (c.gemeenten as readonly string[]).includes(p.gemeente),
+        );
+        const named = serving.length > 1 && p.n % 2 === 1 ? serving[1]!.id : undefined;
+        const to = named ?? serving[0]!.id;
+        const event = kvsEvent(
+          p.gemeente,
+          'woning.aangevraagd',
+          {
+            inburgeraarId: p.inburgeraarId,
+            gemeenteCode: p.gemeente,
+            aanvraagId,
+            ...(named ? { corporatie: named } : {}),
+            huishouden: {
+              omvang: 1 + (p.n % 4),
+              leden: [
+                { rol: 'hoofdpersoon', leeftijd: 30 + (p.n % 20) },
+                ...Array.from({ length: p.n % 4 }, (_, k) => ({ rol: 'kind', leeftijd: 2 + k })),
+              ],
+            },
+            nareizigers: { aantal: p.n % 2 },
+            streefdatum: '2026-12-01',
+            contactpersoon: consulent(p),
+          },
+          `${opts.seed}:woning:${p.n}`,
+        );
+        return {
+          item: { gemeente: p.gemeente, event, sent: { eventId: event.id, key: aanvraagId, to } },
+          person: p,
+          aanvraagId,
+        };
+      }),
+    requestId: (id, aanvraagId, corporatie) => pseudonyms.zoektochtId(id, aanvraagId, corporatie),
+    list: '/_sim/zoektochten',
+    requestIdOf: (record) =>
+      (record as { zoektocht: { zoektochtId: string } }).zoektocht.zoektochtId,
+    what: 'zoektocht',
+  });
+}
+
+function vluchtelingenwerkFlow(hub: ChaosHub, opts: FlowOptions): Promise<FlowRun> {
+  const offices = CHAOS_ORGANISATIONS.vluchtelingenwerk;
+  const pseudonyms = createBegeleidingPseudonymizer(hub.pseudonymKey);
+  return organisationFlow(hub, opts, {
+    service: 'vluchtelingenwerk',
+    items: (persons) =>
+      persons.map((p) => {
+        const aanvraagId = `CHAOS-VW-${opts.seed}-${p.n}`;
+        // The one office contracted for the gemeente.
+        const to = offices.find((o) => (o.gemeenten as readonly string[]).includes(p.gemeente))!.id;
+        const event = kvsEvent(
+          p.gemeente,
+          'begeleiding.aangevraagd',
+          {
+            inburgeraarId: p.inburgeraarId,
+            gemeenteCode: p.gemeente,
+            aanvraagId,
+            // Every fourth a gezinsmigrant: the PVT only.
+            onderdelen: p.n % 4 === 3 ? ['pvt'] : ['maatschappelijke-begeleiding', 'pvt'],
+            startwens: '2026-11-02',
+            pvtUiterlijk: '2027-09-01',
+            huishouden: {
+              leden: [{ rol: 'hoofdpersoon', leeftijd: 30 + (p.n % 20) }],
+              nareizigers: p.n % 2,
+            },
+            contactpersoon: consulent(p),
+          },
+          `${opts.seed}:begeleiding:${p.n}`,
+        );
+        return {
+          item: { gemeente: p.gemeente, event, sent: { eventId: event.id, key: aanvraagId, to } },
+          person: p,
+          aanvraagId,
+        };
+      }),
+    requestId: (id, aanvraagId, office) => pseudonyms.begeleidingId(id, aanvraagId, office),
+    list: '/_sim/begeleidingen',
+    requestIdOf: (record) =>
+      (record as { aanvraag: { begeleidingId: string } }).aanvraag.begeleidingId,
+    what: 'begeleiding',
+  });
 }
 
 function countBy(values: string[]): Map<string, number> {

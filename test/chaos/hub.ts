@@ -3,8 +3,10 @@
  * a 3-node cluster), the KVS simulator, services/coa and services/gemeente-kvs (with the KVS
  * inbound API) and, when the scenario asks for them, the other partner services with their
  * simulators: services/duo and the DUO simulator, services/kredietbank and the Kredietbank
- * simulator, services/taalaanbieder and one simulator per school. Configured by a config file
- * written to a temp dir, with secrets in the environment as in production.
+ * simulator, and services/taalaanbieder, services/woningcorporatie and
+ * services/vluchtelingenwerk with one simulator per organisation (school, corporatie, office).
+ * Configured by a config file written to a temp dir, with secrets in the environment as in
+ * production.
  */
 import { randomBytes } from 'node:crypto';
 import { rmSync } from 'node:fs';
@@ -36,12 +38,40 @@ export const CHAOS_GEMEENTEN = [
 
 export const KVS_SERVICE = 'gemeente-kvs';
 
-/** The partner services a scenario can add to the COA → KVS hub, each with its simulator. */
-export const PARTNER_SERVICES = ['duo', 'kredietbank', 'taalaanbieder'] as const;
+/** The partner services a scenario can add to the COA → KVS hub, each with its simulator(s). */
+export const PARTNER_SERVICES = [
+  'duo',
+  'kredietbank',
+  'taalaanbieder',
+  'woningcorporatie',
+  'vluchtelingenwerk',
+] as const;
 export type PartnerService = (typeof PARTNER_SERVICES)[number];
 
+/**
+ * The organisations of the partners that have several (`partners.<id>.organisations`), one
+ * simulator each, with the gemeenten that contracted them where the partner routes by them.
+ * Woonpoort and Stadswonen are both contracted by gm0797, so its aanvragen go to the one they
+ * name or else to Woonpoort (the first); a VluchtelingenWerk office serves its gemeenten alone.
+ */
+export const CHAOS_ORGANISATIONS = {
+  taalaanbieder: [{ id: 'taalschool-noord' }, { id: 'roc-meierij' }],
+  woningcorporatie: [
+    { id: 'woonpoort', gemeenten: ['gm0797', 'gm0865'] },
+    { id: 'stadswonen', gemeenten: ['gm0796', 'gm0797'] },
+  ],
+  vluchtelingenwerk: [
+    { id: 'vwn-den-bosch', gemeenten: ['gm0796', 'gm0865'] },
+    { id: 'vwn-langstraat', gemeenten: ['gm0797'] },
+  ],
+} as const satisfies Partial<
+  Record<PartnerService, readonly { id: string; gemeenten?: readonly string[] }[]>
+>;
+export type OrganisationService = keyof typeof CHAOS_ORGANISATIONS;
+const ORGANISATION_SERVICES = Object.keys(CHAOS_ORGANISATIONS) as OrganisationService[];
+
 /** The language schools of the chaos hub, one simulator each. */
-export const CHAOS_SCHOOLS = ['taalschool-noord', 'roc-meierij'] as const;
+export const CHAOS_SCHOOLS = CHAOS_ORGANISATIONS.taalaanbieder.map((o) => o.id);
 
 /** DUO's OIN as the chaos hub and the DUO simulator know it (synthetic). */
 export const CHAOS_DUO_OIN = '00000001003214345000';
@@ -120,8 +150,11 @@ export interface ChaosHub {
   services: Partial<Record<PartnerService, ChaosService>>;
   duoSim?: ChaosSimulator;
   kredietbankSim?: ChaosSimulator;
-  /** One simulator per school of CHAOS_SCHOOLS, by school id. */
-  schoolSims?: Record<string, ChaosSimulator>;
+  /**
+   * One simulator per organisation of CHAOS_ORGANISATIONS, by organisation id, for each such
+   * partner service the scenario asked for (the schools under `taalaanbieder`).
+   */
+  organisationSims: Partial<Record<OrganisationService, Record<string, ChaosSimulator>>>;
   /** Every process of the hub but NATS, for the exit check and the log tails. */
   processes: ManagedProcess[];
   /** A connection of the chaos run itself, to read streams and consumers. */
@@ -316,32 +349,37 @@ export async function startChaosHub(opts: ChaosHubOptions): Promise<ChaosHub> {
         health: `${url}/health`,
       });
     }
-    if (partners.has('taalaanbieder')) {
-      const api = await servicePorts('taalaanbieder');
-      const schools = [];
-      for (const id of CHAOS_SCHOOLS) {
-        const simPortSchool = await port();
-        const url = `http://127.0.0.1:${simPortSchool}`;
-        const keyVar = secretVar(`taalaanbieder-${id}`, 'API_KEY');
-        const tokenVar = secretVar(`taalaanbieder-${id}`, 'TOKEN');
+    // A partner with organisations: one simulator per organisation, each with the token the
+    // hub presents to it and the key it presents to the hub, in variables of its own.
+    for (const service of ORGANISATION_SERVICES) {
+      if (!partners.has(service)) continue;
+      const api = await servicePorts(service);
+      const organisations = [];
+      for (const org of CHAOS_ORGANISATIONS[service]) {
+        const { id } = org;
+        const simPortOrg = await port();
+        const url = `http://127.0.0.1:${simPortOrg}`;
+        const keyVar = secretVar(`${service}-${id}`, 'API_KEY');
+        const tokenVar = secretVar(`${service}-${id}`, 'TOKEN');
         env[keyVar] = partnerKeys[id] = secret();
         env[tokenVar] = secret();
-        schools.push({
+        organisations.push({
           id,
           naam: id,
+          ...('gemeenten' in org ? { gemeenten: [...org.gemeenten] } : {}),
           endpoint: { url, token: `\${${tokenVar}}`, timeoutMs: 2_000 },
           credential: { apiKey: `\${${keyVar}}` },
         });
         simulators.push({
-          name: `taalaanbieder-simulator-${id}`,
+          name: `${service}-simulator-${id}`,
           as: id,
-          script: SCRIPTS['taalaanbieder-simulator'],
+          script: SCRIPTS[`${service}-simulator`],
           url,
           args: [
-            '--id',
+            '--organisation',
             id,
             '--port',
-            String(simPortSchool),
+            String(simPortOrg),
             '--hub-url',
             api,
             '--hub-api-key-env',
@@ -352,7 +390,7 @@ export async function startChaosHub(opts: ChaosHubOptions): Promise<ChaosHub> {
           health: `${url}/health`,
         });
       }
-      (config.partners as Record<string, unknown>).taalaanbieder = { organisations: schools };
+      (config.partners as Record<string, unknown>)[service] = { organisations };
     }
 
     await writeFile(
@@ -414,9 +452,13 @@ export async function startChaosHub(opts: ChaosHubOptions): Promise<ChaosHub> {
     };
     const duoSim = simOf('duo');
     const kredietbankSim = simOf('kredietbank');
-    const schoolSims = partners.has('taalaanbieder')
-      ? Object.fromEntries(CHAOS_SCHOOLS.map((id) => [id, simOf(id)!]))
-      : undefined;
+    const organisationSims: ChaosHub['organisationSims'] = {};
+    for (const service of ORGANISATION_SERVICES) {
+      if (!partners.has(service)) continue;
+      organisationSims[service] = Object.fromEntries(
+        CHAOS_ORGANISATIONS[service].map(({ id }) => [id, simOf(id)!]),
+      );
+    }
 
     const hub: ChaosHub = {
       dir,
@@ -438,7 +480,7 @@ export async function startChaosHub(opts: ChaosHubOptions): Promise<ChaosHub> {
       services: chaosServices,
       ...(duoSim ? { duoSim } : {}),
       ...(kredietbankSim ? { kredietbankSim } : {}),
-      ...(schoolSims ? { schoolSims } : {}),
+      organisationSims,
       processes: [
         sim,
         coa,

@@ -1,7 +1,8 @@
 /**
  * What a chaos scenario delivered, judged the way the partner sees it: from the partner
- * simulator's read-back (the KVS, DUO, the Kredietbank, the schools), not from the hub's own
- * metrics, so a hub that believes it delivered but did not is caught.
+ * simulator's read-back (the KVS, DUO, the Kredietbank, the schools, corporaties and
+ * VluchtelingenWerk offices), not from the hub's own metrics, so a hub that believes it
+ * delivered but did not is caught.
  */
 
 /** One event the hub accepted (a row in a 2xx answer of the COA API, a 202 of the KVS API). */
@@ -10,17 +11,18 @@ export interface SentEvent {
   /**
    * What the partner registers it under, so one thing stored under two ids shows as a doubling:
    * the koppelingId (KVS), the person's BSN (a PIP at DUO), the trajectId (an aanvraag at the
-   * Kredietbank), the deelnemer (an aanmelding at a school).
+   * Kredietbank), the deelnemer (an aanmelding at a school), the aanvraagId (a zoektocht at a
+   * corporatie, a begeleiding at a VluchtelingenWerk office).
    */
   key: string;
   /** Where it must arrive: the gemeente (`gm0797`) at the KVS, DUO or the Kredietbank, or the
-   * school's id. */
+   * id of the organisation (school, corporatie, office). */
   to: string;
 }
 
 /** One delivery as the partner simulator stored it. */
 export interface StoredView {
-  /** Where it arrived (the gemeente or the school, as SentEvent.to). */
+  /** Where it arrived (the gemeente or the organisation, as SentEvent.to). */
   to: string;
   /** The id of the sent event it is; a delivery that matches none has an id of its own. */
   id: string;
@@ -42,7 +44,7 @@ export interface MeasureInput {
 
 export interface Measured {
   sent: number;
-  /** Distinct sent event ids stored at the right gemeente or school. */
+  /** Distinct sent event ids stored at the right gemeente or organisation. */
   delivered: number;
   /** sent − delivered − deadLettered. */
   lost: number;
@@ -58,7 +60,7 @@ export interface Measured {
   deadLetterMessages: number;
   /** Dead-lettered and still delivered: a replay would deliver it twice. */
   deadLetteredAndDelivered: number;
-  /** Sent events stored at another gemeente or school than their own. */
+  /** Sent events stored at another gemeente or organisation than their own. */
   misrouted: number;
   /** Stored events the hub never accepted. */
   unexpected: number;

@@ -1,7 +1,7 @@
 /**
  * The chaos scenarios ("nothing lost, nothing doubled"). Each starts its own hub
  * (test/chaos/hub.ts), feeds one flow (test/chaos/flows.ts: koppelingen through the COA API, or
- * PIPs and ontzorgen aanvragen through the KVS inbound API) while one fault happens, waits until
+ * PIPs and aanvragen through the KVS inbound API) while one fault happens, waits until
  * the hub is quiet, and judges the outcome from the partner simulator's read-back
  * (test/chaos/measure.ts).
  */
@@ -13,6 +13,7 @@ import {
   deliveryBacklog,
   startChaosHub,
   type ChaosHub,
+  type OrganisationService,
   type PartnerService,
 } from './hub.ts';
 import { measure, type Measured } from './measure.ts';
@@ -92,6 +93,10 @@ async function simStats(hub: ChaosHub): Promise<{ received: number; faulted: num
   return stats.total;
 }
 
+/** The simulators of a partner's organisations (schools, corporaties, offices). */
+const organisationUrls = (hub: ChaosHub, service: OrganisationService): string[] =>
+  Object.values(hub.organisationSims[service] ?? {}).map((s) => s.url);
+
 /** A partner service, its flow, and the simulators that play its partner. */
 interface PartnerSide {
   service: PartnerService;
@@ -118,7 +123,19 @@ const PARTNER_SIDES: PartnerSide[] = [
     service: 'taalaanbieder',
     flow: 'kvs>taalaanbieder',
     partner: 'every school',
-    simUrls: (hub) => Object.values(hub.schoolSims ?? {}).map((s) => s.url),
+    simUrls: (hub) => organisationUrls(hub, 'taalaanbieder'),
+  },
+  {
+    service: 'woningcorporatie',
+    flow: 'kvs>woningcorporatie',
+    partner: 'every corporatie',
+    simUrls: (hub) => organisationUrls(hub, 'woningcorporatie'),
+  },
+  {
+    service: 'vluchtelingenwerk',
+    flow: 'kvs>vluchtelingenwerk',
+    partner: 'every VluchtelingenWerk office',
+    simUrls: (hub) => organisationUrls(hub, 'vluchtelingenwerk'),
   },
 ];
 
@@ -437,11 +454,13 @@ export async function runScenario(scenario: Scenario, opts: RunOptions): Promise
       faultEndMs: window?.endMs ?? Date.now(),
     });
     if (back.redeliveries !== undefined) result.redeliveries = back.redeliveries;
+    if (back.doubled !== undefined) result.duplicated += back.doubled;
     const expectedDlq = window?.expectedDeadLetters ?? 0;
     if (result.sent !== events) problems.push(`sent ${result.sent} of ${events}`);
     if (result.lost > 0) problems.push(`lost ${result.lost}: ${result.missingSample.join(', ')}`);
     if (result.duplicated > 0) problems.push(`${result.duplicated} business duplicates`);
-    if (result.misrouted > 0) problems.push(`${result.misrouted} at the wrong gemeente or school`);
+    if (result.misrouted > 0)
+      problems.push(`${result.misrouted} at the wrong gemeente or organisation`);
     if (result.unexpected > 0) problems.push(`${result.unexpected} events nobody sent`);
     if (result.deadLetteredAndDelivered > 0)
       problems.push(`${result.deadLetteredAndDelivered} dead-lettered and also delivered`);

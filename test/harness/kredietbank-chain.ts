@@ -14,21 +14,29 @@ import { getFreePort } from '@ketenhub/kit/processes';
 import { startTestChain, type TestChain } from './chain.ts';
 import { kredietbankModule } from '@ketenhub/adapter-kredietbank';
 
-export interface KredietbankTestChain extends TestChain {
+/** The Kredietbank simulator and the hub's Kredietbank module, wired to a running chain. */
+export interface KredietbankPart {
   kbSim: KredietbankSimulator;
   kbService: RunningModules;
   /** The key the Kredietbank presents at the hub's webhook. */
   kbApiKey: string;
   /** The token the hub presents at the Kredietbank. */
   kbToken: string;
+  /** The chain's configuration with the Kredietbank's partner and service blocks. */
+  config: HubConfig;
+  stop(): Promise<void>;
 }
 
-/** The test chain plus the Kredietbank simulator and the hub's Kredietbank adapter, wired. */
-export async function startKredietbankTestChain(
-  opts: { logger?: Logger; today?: string } = {},
-): Promise<KredietbankTestChain> {
-  const logger = opts.logger ?? createLogger('test', { level: process.env.LOG_LEVEL ?? 'error' });
-  const chain = await startTestChain({ logger });
+export interface KredietbankTestChain extends TestChain, Omit<KredietbankPart, 'stop'> {}
+
+/**
+ * Adds the Kredietbank simulator and the hub's Kredietbank module to a running chain (its NATS
+ * and configuration): `chain` may be the bare test chain or one with other partners.
+ */
+export async function addKredietbank(
+  chain: Pick<TestChain, 'config'>,
+  opts: { logger: Logger; today?: string },
+): Promise<KredietbankPart> {
   const kbApiKey = generateApiKey();
   const kbToken = generateApiKey();
   const kbPort = await getFreePort();
@@ -60,17 +68,32 @@ export async function startKredietbankTestChain(
       },
     },
   };
-  const kbService = await runModules(config, [kredietbankModule()], { logger });
+  const kbService = await runModules(config, [kredietbankModule()], { logger: opts.logger });
   return {
-    ...chain,
-    config,
     kbSim,
     kbService,
     kbApiKey,
     kbToken,
+    config,
     async stop() {
       await kbService.stop();
       await kbSim.close();
+    },
+  };
+}
+
+/** The test chain plus the Kredietbank simulator and the hub's Kredietbank adapter, wired. */
+export async function startKredietbankTestChain(
+  opts: { logger?: Logger; today?: string } = {},
+): Promise<KredietbankTestChain> {
+  const logger = opts.logger ?? createLogger('test', { level: process.env.LOG_LEVEL ?? 'error' });
+  const chain = await startTestChain({ logger });
+  const { stop, ...kb } = await addKredietbank(chain, { logger, ...opts });
+  return {
+    ...chain,
+    ...kb,
+    async stop() {
+      await stop();
       await chain.stop();
     },
   };

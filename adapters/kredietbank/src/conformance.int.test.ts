@@ -14,7 +14,9 @@ import {
   KREDIETBANK_REQUEST_SCHEMAS,
   aanvraagToKredietbank,
   beeindigingToKredietbank,
+  huurcontractToWoning,
   pipToLooptijd,
+  type HuurcontractVoorKredietbank,
   type PipOntzorgen,
 } from './translate.ts';
 
@@ -67,6 +69,8 @@ describeConformance({
       'nl.inburgering.ontzorgen.beeindiging-aangevraagd': (d) =>
         beeindigingToKredietbank(d as OntzorgenBeeindigingAangevraagd),
       'nl.inburgering.pip.vastgesteld': (d) => pipToLooptijd(d as PipOntzorgen),
+      'nl.inburgering.huurcontract.getekend': (d) =>
+        huurcontractToWoning(d as HuurcontractVoorKredietbank, 'OZ-1'),
     },
   },
   openapi: fileURLToPath(new URL('../openapi.yaml', import.meta.url)),

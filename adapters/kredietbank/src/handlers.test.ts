@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import type { JsMsg } from '@nats-io/jetstream';
 import type {
+  HuurcontractGetekend,
   OntzorgenBeeindigingAangevraagd,
   PipVastgesteld,
 } from '@ketenhub/contracts/generated';
@@ -18,6 +19,7 @@ import {
 import { createProjector, type ProcessingRecord } from '@ketenhub/kit/privacy';
 import {
   createBeeindigingHandler,
+  createHuurcontractHandler,
   createPipHandler,
   type KredietbankTrajectDeps,
 } from './handlers.ts';
@@ -36,6 +38,7 @@ const golden = (name: string) =>
   ) as unknown;
 const BEEINDIGING = golden('beeindiging.event.json') as OntzorgenBeeindigingAangevraagd;
 const PIP = golden('pip-ontzorgen.event.json') as PipVastgesteld;
+const LEASE = golden('huurcontract.event.json') as HuurcontractGetekend;
 const ID = BEEINDIGING.inburgeraarId;
 const EVENT_ID = '6e1f2a3b-4c5d-4e6f-8a9b-0c1d2e3f4a5b';
 /** The idempotency key of the call: from the event id scoped to the KVS of gm0797. */
@@ -58,7 +61,7 @@ function msg(type: string, data: unknown, gemeente = 'gm0797', subjectGemeente =
   } as unknown as JsMsg;
 }
 
-type Call = { op: 'end' | 'looptijd'; args: unknown[] };
+type Call = { op: 'end' | 'looptijd' | 'woning'; args: unknown[] };
 
 function setup(
   opts: {
@@ -74,22 +77,28 @@ function setup(
     { trajectId: 'OZ-2026-0042', inburgeraarId: ID, gemeente: 'gm0797' },
   ];
   const answer =
-    (status: KredietbankAntwoord['status']) =>
+    (status: KredietbankAntwoord['status'], op: Call['op']) =>
     async (...args: unknown[]) => {
-      calls.push({ op: status === 'BEEINDIGD' ? 'end' : 'looptijd', args });
+      calls.push({ op, args });
       if (opts.fail) throw opts.fail;
       return { referentie: args[1] as string, dossiernummer: 'KB-000001', status };
     };
   const deps: KredietbankTrajectDeps = {
     kredietbank: {
-      end: answer('BEEINDIGD'),
-      changeLooptijd: answer('GEWIJZIGD'),
+      end: answer('BEEINDIGD', 'end'),
+      changeLooptijd: answer('GEWIJZIGD', 'looptijd'),
+      changeWoning: answer('GEWIJZIGD', 'woning'),
     } as unknown as KredietbankClient,
     trajecten: {
       async get(gemeente, trajectId) {
         lookups.push(`${gemeente}.${trajectId}`);
         const l = links.find((x) => x.gemeente === gemeente && x.trajectId === trajectId);
         return l ? { inburgeraarId: l.inburgeraarId, gemeente: l.gemeente } : undefined;
+      },
+      async ofPerson(gemeente, inburgeraarId) {
+        lookups.push(`${gemeente}.persoon.${inburgeraarId}`);
+        return links.findLast((x) => x.gemeente === gemeente && x.inburgeraarId === inburgeraarId)
+          ?.trajectId;
       },
       async put() {},
     },
@@ -272,5 +281,91 @@ describe('createPipHandler', () => {
       retryable: false,
     });
     expect(ended.records.map((r) => r.status)).toEqual(['gestart', 'geweigerd']);
+  });
+});
+
+describe('createHuurcontractHandler', () => {
+  const LEASE_TYPE = 'nl.inburgering.huurcontract.getekend';
+
+  it('moves a client in a traject to the home of the lease: address, rent and account only', async () => {
+    const { deps, calls, records, lookups } = setup();
+    expect(await createHuurcontractHandler(deps)(msg(LEASE_TYPE, LEASE))).toBe('delivered');
+    expect(lookups).toEqual([`gm0797.persoon.${ID}`]);
+    expect(calls).toEqual([
+      {
+        op: 'woning',
+        args: [...Object.values(golden('huurcontract.kredietbank.json') as object), CALL_KEY],
+      },
+    ]);
+    expect(records.map((r) => r.status)).toEqual(['gestart', 'verstrekt']);
+    expect(records[0]).toMatchObject({
+      activiteit: 'va-010',
+      categorieen: ['adres', 'financieel', 'gemeente', 'ontzorgen', 'pseudoniem'],
+      eventType: LEASE_TYPE,
+      betrokkene: ID,
+    });
+    // Not the search, the corporatie's id or the keys.
+    expect(JSON.stringify(calls)).not.toMatch(/WA-2026-0042|woonpoort"|sleuteloverdracht/);
+  });
+
+  it('skips the lease of a client without a traject here: no call, no processing-log record', async () => {
+    for (const links of [
+      [],
+      [{ trajectId: 'OZ-2026-0042', inburgeraarId: ID, gemeente: 'gm0796' }],
+      [
+        {
+          trajectId: 'OZ-2026-0042',
+          inburgeraarId: 'ih-ffffffffffffffffffffffffffffffff',
+          gemeente: 'gm0797',
+        },
+      ],
+    ]) {
+      const { deps, calls, records } = setup({ trajecten: links });
+      expect(await createHuurcontractHandler(deps)(msg(LEASE_TYPE, LEASE))).toBe('skipped');
+      expect({ calls, records }).toEqual({ calls: [], records: [] });
+    }
+  });
+
+  it('uses the latest traject the hub registered for the client', async () => {
+    const { deps, calls } = setup({
+      trajecten: [
+        { trajectId: 'OZ-2026-0001', inburgeraarId: ID, gemeente: 'gm0797' },
+        { trajectId: 'OZ-2026-0042', inburgeraarId: ID, gemeente: 'gm0797' },
+      ],
+    });
+    await createHuurcontractHandler(deps)(msg(LEASE_TYPE, LEASE));
+    expect(calls[0]!.args[1]).toBe('OZ-2026-0042');
+  });
+
+  it('dead-letters a rent account failing its check digits before anything is disclosed', async () => {
+    const { deps, calls, records } = setup();
+    const bad = { ...LEASE, betaling: { ...LEASE.betaling, iban: 'NL18RABO0123459867' } };
+    await expect(createHuurcontractHandler(deps)(msg(LEASE_TYPE, bad))).rejects.toMatchObject({
+      name: 'ValidationError',
+      retryable: false,
+      field: 'data.betaling.iban',
+      rule: 'iban',
+    });
+    expect({ calls, records }).toEqual({ calls: [], records: [] });
+  });
+
+  it('retries a 404 for a known traject; a 409 (traject ended) leaves nothing to change', async () => {
+    const notYet = setup({ fail: rejected(404) });
+    await expect(
+      createHuurcontractHandler(notYet.deps)(msg(LEASE_TYPE, LEASE)),
+    ).rejects.toMatchObject({
+      retryable: true,
+      rule: 'traject registered',
+    });
+    const ended = setup({ fail: rejected(409) });
+    expect(await createHuurcontractHandler(ended.deps)(msg(LEASE_TYPE, LEASE))).toBe('skipped');
+    expect(ended.records.map((r) => r.status)).toEqual(['gestart', 'geweigerd']);
+    const refused = setup({ fail: rejected(422) });
+    await expect(
+      createHuurcontractHandler(refused.deps)(msg(LEASE_TYPE, LEASE)),
+    ).rejects.toMatchObject({
+      name: 'PartnerRejectedError',
+      retryable: false,
+    });
   });
 });

@@ -1,5 +1,6 @@
 import type { JsMsg } from '@nats-io/jetstream';
 import type {
+  HuurcontractGetekend,
   OntzorgenAangevraagd,
   OntzorgenBeeindigingAangevraagd,
   PipVastgesteld,
@@ -20,6 +21,7 @@ import {
   PERSON_WAIT_ATTEMPTS,
   assertContract,
   discloseMessage,
+  moneyViolations,
   type Disclosure,
   type IdentityStore,
   type ProcessingLog,
@@ -31,10 +33,13 @@ import {
   KREDIETBANK_BEEINDIGING_SCHEMA,
   KREDIETBANK_LOOPTIJD_SCHEMA,
   KREDIETBANK_TRAJECT_SCHEMA,
+  KREDIETBANK_WONING_SCHEMA,
   aanvraagToKredietbank,
   aanvraagViolations,
   beeindigingToKredietbank,
+  huurcontractToWoning,
   pipToLooptijd,
+  type HuurcontractVoorKredietbank,
 } from './translate.ts';
 
 export const KREDIETBANK_PARTNER = 'kredietbank';
@@ -288,6 +293,56 @@ export function createPipHandler(deps: KredietbankTrajectDeps): (m: JsMsg) => Pr
     deps.logger.info(
       { eventId: event.id, gemeente: event.gemeente },
       'ontzorgtraject end moved by PIP',
+    );
+    return 'delivered';
+  };
+}
+
+/**
+ * huurcontract.getekend → the Kredietbank, only for a client whose traject the hub registered
+ * for this gemeente (docs/adr/0021-huurcontract-naar-kredietbank.md): the traject gets the new
+ * address and pays the rent to the corporatie's account from the first month of the lease
+ * (PUT …/woning). A lease of anyone else is skipped before anything is disclosed or logged: the
+ * gemeente's KVS has the lease too, and an ontzorgen.aangevraagd it sends later carries the new
+ * home. The corporatie's IBAN is checked again (mod-97) before a bank pays to it. A traject that
+ * has ended meanwhile (409 from the Kredietbank) leaves nothing to change: skipped with an info
+ * log, the refusal in the processing log; a 404 for a traject the store knows is retried (its
+ * registration is in flight).
+ */
+export function createHuurcontractHandler(
+  deps: KredietbankTrajectDeps,
+): (m: JsMsg) => Promise<Outcome> {
+  return async (m) => {
+    const event = parse<HuurcontractGetekend>(m);
+    const trajectId = await deps.trajecten.ofPerson(event.gemeente, event.data.inburgeraarId);
+    if (!trajectId) return 'skipped';
+    const disclosure = deps.projector.project(event);
+    if (!disclosure) return 'skipped';
+    const lease = disclosure.event.data as HuurcontractVoorKredietbank;
+    const violations = moneyViolations(lease, 'data');
+    if (violations.length > 0) throw new ValidationError('lease cannot be paid', violations);
+    const call = huurcontractToWoning(lease, trajectId);
+    assertContract(KREDIETBANK_WONING_SCHEMA, call.body, 'the Kredietbank contract (woning)');
+    try {
+      await withProcessingLog(deps, m, event, disclosure, event.data.inburgeraarId, () =>
+        deps.kredietbank
+          .changeWoning(call.gemeentecode, call.referentie, call.body, callKey(m, event))
+          .catch((err: unknown) => {
+            throw registrationInFlight(err);
+          }),
+      );
+    } catch (err) {
+      const e = err as { name?: unknown; partnerStatus?: unknown } | null;
+      if (e?.name !== 'PartnerRejectedError' || e.partnerStatus !== 409) throw err;
+      deps.logger.info(
+        { eventId: event.id, gemeente: event.gemeente },
+        'lease for an ontzorgtraject that has ended: nothing to change',
+      );
+      return 'skipped';
+    }
+    deps.logger.info(
+      { eventId: event.id, gemeente: event.gemeente },
+      'ontzorgtraject moved to the home of the signed lease',
     );
     return 'delivered';
   };

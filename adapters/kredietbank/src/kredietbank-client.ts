@@ -10,6 +10,7 @@ import type {
   KredietbankBeeindiging,
   KredietbankLooptijd,
   KredietbankOntzorgtraject,
+  KredietbankWoning,
 } from '@ketenhub/contracts/generated/kredietbank';
 
 /** The Kredietbank answers 409 with this problem type when the referentie is already registered. */
@@ -49,6 +50,16 @@ export interface KredietbankClient {
     gemeentecode: string,
     referentie: string,
     body: KredietbankLooptijd,
+    idempotencyKey: string,
+  ): Promise<KredietbankAntwoord>;
+  /**
+   * The client moved into a home with a signed lease (PUT …/woning): new address, the rent to
+   * the landlord; `idempotencyKey` is derived from the lease's chain event id.
+   */
+  changeWoning(
+    gemeentecode: string,
+    referentie: string,
+    body: KredietbankWoning,
     idempotencyKey: string,
   ): Promise<KredietbankAntwoord>;
   /** Its breaker gates the consumers: while open, their messages wait in the stream. */
@@ -108,6 +119,15 @@ export function createKredietbankClient(opts: KredietbankClientOptions): Krediet
       const res = await client.request<KredietbankAntwoord>({
         method: 'PUT',
         url: `${path(gemeentecode, referentie)}/looptijd`,
+        data: body,
+        idempotencyKey,
+      });
+      return res.data;
+    },
+    async changeWoning(gemeentecode, referentie, body, idempotencyKey) {
+      const res = await client.request<KredietbankAntwoord>({
+        method: 'PUT',
+        url: `${path(gemeentecode, referentie)}/woning`,
         data: body,
         idempotencyKey,
       });

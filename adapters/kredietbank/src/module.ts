@@ -16,6 +16,7 @@ import {
   KREDIETBANK_PARTNER,
   createAanvraagHandler,
   createBeeindigingHandler,
+  createHuurcontractHandler,
   createPipHandler,
 } from './handlers.ts';
 import { createKredietbankClient } from './kredietbank-client.ts';
@@ -28,6 +29,7 @@ const KREDIETBANK_CONSUMERS: ConsumerDecl[] = [
   { durable: 'kredietbank-aanvragen', filter: 'keten.*.ontzorgen.aangevraagd' },
   { durable: 'kredietbank-beeindigingen', filter: 'keten.*.ontzorgen.beeindiging-aangevraagd' },
   { durable: 'kredietbank-pips', filter: 'keten.*.pip.vastgesteld' },
+  { durable: 'kredietbank-huurcontracten', filter: 'keten.*.huurcontract.getekend' },
 ];
 
 /** A traject runs 6 months, extensions through the PIP; webhooks may come a while after. */
@@ -36,7 +38,8 @@ const TRAJECT_TTL_DAYS = 2 * 366;
 /**
  * The Kredietbank (financieel ontzorgen): ontzorgen.aangevraagd from the KVS → register or
  * change the traject; ontzorgen.beeindiging-aangevraagd → end it early; a pip.vastgesteld with
- * ontzorgen → move its end (all three held while the Kredietbank's breaker is open); the
+ * ontzorgen → move its end; a signed lease of a client in a traject → its new address and rent
+ * (all four held while the Kredietbank's breaker is open); the
  * Kredietbank's webhooks → ontzorgen.* chain events to the gemeente's KVS.
  */
 export function kredietbankModule(): PartnerModule {
@@ -95,6 +98,12 @@ export function kredietbankModule(): PartnerModule {
         },
         // Every PIP passes here; only one that contains ontzorgen reaches the Kredietbank.
         'kredietbank-pips': { handler: createPipHandler(outbound), flow: 'kvs>kredietbank', gate },
+        // Every signed lease passes here; only one of a client in a traject reaches the bank.
+        'kredietbank-huurcontracten': {
+          handler: createHuurcontractHandler(outbound),
+          flow: 'woningcorporatie>kredietbank',
+          gate,
+        },
       };
       return {
         routes: (edge) =>

@@ -14,7 +14,9 @@ import {
   KREDIETBANK_REQUEST_SCHEMAS,
   aanvraagToKredietbank,
   beeindigingToKredietbank,
+  huurcontractToWoning,
   pipToLooptijd,
+  type HuurcontractVoorKredietbank,
   type PipOntzorgen,
 } from './translate.ts';
 
@@ -32,6 +34,7 @@ const PARTNER = 'kredietbank';
 const AANVRAAG = 'nl.inburgering.ontzorgen.aangevraagd';
 const BEEINDIGING = 'nl.inburgering.ontzorgen.beeindiging-aangevraagd';
 const PIP = 'nl.inburgering.pip.vastgesteld';
+const HUURCONTRACT = 'nl.inburgering.huurcontract.getekend';
 /** Resolved by the adapter from the identity store; elfproef-valid and no sentinel. */
 const BSN = '111222333';
 
@@ -66,6 +69,7 @@ const REQUESTS: Record<string, (data: unknown) => unknown> = {
   [AANVRAAG]: (d) => aanvraagToKredietbank(d as OntzorgenAangevraagd, BSN),
   [BEEINDIGING]: (d) => beeindigingToKredietbank(d as OntzorgenBeeindigingAangevraagd),
   [PIP]: (d) => pipToLooptijd(d as PipOntzorgen),
+  [HUURCONTRACT]: (d) => huurcontractToWoning(d as HuurcontractVoorKredietbank, 'OZ-1'),
 };
 
 const GOLDEN = JSON.parse(
@@ -97,8 +101,15 @@ describe('the Kredietbank never receives leerbaarheid, education, health or leer
   it('what it gets that other policies file under a forbidden category is a reviewed decision', () => {
     // The sweep does not plant sentinels where the kredietbank policy itself lets a field out;
     // a field the others file under a forbidden category must then be listed here, on purpose:
-    // pipId and dagtekening are the grondslag of a new end date (policies/kredietbank.yaml).
+    // pipId and dagtekening are the grondslag of a new end date; of a signed lease, the rent is
+    // a fixed charge it pays (financieel), and the offer, the day of signing and the first day
+    // are what the new rent rests on and runs from (ontzorgen), not the housing search
+    // (policies/kredietbank.yaml).
     expect(plan.recategorised()).toEqual([
+      `${HUURCONTRACT} aanbodId: ontzorgen here, woning elsewhere`,
+      `${HUURCONTRACT} getekendOp: ontzorgen here, woning elsewhere`,
+      `${HUURCONTRACT} huurprijsCent: financieel here, woning elsewhere`,
+      `${HUURCONTRACT} ingangsdatum: ontzorgen here, woning elsewhere`,
       `${PIP} dagtekening: ontzorgen here, pip elsewhere`,
       `${PIP} pipId: ontzorgen here, dossier elsewhere`,
     ]);

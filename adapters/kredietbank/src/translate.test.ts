@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { policies, schemas } from '@ketenhub/contracts';
 import type {
+  HuurcontractGetekend,
   OntzorgenAangevraagd,
   OntzorgenBeeindigingAangevraagd,
   PipVastgesteld,
@@ -12,12 +13,14 @@ import { createProjector } from '@ketenhub/kit/privacy';
 import {
   KREDIETBANK_BEEINDIGING_SCHEMA,
   KREDIETBANK_LOOPTIJD_SCHEMA,
+  KREDIETBANK_WONING_SCHEMA,
   KREDIETBANK_TRAJECT_SCHEMA,
   KREDIETBANK_WEBHOOK_SCHEMA,
   WEBHOOK_TYPES,
   aanvraagToKredietbank,
   aanvraagViolations,
   beeindigingToKredietbank,
+  huurcontractToWoning,
   pipToLooptijd,
   webhookToChain,
 } from './translate.ts';
@@ -124,6 +127,41 @@ describe('beeindiging → Kredietbank (golden)', () => {
     expect(policies().policy('gemeente-kvs').levert).toContain(event.type);
     const receivers = [...policies().policies.values()].filter((p) => p.ontvangt[event.type]);
     expect(receivers.map((p) => p.partner)).toEqual(['kredietbank']);
+  });
+});
+
+describe("a signed lease → the traject's new home (golden)", () => {
+  const LEASE = golden('huurcontract.event.json') as HuurcontractGetekend;
+  const event = kvsEvent('nl.inburgering.huurcontract.getekend', LEASE);
+
+  it('the Kredietbank gets the address, the rent and where it is paid, not the search or the keys', () => {
+    expect(schemas().validateEvent(event)).toEqual([]);
+    const disclosure = createProjector('kredietbank').project(event)!;
+    expect(disclosure.event.data).toEqual({
+      inburgeraarId: LEASE.inburgeraarId,
+      gemeenteCode: 'gm0797',
+      aanbodId: 'AB-2026-17',
+      adres: LEASE.adres,
+      huurprijsCent: 71250,
+      betaling: LEASE.betaling,
+      ingangsdatum: '2027-03-01',
+      getekendOp: '2027-02-20',
+    });
+    expect(disclosure.activity).toBe('va-010');
+    expect(disclosure.categories).toEqual([
+      'adres',
+      'financieel',
+      'gemeente',
+      'ontzorgen',
+      'pseudoniem',
+    ]);
+  });
+
+  it('translates to exactly the golden call, whose body the Kredietbank contract accepts', () => {
+    const data = createProjector('kredietbank').project(event)!.event.data as HuurcontractGetekend;
+    const call = huurcontractToWoning(data, 'OZ-2026-0042');
+    expect(call).toEqual(golden('huurcontract.kredietbank.json'));
+    expect(schemas().validate(KREDIETBANK_WONING_SCHEMA, call.body)).toEqual([]);
   });
 });
 

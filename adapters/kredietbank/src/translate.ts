@@ -1,4 +1,5 @@
 import type {
+  HuurcontractGetekend,
   OntzorgenAangevraagd,
   OntzorgenBeeindigingAangevraagd,
   PipVastgesteld,
@@ -8,6 +9,7 @@ import type {
   KredietbankLooptijd,
   KredietbankOntzorgtraject,
   KredietbankWebhook,
+  KredietbankWoning,
 } from '@ketenhub/contracts/generated/kredietbank';
 import type { Violation } from '@ketenhub/kit';
 import { moneyViolations } from '@ketenhub/kit/privacy';
@@ -27,12 +29,15 @@ export const KREDIETBANK_ANTWOORD_SCHEMA =
   'https://contracts.ketenhub.nl/kredietbank/antwoord.schema.json';
 export const KREDIETBANK_LOOPTIJD_SCHEMA =
   'https://contracts.ketenhub.nl/kredietbank/looptijd.schema.json';
+export const KREDIETBANK_WONING_SCHEMA =
+  'https://contracts.ketenhub.nl/kredietbank/woning.schema.json';
 
 /** The Kredietbank's own request bodies (their field names are its own). */
 export const KREDIETBANK_REQUEST_SCHEMAS = [
   KREDIETBANK_TRAJECT_SCHEMA,
   KREDIETBANK_BEEINDIGING_SCHEMA,
   KREDIETBANK_LOOPTIJD_SCHEMA,
+  KREDIETBANK_WONING_SCHEMA,
 ];
 
 /**
@@ -187,6 +192,51 @@ export function pipToLooptijd(pip: PipOntzorgen): TrajectCall<KredietbankLooptij
     body: {
       eind: pip.ontzorgen.einddatum,
       grondslag: { pip: pip.pipId, dagtekening: pip.dagtekening },
+    },
+  };
+}
+
+/** What of a signed lease the kredietbank policy lets through. */
+export type HuurcontractVoorKredietbank = Pick<
+  HuurcontractGetekend,
+  | 'gemeenteCode'
+  | 'aanbodId'
+  | 'adres'
+  | 'huurprijsCent'
+  | 'betaling'
+  | 'ingangsdatum'
+  | 'getekendOp'
+>;
+
+/**
+ * A signed lease of a client with a running traject → the traject's new address and rent
+ * (docs/adr/0021-huurcontract-naar-kredietbank.md): the rent is paid to the corporatie's account
+ * with its reference from the month the lease starts, resting on the signed offer and the day
+ * of signing. Field by field, never spread.
+ */
+export function huurcontractToWoning(
+  lease: HuurcontractVoorKredietbank,
+  trajectId: string,
+): TrajectCall<KredietbankWoning> {
+  const adres = lease.adres;
+  return {
+    gemeentecode: cbsCode(lease.gemeenteCode),
+    referentie: trajectId,
+    body: {
+      adres: {
+        straat: adres.straat,
+        huisnummer: adres.huisnummer,
+        ...(adres.huisnummertoevoeging ? { toevoeging: adres.huisnummertoevoeging } : {}),
+        postcode: adres.postcode,
+        plaats: adres.woonplaats,
+      },
+      huur: {
+        crediteur: { naam: lease.betaling.tenaamstelling, iban: lease.betaling.iban },
+        bedrag: lease.huurprijsCent,
+        betalingskenmerk: lease.betaling.kenmerk,
+        vanaf: lease.ingangsdatum,
+      },
+      grondslag: { huurcontract: lease.aanbodId, getekendOp: lease.getekendOp },
     },
   };
 }

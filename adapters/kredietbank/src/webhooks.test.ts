@@ -25,7 +25,7 @@ beforeEach(async () => {
   });
   registerWebhookRoutes(app, {
     gemeenten: new Set(['gm0796']),
-    trajecten: { get: notReached, put: notReached },
+    trajecten: { get: notReached, ofPerson: notReached, put: notReached },
     publish: notReached,
     source: 'urn:test',
     logger: createLogger('test', { level: 'silent' }),

@@ -21,7 +21,7 @@ import {
   WONINGCORPORATIE_PARTNER,
   aanbodToEvent,
   acceptatieToEvent,
-  datumViolations,
+  huurcontractViolations,
   huurcontractToEvent,
   weigeringToEvent,
   type InboundContext,
@@ -118,7 +118,7 @@ export function registerWoningcorporatieRoutes(
     url: '/v1/huurcontracten',
     type: GETEKEND,
     schema: SCHEMA.huurcontract,
-    check: datumViolations,
+    check: huurcontractViolations,
     toEvent: huurcontractToEvent,
   });
 }

@@ -114,8 +114,8 @@ describe('a corporatie acts only for its own gemeenten and zoektochten', () => {
     expect((await post('stadswonen', acceptatie(zid(3)))).status).toBe(202);
   });
 
-  it('refuses a lease whose keys come before the signing, naming field and rule', async () => {
-    const res = await fetch(`${running.url}/v1/huurcontracten`, {
+  const lease = (over: object) =>
+    fetch(`${running.url}/v1/huurcontracten`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', authorization: `Bearer ${KEYS.woonpoort}` },
       body: JSON.stringify({
@@ -123,14 +123,31 @@ describe('a corporatie acts only for its own gemeenten and zoektochten', () => {
         aanbodId: 'AB-1',
         adres: { straat: 'Kerkstraat', huisnummer: 1, postcode: '7411AB', woonplaats: 'Heusden' },
         huurprijsCent: 70000,
+        betaling: { iban: 'NL18RABO0123459876', tenaamstelling: 'Woonpoort', kenmerk: 'HUUR AB-1' },
         ingangsdatum: '2026-12-01',
-        sleuteloverdracht: '2026-11-01',
+        sleuteloverdracht: '2026-12-01',
         getekendOp: '2026-11-20',
+        ...over,
       }),
     });
+  const errorsOf = async (res: Response) => ((await res.json()) as { errors: unknown[] }).errors;
+
+  it('refuses a lease whose keys come before the signing, naming field and rule', async () => {
+    const res = await lease({ sleuteloverdracht: '2026-11-01' });
     expect(res.status).toBe(400);
-    expect(((await res.json()) as { errors: unknown[] }).errors).toContainEqual(
+    expect(await errorsOf(res)).toContainEqual(
       expect.objectContaining({ field: 'sleuteloverdracht', rule: 'not before getekendOp' }),
+    );
+  });
+
+  it('refuses a lease whose rent account fails the IBAN check digits, naming field and rule', async () => {
+    // One digit off: the pattern matches, mod-97 does not.
+    const res = await lease({
+      betaling: { iban: 'NL18RABO0123459867', tenaamstelling: 'Woonpoort', kenmerk: 'HUUR AB-1' },
+    });
+    expect(res.status).toBe(400);
+    expect(await errorsOf(res)).toContainEqual(
+      expect.objectContaining({ field: 'betaling.iban', rule: 'iban' }),
     );
   });
 });

@@ -20,7 +20,7 @@ import {
   type Event,
   type Violation,
 } from '@ketenhub/kit';
-import { assertContract } from '@ketenhub/kit/privacy';
+import { assertContract, moneyViolations } from '@ketenhub/kit/privacy';
 import type { Zoektocht } from './zoektocht.ts';
 
 export const WONINGCORPORATIE_PARTNER = 'woningcorporatie';
@@ -109,17 +109,23 @@ export interface InboundContext {
   now?: () => Date;
 }
 
-/** Dates in the corporatie's message that must not come before another (field, rule). */
-export function datumViolations(msg: WoningcorporatieHuurcontract): Violation[] {
-  return msg.sleuteloverdracht < msg.getekendOp
-    ? [
-        {
-          field: 'sleuteloverdracht',
-          rule: 'not before getekendOp',
-          message: 'the keys are handed over on or after the signing',
-        },
-      ]
-    : [];
+/**
+ * What the lease's schema cannot say: the keys are not handed over before the signing, and the
+ * account the rent is paid to passes the IBAN check digits (kit `moneyViolations`, mod-97): the
+ * Kredietbank pays the rent there, and a payment to a wrong account is hard to undo.
+ */
+export function huurcontractViolations(msg: WoningcorporatieHuurcontract): Violation[] {
+  const dates: Violation[] =
+    msg.sleuteloverdracht < msg.getekendOp
+      ? [
+          {
+            field: 'sleuteloverdracht',
+            rule: 'not before getekendOp',
+            message: 'the keys are handed over on or after the signing',
+          },
+        ]
+      : [];
+  return [...dates, ...moneyViolations(msg)];
 }
 
 function chainEvent<D>(type: string, key: string, z: Zoektocht, data: D, ctx: InboundContext) {
@@ -218,6 +224,7 @@ export function huurcontractToEvent(
       ...about(z, msg.aanbodId),
       adres: { ...msg.adres },
       huurprijsCent: msg.huurprijsCent,
+      betaling: { ...msg.betaling },
       ingangsdatum: msg.ingangsdatum,
       sleuteloverdracht: msg.sleuteloverdracht,
       getekendOp: msg.getekendOp,

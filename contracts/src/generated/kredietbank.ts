@@ -30,6 +30,7 @@ export interface KredietbankContracts {
   KredietbankLooptijd?: KredietbankLooptijd;
   KredietbankOntzorgtraject?: KredietbankOntzorgtraject;
   KredietbankWebhook?: KredietbankWebhook;
+  KredietbankWoning?: KredietbankWoning;
 }
 /**
  * Kredietbank REST API: the answer to a registration (201), change (200) or end (200) of an ontzorgtraject.
@@ -141,5 +142,48 @@ export interface KredietbankOntzorgtraject {
   periode: {
     start: string;
     eind: string;
+  };
+}
+/**
+ * Kredietbank REST API: the body of PUT /v1/gemeenten/{gemeentecode}/ontzorgtrajecten/{referentie}/woning, the client of a running traject moved into a home with a signed lease. The client's address becomes the new one and the rent (HUUR) is paid to the landlord in the lease from the month the lease starts; the other fixed charges stay. Answered 200 with an antwoord (GEWIJZIGD); 404 unknown traject; 409 traject-beeindigd when it has ended. The hub sends it with Idempotency-Key derived from the chain event id.
+ */
+export interface KredietbankWoning {
+  /**
+   * The new address of the client (the home of the lease).
+   */
+  adres: {
+    straat: string;
+    huisnummer: number;
+    toevoeging?: string;
+    postcode: string;
+    plaats: string;
+  };
+  /**
+   * The rent as a fixed charge (replaces the traject's HUUR, or is added when it had none).
+   */
+  huur: {
+    crediteur: {
+      naam: string;
+      /**
+       * IBAN (ISO 13616) in electronic form: capitals and digits, no spaces. The mod-97 check digits are checked by the hub beyond this pattern.
+       */
+      iban: string;
+    };
+    /**
+     * An amount in euro cents: a positive integer, at most EUR 10 000 (a sane ceiling for a monthly benefit or a fixed charge).
+     */
+    bedrag: number;
+    betalingskenmerk: string;
+    /**
+     * The first day of the lease: the rent is paid here for the months from this one.
+     */
+    vanaf: string;
+  };
+  /**
+   * What the change rests on: the signed lease (the corporatie's id of the offer it signed) and the day of signing.
+   */
+  grondslag: {
+    huurcontract: string;
+    getekendOp: string;
   };
 }

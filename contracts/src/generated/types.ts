@@ -619,7 +619,7 @@ export interface Gebeurtenis {
   registratieDatumTijd: string;
 }
 /**
- * data of nl.inburgering.huurcontract.getekend: the household signed the lease of the offered home. What the next steps need: the rent (financieel ontzorgen by the Kredietbank), the ingangsdatum and the sleuteloverdracht (the move-in term of about 2 weeks), and the new address (the vestiging in the gemeente).
+ * data of nl.inburgering.huurcontract.getekend: the household signed the lease of the offered home. What the next steps need: the rent and the account it is paid to (financieel ontzorgen by the Kredietbank: a running traject pays the new rent there), the ingangsdatum and the sleuteloverdracht (the move-in term of about 2 weeks), and the new address (the vestiging in the gemeente).
  */
 export interface HuurcontractGetekend {
   /**
@@ -647,6 +647,7 @@ export interface HuurcontractGetekend {
    * The monthly rent (kale huur plus service costs) in euro cents.
    */
   huurprijsCent: number;
+  betaling: Betaling;
   /**
    * The first day of the lease.
    */
@@ -666,6 +667,23 @@ export interface Adres {
   huisnummertoevoeging?: string;
   postcode: string;
   woonplaats: string;
+}
+/**
+ * Where the rent is paid, as the lease states it: the corporatie's account, the name it is held in and the reference to quote. The corporatie's own details, no personal data; the Kredietbank pays the rent here when it ontzorgt the household. The IBAN's mod-97 check digits are checked by the hub beyond the pattern.
+ */
+export interface Betaling {
+  /**
+   * IBAN (ISO 13616) in electronic form: capitals and digits, no spaces. The mod-97 check digits are checked by the hub beyond this pattern.
+   */
+  iban: string;
+  /**
+   * The name the account is held in (the SEPA creditor name).
+   */
+  tenaamstelling: string;
+  /**
+   * The payment reference the corporatie asks for (SEPA remittance, at most 35).
+   */
+  kenmerk: string;
 }
 /**
  * data of nl.inburgering.inburgeraar.gekoppeld: COA has linked a permit holder to a gemeente (koppeling, Huisvestingswet taakstelling).

@@ -56,7 +56,7 @@ export interface WoningcorporatieAcceptatie {
   geaccepteerdOp: string;
 }
 /**
- * The lease is signed (POST /v1/huurcontracten): address, rent, first day, the sleuteloverdracht (not before the signing) and the day of signing. Becomes nl.inburgering.huurcontract.getekend.
+ * The lease is signed (POST /v1/huurcontracten): address, rent and the account it is paid to, first day, the sleuteloverdracht (not before the signing) and the day of signing. Becomes nl.inburgering.huurcontract.getekend.
  */
 export interface WoningcorporatieHuurcontract {
   /**
@@ -72,9 +72,27 @@ export interface WoningcorporatieHuurcontract {
    * The monthly rent (kale huur plus service costs) in euro cents.
    */
   huurprijsCent: number;
+  betaling: Betaling;
   ingangsdatum: string;
   sleuteloverdracht: string;
   getekendOp: string;
+}
+/**
+ * Where the rent is paid, as the lease states it: the corporatie's account, the name it is held in and the reference to quote. The corporatie's own details, no personal data; the Kredietbank pays the rent here when it ontzorgt the household. The IBAN's mod-97 check digits are checked by the hub beyond the pattern.
+ */
+export interface Betaling {
+  /**
+   * IBAN (ISO 13616) in electronic form: capitals and digits, no spaces. The mod-97 check digits are checked by the hub beyond this pattern.
+   */
+  iban: string;
+  /**
+   * The name the account is held in (the SEPA creditor name).
+   */
+  tenaamstelling: string;
+  /**
+   * The payment reference the corporatie asks for (SEPA remittance, at most 35).
+   */
+  kenmerk: string;
 }
 /**
  * An offer refused by the household or withdrawn by the corporatie (POST /v1/weigeringen): a reason code and an optional short explanation without personal data. Becomes nl.inburgering.woning.geweigerd.

@@ -259,6 +259,114 @@ describe('Kredietbank simulator: the looptijd of a traject (extension through th
   });
 });
 
+describe('Kredietbank simulator: the client moves into a home with a signed lease', () => {
+  let kb: KredietbankSimulator;
+  beforeAll(async () => {
+    kb = await startKredietbankSimulator({ token: TOKEN, today: '2026-11-23' });
+  });
+  afterAll(async () => {
+    await kb?.close();
+  });
+
+  const WONING = JSON.parse(
+    readFileSync(
+      resolve(REPO_ROOT, 'adapters/kredietbank/fixtures/golden/huurcontract.kredietbank.json'),
+      'utf8',
+    ),
+  ) as { body: { huur: { vanaf: string } } };
+  const call = (method: string, path: string, body: unknown, key: string) =>
+    fetch(`${kb.baseUrl}/gemeenten/0797/ontzorgtrajecten${path}`, {
+      method,
+      headers: {
+        'content-type': 'application/json',
+        authorization: `Bearer ${TOKEN}`,
+        'idempotency-key': key,
+      },
+      body: JSON.stringify(body),
+    });
+  const woning = (referentie: string, key: string, body: unknown = WONING.body) =>
+    call('PUT', `/${referentie}/woning`, body, key);
+  const traject = (referentie: string) =>
+    kb.trajecten().find((t) => t.aanvraag.referentie === referentie)!;
+  const huurBetalingen = (referentie: string) =>
+    kb
+      .webhooks()
+      .map((w) => w.webhook)
+      .filter((w) => w.referentie === referentie && w.type === 'betaling.uitgevoerd')
+      .map(
+        (w) =>
+          w.gegevens as { soort: string; crediteurNaam: string; bedrag: number; periode: string },
+      )
+      .filter((g) => g.soort === 'HUUR')
+      .map((g) => `${g.periode} ${g.crediteurNaam} ${g.bedrag}`);
+
+  it('takes the new address now and pays the new rent to the corporatie from the month the lease starts', async () => {
+    // Starts 2026-12-01; the lease starts 2027-03-01.
+    expect((await call('POST', '', { ...BODY, referentie: 'OZ-W1' }, 'reg-w1')).status).toBe(201);
+    const res = await woning('OZ-W1', 'w1');
+    expect(res.status).toBe(200);
+    expect(((await res.json()) as { status: string }).status).toBe('GEWIJZIGD');
+    expect(traject('OZ-W1').aanvraag.client.adres).toEqual(
+      (WONING.body as unknown as { adres: unknown }).adres,
+    );
+    expect(kb.stats().woningWijzigingen).toBe(1);
+    kb.advance(130); // → 2027-04-02: four months paid
+    expect(huurBetalingen('OZ-W1')).toEqual([
+      '2026-12 Woonveste 65000',
+      '2027-01 Woonveste 65000',
+      '2027-02 Woonveste 65000',
+      '2027-03 Woonpoort 71250',
+      '2027-04 Woonpoort 71250',
+    ]);
+    // The other charges go on as they were.
+    expect(
+      kb
+        .webhooks()
+        .filter(
+          (w) =>
+            w.webhook.referentie === 'OZ-W1' &&
+            (w.webhook.gegevens as { soort?: string }).soort === 'ZORGVERZEKERING',
+        ),
+    ).toHaveLength(5);
+  });
+
+  it('answers a repeated Idempotency-Key as the first time, without changing again', async () => {
+    const before = kb.stats();
+    const again = await woning('OZ-W1', 'w1');
+    expect(again.status).toBe(200);
+    expect(again.headers.get('idempotent-replayed')).toBe('true');
+    expect(kb.stats().woningWijzigingen).toBe(before.woningWijzigingen);
+  });
+
+  it('refuses a bad IBAN and a field off the contract (422 naming it), an unknown traject (404)', async () => {
+    const body = WONING.body as unknown as { huur: { crediteur: { iban: string } } };
+    const badIban = structuredClone(body);
+    badIban.huur.crediteur.iban = 'NL18RABO0123459867';
+    const errors = async (res: Response) => {
+      expect(res.status).toBe(422);
+      return ((await res.json()) as { errors: { field: string; rule: string }[] }).errors.map(
+        (e) => `${e.field} ${e.rule}`,
+      );
+    };
+    expect(await errors(await woning('OZ-W1', 'w2', badIban))).toEqual([
+      'huur.crediteur.iban iban',
+    ]);
+    expect(await errors(await woning('OZ-W1', 'w3', { ...body, bsn: '999990019' }))).toEqual([
+      'bsn additionalProperties',
+    ]);
+    expect((await woning('ONBEKEND', 'w4')).status).toBe(404);
+    expect(kb.stats().woningWijzigingen).toBe(1);
+  });
+
+  it('refuses a traject that has ended (409 traject-beeindigd)', async () => {
+    kb.advance(90); // past 2027-06-01, the end
+    expect(traject('OZ-W1').status).toBe('beeindigd');
+    const res = await woning('OZ-W1', 'w5');
+    expect(res.status).toBe(409);
+    expect(((await res.json()) as { type: string }).type).toBe(TRAJECT_BEEINDIGD);
+  });
+});
+
 describe('Kredietbank simulator: ending a traject early', () => {
   it.each([
     ['OP_VERZOEK_GEMEENTE', 'OP_VERZOEK'],

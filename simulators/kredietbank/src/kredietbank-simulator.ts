@@ -1,6 +1,7 @@
 /**
  * A stand-in for a Kredietbank's budgetbeheer system: a real HTTP server with the REST API the
- * hub calls (register, change, extend, end an ontzorgtraject, per gemeente) and webhooks back to
+ * hub calls (register, change, extend, move to a new home, end an ontzorgtraject, per gemeente)
+ * and webhooks back to
  * the hub. Time is simulated: nothing happens until the clock is advanced (`POST /_sim/clock` or
  * `advance()`), then each traject pays its fixed charges monthly from the benefit (a charge the
  * remaining balance cannot cover fails with ONVOLDOENDE_SALDO), is reviewed at three months and
@@ -32,14 +33,16 @@ import type {
   KredietbankLooptijd,
   KredietbankOntzorgtraject,
   KredietbankWebhook,
+  KredietbankWoning,
 } from '@ketenhub/contracts/generated/kredietbank';
 import { moneyViolations } from '@ketenhub/kit/privacy';
 
 const TRAJECT_SCHEMA = 'https://contracts.ketenhub.nl/kredietbank/ontzorgtraject.schema.json';
 const BEEINDIGING_SCHEMA = 'https://contracts.ketenhub.nl/kredietbank/beeindiging.schema.json';
 const LOOPTIJD_SCHEMA = 'https://contracts.ketenhub.nl/kredietbank/looptijd.schema.json';
+const WONING_SCHEMA = 'https://contracts.ketenhub.nl/kredietbank/woning.schema.json';
 export const TRAJECT_BESTAAT = 'https://kredietbank.example/problems/traject-bestaat';
-/** 409 to a change of the looptijd of a traject that has already ended. */
+/** 409 to a change of the looptijd or the home of a traject that has already ended. */
 export const TRAJECT_BEEINDIGD = 'https://kredietbank.example/problems/traject-beeindigd';
 
 export type { FaultInput, SimulatorLogger };
@@ -82,6 +85,8 @@ export interface Traject {
   wijzigingen: number;
   /** The last change of the end date (PUT …/looptijd), with the PIP it rests on. */
   looptijd?: KredietbankLooptijd;
+  /** The last move to a home with a signed lease (PUT …/woning): its rent is paid from `huur.vanaf`. */
+  woning?: KredietbankWoning;
   /** The gemeente's request that ended it early (POST …/beeindiging). */
   beeindiging?: KredietbankBeeindiging;
 }
@@ -101,7 +106,7 @@ export interface WebhookRecord {
 
 /**
  * With the kit's DeliveryStats: `received` the requests the bank carried out (registraties,
- * wijzigingen, looptijdwijzigingen, beëindigingen), `duplicates` those repeated with an
+ * wijzigingen, looptijdwijzigingen, woningwijzigingen, beëindigingen), `duplicates` those repeated with an
  * Idempotency-Key already answered.
  */
 export interface KredietbankSimStats extends DeliveryStats {
@@ -109,6 +114,8 @@ export interface KredietbankSimStats extends DeliveryStats {
   wijzigingen: number;
   /** Changes of a traject's end date (PUT …/looptijd). */
   looptijdWijzigingen: number;
+  /** Moves to a home with a signed lease (PUT …/woning). */
+  woningWijzigingen: number;
   beeindigingen: number;
   /** Requests repeated with an Idempotency-Key already answered. */
   duplicates: number;
@@ -206,6 +213,7 @@ export async function startKredietbankSimulator(
     registraties: 0,
     wijzigingen: 0,
     looptijdWijzigingen: 0,
+    woningWijzigingen: 0,
     beeindigingen: 0,
     duplicates: 0,
     rejected: 0,
@@ -271,9 +279,19 @@ export async function startKredietbankSimulator(
       };
     });
   }
+  /** The charges of a month: from the month a new lease starts, its rent (first) replaces the old. */
+  function lastenIn(t: Traject, periode: string): KredietbankOntzorgtraject['vasteLasten'] {
+    const huur = t.woning?.huur;
+    if (!huur || periode < huur.vanaf.slice(0, 7)) return t.aanvraag.vasteLasten;
+    const { vanaf: _vanaf, ...last } = huur;
+    return [
+      { soort: 'HUUR', ...last },
+      ...t.aanvraag.vasteLasten.filter((l) => l.soort !== 'HUUR'),
+    ] as KredietbankOntzorgtraject['vasteLasten'];
+  }
   function pay(t: Traject, periode: string, date: string): void {
     let saldo = t.aanvraag.uitkering.bedrag;
-    for (const last of t.aanvraag.vasteLasten) {
+    for (const last of lastenIn(t, periode)) {
       const betaling = {
         betalingId: `${t.dossiernummer}-${periode}-${last.soort}`,
         soort: last.soort,
@@ -400,6 +418,15 @@ export async function startKredietbankSimulator(
     return problem(reply, 422, 'ontzorgtraject niet geldig', { errors: violations });
   }
 
+  function ended(reply: FastifyReply) {
+    stats.rejected++;
+    return reply.code(409).type('application/problem+json').send({
+      type: TRAJECT_BEEINDIGD,
+      title: 'the traject has ended; register a new one',
+      status: 409,
+    });
+  }
+
   type Params = { gemeentecode: string; referentie?: string };
 
   app.post<{ Params: Params }>('/v1/gemeenten/:gemeentecode/ontzorgtrajecten', (request, reply) => {
@@ -492,14 +519,7 @@ export async function startKredietbankSimulator(
         stats.rejected++;
         return problem(reply, 404, 'unknown traject');
       }
-      if (t.status !== 'actief') {
-        stats.rejected++;
-        return reply.code(409).type('application/problem+json').send({
-          type: TRAJECT_BEEINDIGD,
-          title: 'the traject has ended; register a new one',
-          status: 409,
-        });
-      }
+      if (t.status !== 'actief') return ended(reply);
       if (body.eind <= t.aanvraag.periode.start) {
         return refuse(reply, [
           { field: 'eind', rule: 'after start', message: 'must be after the start of the traject' },
@@ -516,6 +536,35 @@ export async function startKredietbankSimulator(
       };
       remember(request, 200, answer);
       log.info({ dossiernummer: t.dossiernummer, eind: body.eind }, 'ontzorgtraject end moved');
+      return reply.code(200).send(answer);
+    },
+  );
+
+  // The client moved into a home with a signed lease: the new address now, the rent to the
+  // landlord of the lease from the month it starts (lastenIn).
+  app.put<{ Params: Params }>(
+    '/v1/gemeenten/:gemeentecode/ontzorgtrajecten/:referentie/woning',
+    (request, reply) => {
+      if (preflight(request, reply)) return reply;
+      const body = request.body as KredietbankWoning;
+      const violations = check(WONING_SCHEMA, body);
+      if (violations.length > 0) return refuse(reply, violations);
+      const t = trajecten.get(key(request.params.gemeentecode, request.params.referentie!));
+      if (!t) {
+        stats.rejected++;
+        return problem(reply, 404, 'unknown traject');
+      }
+      if (t.status !== 'actief') return ended(reply);
+      t.aanvraag = { ...t.aanvraag, client: { ...t.aanvraag.client, adres: body.adres } };
+      t.woning = body;
+      stats.woningWijzigingen++;
+      const answer: KredietbankAntwoord = {
+        referentie: t.aanvraag.referentie,
+        dossiernummer: t.dossiernummer,
+        status: 'GEWIJZIGD',
+      };
+      remember(request, 200, answer);
+      log.info({ dossiernummer: t.dossiernummer }, 'ontzorgtraject moved to a new home');
       return reply.code(200).send(answer);
     },
   );
@@ -590,7 +639,11 @@ export async function startKredietbankSimulator(
 
   function snapshot(): KredietbankSimStats {
     const received =
-      stats.registraties + stats.wijzigingen + stats.looptijdWijzigingen + stats.beeindigingen;
+      stats.registraties +
+      stats.wijzigingen +
+      stats.looptijdWijzigingen +
+      stats.woningWijzigingen +
+      stats.beeindigingen;
     return { received, ...stats, webhooks: notifier.stats() };
   }
 

@@ -3,9 +3,11 @@ import fc from 'fast-check';
 import { schemas } from '@ketenhub/contracts';
 import { schemaArbitrary } from '@ketenhub/contracts/testing';
 import type { WoningcorporatieZoektocht } from '@ketenhub/contracts/generated/woningcorporatie';
+import { isValidIban } from '@ketenhub/kit/privacy';
 import { deliveryStatsOf } from '@ketenhub/simulator-kit';
 import {
   planFor,
+  rekeningOf,
   startWoningcorporatieSimulator,
   type WoningcorporatieSimulator,
 } from './simulator.ts';
@@ -38,6 +40,23 @@ describe("the corporatie's story", () => {
       }),
       { numRuns: 300 },
     );
+  });
+
+  it("asks the rent on the corporatie's own account, a valid IBAN that differs per corporatie", () => {
+    const [z] = fc.sample(zoektochten, 1);
+    const betaling = (id: string) =>
+      (
+        planFor(z!, '2026-10-01', rekeningOf(id)).find((a) => a.kind === 'huurcontract')!.body as {
+          betaling: { iban: string; tenaamstelling: string; kenmerk: string };
+        }
+      ).betaling;
+    const woonpoort = betaling('woonpoort');
+    expect(isValidIban(woonpoort.iban)).toBe(true);
+    expect(woonpoort.tenaamstelling).toBe('Woonpoort');
+    expect(woonpoort.kenmerk).toMatch(/^HUUR AB-/);
+    expect(betaling('woonpoort')).toEqual(woonpoort);
+    expect(betaling('stadswonen').iban).not.toBe(woonpoort.iban);
+    expect(isValidIban(betaling('stadswonen').iban)).toBe(true);
   });
 });
 

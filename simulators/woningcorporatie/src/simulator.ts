@@ -12,6 +12,7 @@
  * loopback by default.
  */
 import { createHash } from 'node:crypto';
+import { ibanFor } from '@ketenhub/kit/privacy';
 import type {
   WoningcorporatieAanbod,
   WoningcorporatieAcceptatie,
@@ -90,8 +91,27 @@ export function kamersNodig(z: WoningcorporatieZoektocht): number {
   return Math.min(15, 1 + Math.ceil(volwassenen / 2) + Math.ceil(kinderen / 2));
 }
 
+/** Where a corporatie's tenants pay the rent: its account and the name it is held in. */
+export interface Rekening {
+  tenaamstelling: string;
+  iban: string;
+}
+
+/** The account of the corporatie a simulator plays: the same for the same id, a valid NL IBAN. */
+export function rekeningOf(id: string): Rekening {
+  const n = createHash('sha256').update(`rekening:${id}`).digest().readBigUInt64BE(0);
+  return {
+    tenaamstelling: id.charAt(0).toUpperCase() + id.slice(1),
+    iban: ibanFor('NL', `RABO${String(n % 10_000_000_000n).padStart(10, '0')}`),
+  };
+}
+
 /** The corporatie's story for one zoektocht, from the day it arrived. */
-export function planFor(z: WoningcorporatieZoektocht, ontvangenOp: string): PlannedAnswer[] {
+export function planFor(
+  z: WoningcorporatieZoektocht,
+  ontvangenOp: string,
+  rekening: Rekening = rekeningOf('woningcorporatie'),
+): PlannedAnswer[] {
   const s = seed(z.zoektochtId, 'plan');
   const nodig = kamersNodig(z);
   const woning = (n: number, kamers: number) => ({
@@ -161,6 +181,7 @@ export function planFor(z: WoningcorporatieZoektocht, ontvangenOp: string): Plan
       aanbodId,
       adres: past.adres,
       huurprijsCent: past.huurprijsCent,
+      betaling: { ...rekening, kenmerk: `HUUR ${aanbodId}` },
       ingangsdatum: sleutel,
       sleuteloverdracht: sleutel,
       getekendOp: getekend,
@@ -172,6 +193,7 @@ export function planFor(z: WoningcorporatieZoektocht, ontvangenOp: string): Plan
 export async function startWoningcorporatieSimulator(
   opts: WoningcorporatieSimulatorOptions = {},
 ): Promise<WoningcorporatieSimulator> {
+  const rekening = rekeningOf(opts.id ?? 'woningcorporatie');
   const { requests, ...sim } = await startPlannedSimulator(opts, {
     partner: 'woningcorporatie',
     paths: ANSWER_PATHS,
@@ -180,7 +202,7 @@ export async function startWoningcorporatieSimulator(
     schemaId: ZOEKTOCHT_SCHEMA,
     what: 'zoektocht',
     idOf: (r: WoningcorporatieZoektocht) => r.zoektochtId,
-    plan: planFor,
+    plan: (z, ontvangenOp) => planFor(z, ontvangenOp, rekening),
     answer: (r) => ({ zoektochtId: r.zoektochtId }),
     list: {
       path: '/_sim/zoektochten',

@@ -15,6 +15,7 @@ export * from './alerts.ts';
 export * from './http-edge.ts';
 export * from './api-key-hash.ts';
 export * from './inbound.ts';
+export * from './outbound.ts';
 export * from './csv.ts';
 export * from './partner-client.ts';
 export * from './publisher.ts';

@@ -101,6 +101,11 @@ export function describeChainEvent(m: JsMsg): DeadLetterContext {
   };
 }
 
+/** `describeChainEvent` with the partner's contract for the body it was to become. */
+export function describeChainEventFor(schemaId: string): (m: JsMsg) => DeadLetterContext {
+  return (m) => ({ ...describeChainEvent(m), schemaId });
+}
+
 /** One durable consumer of a service on the KETEN stream, for `runConsumers`. */
 export interface ConsumerSpec {
   durable: string;

@@ -5,13 +5,12 @@ import {
   RECEIPTS,
   credentialsOf,
   flowName,
-  organisationsOf,
+  organisationsWith,
   partnerSettings,
   type ConsumerDecl,
   type ConsumerSpec,
   type HubConfig,
   type PartnerModule,
-  type PartnerOrganisation,
 } from '@ketenhub/kit';
 import { createAanvraagHandler, describeMessage } from './aanvraag.ts';
 import {
@@ -34,34 +33,23 @@ import { VLUCHTELINGENWERK_PARTNER } from './translate.ts';
  */
 const BEGELEIDING_TTL_DAYS = 5 * 366;
 
-/** An office: one of `partners.vluchtelingenwerk.organisations`, contracted by `gemeenten`. */
-interface Vestiging extends PartnerOrganisation {
-  gemeenten: string[];
-  endpoint: NonNullable<PartnerOrganisation['endpoint']>;
-}
-
-function vestigingenOf(config: HubConfig): Vestiging[] {
-  const vestigingen = organisationsOf(config, VLUCHTELINGENWERK_PARTNER);
-  const where = `partners.${VLUCHTELINGENWERK_PARTNER}.organisations`;
-  if (vestigingen.length === 0) {
-    throw new ConfigError(`${where}: the vluchtelingenwerk module needs at least one office`, {
-      field: where,
-      rule: 'required',
-    });
-  }
+/**
+ * The offices: `partners.vluchtelingenwerk.organisations`, each with an endpoint and the
+ * gemeenten it is contracted by, one office per gemeente (an aanvraag has exactly one office to
+ * go to).
+ */
+function vestigingenOf(config: HubConfig) {
+  const vestigingen = organisationsWith(config, VLUCHTELINGENWERK_PARTNER, {
+    endpoint: true,
+    // An office serves the gemeenten of its region that contracted it, never every gemeente.
+    gemeenten: true,
+    what: 'where the hub sends aanvragen',
+  });
   const officeOf = new Map<string, string>();
-  return vestigingen.map((v) => {
-    if (!v.gemeenten) {
-      // An office serves the gemeenten of its region that contracted it, never every gemeente.
-      throw new ConfigError(`${v.where}.gemeenten: required (the gemeenten it is contracted by)`, {
-        field: `${v.where}.gemeenten`,
-        rule: 'required',
-      });
-    }
+  for (const v of vestigingen) {
     for (const gemeente of v.gemeenten) {
       const other = officeOf.get(gemeente);
       if (other) {
-        // One office per gemeente: an aanvraag has exactly one office to go to.
         throw new ConfigError(`${v.where}.gemeenten: ${gemeente} is served by ${other} already`, {
           field: `${v.where}.gemeenten`,
           rule: 'one office per gemeente',
@@ -69,14 +57,8 @@ function vestigingenOf(config: HubConfig): Vestiging[] {
       }
       officeOf.set(gemeente, v.id);
     }
-    if (!v.endpoint) {
-      throw new ConfigError(`${v.where}.endpoint: required (where the hub sends aanvragen)`, {
-        field: `${v.where}.endpoint`,
-        rule: 'required',
-      });
-    }
-    return { ...v, gemeenten: v.gemeenten, endpoint: v.endpoint };
-  });
+  }
+  return vestigingen;
 }
 
 const settingsOf = (config: HubConfig) =>

@@ -7,11 +7,13 @@
  * the gemeente-kvs policy (deliveryViolations). The signing follows the gemeente's rule: in
  * gm0797 and gm0865 (`direct`) it is pvt.ondertekend, which also reaches the DUO simulator as a
  * registered PVT; in gm0796 (`kvs`) only the KVS gets pvt.ondertekening-gemeld, and DUO nothing
- * until the KVS sends its own pvt.ondertekend.
+ * until the KVS sends its own pvt.ondertekend. Each aanvraag is in its person's inzage, under
+ * the office it went to, and in no one else's.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildEvent, nameBasedUuid } from '@ketenhub/kit';
 import { eventually } from '../harness/index.ts';
+import { inzageOf } from '../harness/inzage.ts';
 import {
   startVluchtelingenwerkTestChain,
   type VluchtelingenwerkTestChain,
@@ -123,6 +125,43 @@ describe('begeleiding and PVT from aanvraag to signing', () => {
       expect(sent).not.toContain(chain.idOf(bsn));
       expect(sent).not.toContain(`MB-${bsn}`);
     }
+  });
+
+  it("lists the aanvraag sent to the person's office in their inzage, and no other person's", async () => {
+    const inzage = (bsn: string) =>
+      inzageOf(chain.nats.url, chain.idOf(bsn), { partner: 'vluchtelingenwerk' });
+    const own = await inzage('999990020');
+    expect(own).toEqual([
+      expect.objectContaining({
+        ontvanger: { partner: 'vluchtelingenwerk', endpoint: 'vwn-den-bosch' },
+        gemeente: 'gm0796',
+        status: 'verstrekt',
+        eventType: 'nl.inburgering.begeleiding.aangevraagd',
+        eventId: aanvraag('999990020').id,
+      }),
+    ]);
+    const [d] = own;
+    expect(d!.activiteit).toMatchObject({
+      id: 'va-032',
+      grondslag: { avg: 'art. 6 lid 1 sub c en e' },
+    });
+    expect(d!.activiteit.grondslag.wet).toMatch(/Wi 2021/);
+    // What the aanvraag held, and the begeleiding pseudonym; no identification, nothing special.
+    expect(d!.categorieen.map((c) => c.id).sort()).toEqual([
+      'begeleiding',
+      'contact-gemeente',
+      'gemeente',
+      'huishouden',
+      'participatie',
+      'pseudoniem',
+    ]);
+    expect(d!.categorieen.every((c) => !c.bijzonder)).toBe(true);
+    // Another person's inzage has their own aanvraag, to their own office, and not this one.
+    const other = await inzage('999990019');
+    expect(other.map((o) => [o.eventId, o.ontvanger.endpoint])).toEqual([
+      [aanvraag('999990019').id, 'vwn-langstraat'],
+    ]);
+    expect(other.map((o) => o.spanId)).not.toContain(d!.spanId);
   });
 
   it("brings every report to the gemeente as the clock moves, and the signing by the gemeente's rule", async () => {

@@ -7,12 +7,10 @@
  * huurcontract.getekend, each checked against the gemeente-kvs policy (deliveryViolations).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { jetstream, jetstreamManager } from '@nats-io/jetstream';
-import { policies } from '@ketenhub/contracts';
 import { buildEvent, connectNats, nameBasedUuid } from '@ketenhub/kit';
-import { disclosuresFor } from '@ketenhub/kit/operations';
 import { openPersonRegister } from '@ketenhub/kit/privacy';
 import { eventually } from '../harness/index.ts';
+import { inzageOf } from '../harness/inzage.ts';
 import {
   startWoningcorporatieTestChain,
   type WoningcorporatieTestChain,
@@ -176,28 +174,20 @@ describe('a household from aanvraag to signed lease', () => {
   });
 
   it('lists each zoektocht sent to a corporatie in the inzage, with its purpose and legal basis', async () => {
-    const nc = await connectNats(chain.nats.url, 'test-inzage');
-    try {
-      const bsn = '999990020';
-      const list = await disclosuresFor(jetstream(nc), await jetstreamManager(nc), policies(), {
-        betrokkenen: [chain.idOf(bsn)],
+    const bsn = '999990020';
+    const toCorporatie = await inzageOf(chain.nats.url, chain.idOf(bsn), {
+      partner: 'woningcorporatie',
+    });
+    expect(toCorporatie.length).toBeGreaterThan(0);
+    for (const d of toCorporatie) {
+      expect(d).toMatchObject({
+        gemeente: GEMEENTE_OF[bsn],
+        status: 'verstrekt',
+        eventType: 'nl.inburgering.woning.aangevraagd',
       });
-      const toCorporatie = list.filter((d) => d.ontvanger.partner === 'woningcorporatie');
-      expect(toCorporatie.length).toBeGreaterThan(0);
-      for (const d of toCorporatie) {
-        expect(d).toMatchObject({
-          gemeente: GEMEENTE_OF[bsn],
-          status: 'verstrekt',
-          eventType: 'nl.inburgering.woning.aangevraagd',
-        });
-        expect(d.activiteit.grondslag.wet).toMatch(/Huisvestingswet/);
-        // Never a BSN or a name among what the corporatie got.
-        expect(d.categorieen.map((c) => c.id)).not.toEqual(
-          expect.arrayContaining(['identificatie']),
-        );
-      }
-    } finally {
-      await nc.drain();
+      expect(d.activiteit.grondslag.wet).toMatch(/Huisvestingswet/);
+      // Never a BSN or a name among what the corporatie got.
+      expect(d.categorieen.map((c) => c.id)).not.toEqual(expect.arrayContaining(['identificatie']));
     }
   });
 });

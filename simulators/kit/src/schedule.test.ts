@@ -111,6 +111,35 @@ describe('createSchedule', () => {
     expect(s.today()).toBe('2026-01-01');
   });
 
+  it('rewinds the calendar only when every planned message is sent (a time-lapse run after run)', async () => {
+    const hub = await startHub();
+    const s = schedule(hub.url);
+    const app = Fastify();
+    s.routes(app);
+    closers.push(() => app.close());
+    const clock = (payload: object) => app.inject({ method: 'POST', url: '/_sim/clock', payload });
+    s.add([{ kind: 'a', datum: '2026-01-10', sent: false, body: { n: 1 } }]);
+    s.advance(5);
+    // Something still planned ahead: no rewind.
+    const pending = await clock({ date: '2026-01-02', rewind: true });
+    expect(pending.statusCode).toBe(409);
+    expect(pending.json().errors[0]).toMatchObject({
+      field: 'rewind',
+      rule: 'nothing planned ahead',
+    });
+    expect(s.today()).toBe('2026-01-06');
+    s.advance(10);
+    expect(await s.idle()).toBe(true);
+    expect((await clock({ date: '2026-01-02', rewind: true })).json()).toEqual({
+      today: '2026-01-02',
+    });
+    // Never forward by rewind, and what was sent is not sent again.
+    expect((await clock({ date: '2026-03-01', rewind: true })).statusCode).toBe(409);
+    s.advance(30);
+    expect(await s.idle()).toBe(true);
+    expect(hub.received).toHaveLength(1);
+  });
+
   it('adds days across months and years', () => {
     expect(addDays('2026-12-25', 10)).toBe('2027-01-04');
   });

@@ -52,6 +52,12 @@ export interface Schedule<K extends string, B> {
   add(messages: Scheduled<K, B>[]): void;
   /** Moves the clock by `days`, sending every message that falls due, in date order. */
   advance(days: number): string;
+  /**
+   * Restarts the calendar at an earlier `date`, for a time-lapse run after run whose partner must
+   * stay behind the real date (a PVT signed "in the future" is refused by DUO's rules). Only when
+   * every planned message has been sent: what was told stays told. Returns false otherwise.
+   */
+  rewind(date: string): boolean;
   /** Per kind, what its notifier did. */
   stats(): Record<K, NotifierStats>;
   /** Where to send, and the key to present (after the hub started). */
@@ -105,12 +111,19 @@ export function createSchedule<K extends string, B>(opts: ScheduleOptions<K, B>)
     return today;
   }
 
+  function rewind(date: string): boolean {
+    if (date > today || planned.some((m) => !m.sent)) return false;
+    today = date;
+    return true;
+  }
+
   return {
     today: () => today,
     add(messages) {
       planned.push(...messages);
     },
     advance,
+    rewind,
     stats: () =>
       Object.fromEntries(kinds.map((k) => [k, notifiers[k].stats()])) as Record<K, NotifierStats>,
     setHub(url, apiKey) {
@@ -134,7 +147,25 @@ export function createSchedule<K extends string, B>(opts: ScheduleOptions<K, B>)
     routes(app) {
       app.get('/_sim/clock', () => ({ today }));
       app.post('/_sim/clock', (request, reply) => {
-        const b = (request.body ?? {}) as { advanceDays?: unknown; date?: unknown };
+        const b = (request.body ?? {}) as {
+          advanceDays?: unknown;
+          date?: unknown;
+          rewind?: unknown;
+        };
+        if (b.rewind === true && typeof b.date === 'string' && /^\d{4}-\d{2}-\d{2}$/.test(b.date)) {
+          if (rewind(b.date)) return { today };
+          return reply
+            .code(409)
+            .type('application/problem+json')
+            .send({
+              type: 'https://ketenhub.nl/problems/conflict',
+              title: 'rewind only to a date not after today, once every planned message is sent',
+              status: 409,
+              errors: [
+                { field: 'rewind', rule: 'nothing planned ahead', message: 'messages pending' },
+              ],
+            });
+        }
         const days =
           typeof b.date === 'string' && /^\d{4}-\d{2}-\d{2}$/.test(b.date)
             ? Math.round((Date.parse(b.date) - Date.parse(today)) / DAY)

@@ -7,7 +7,14 @@
  *   (their DeliveryStats, once per Idempotency-Key);
  * - `vluchtelingenwerk>kvs`: reports the offices sent the hub, against the chain events about
  *   this run's aanvragen the gemeente's KVS received (a signing as `pvt.ondertekend` or
- *   `pvt.ondertekening-gemeld`, by the gemeente's rule).
+ *   `pvt.ondertekening-gemeld`, by the gemeente's rule);
+ * - `vluchtelingenwerk>duo`: every signing on its way to DUO (under the rule `direct` VWN's own
+ *   `pvt.ondertekend`; under `kvs` the one the KVS sends when it confirms the reported signing,
+ *   as this driver does), against DUO's answers the KVS received (`pvt.geregistreerd`, or
+ *   `pvt.afgewezen` naming the rule). A signing dated after today is refused by DUO's rules
+ *   (the hub checks them first), so the offices take this run's aanvragen 91 days before today
+ *   (their calendar rewound, which they allow once everything planned is sent) and reach today
+ *   before anything later than the signings falls due.
  */
 import {
   addDays,
@@ -30,6 +37,17 @@ const REPORTS = [
 ];
 /** The signing under the rule `direct`: the chain's own PVT event, about the person. */
 const ONDERTEKEND = 'nl.inburgering.pvt.ondertekend';
+/** The signing under the rule `kvs`: reported to the KVS only, which confirms it. */
+const GEMELD = 'nl.inburgering.pvt.ondertekening-gemeld';
+/** DUO's answers to a PVT melding, each naming the chain event it answers (`bronEventId`). */
+const DUO_ANSWERS = ['nl.inburgering.pvt.geregistreerd', 'nl.inburgering.pvt.afgewezen'];
+/** How far the demo moves the offices' clocks: the PVT within weeks, the begeleiding's end after 1.5 years. */
+const DAYS = 600;
+/**
+ * How long before today the offices take the aanvragen: the workshop starts 4 to 8 weeks after
+ * the aanvraag and the signing follows its four weekly parts by a week, so within 85 days.
+ */
+const LEAD = 91;
 
 const ageOn = (geboortedatum: string, today: Date) => {
   const born = new Date(`${geboortedatum}T00:00:00Z`);
@@ -80,6 +98,13 @@ function aanvragen(people: DemoPerson[], runTag: string, today: Date) {
     });
 }
 
+const postJson = (url: string, body: unknown) =>
+  fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  }).then((r) => r.arrayBuffer());
+
 async function statsOf(sims: string[]): Promise<VluchtelingenwerkSimStats[]> {
   return Promise.all(
     sims.map(
@@ -100,7 +125,19 @@ export async function runDemo(ctx: DemoContext): Promise<{ flows: DemoFlow[] }> 
   const until = Date.now() + ctx.timeoutMs;
   const before = await statsOf(sims);
 
-  const requests = aanvragen(ctx.people, ctx.runTag, new Date());
+  // The offices' calendar back to LEAD days before today (refused while an earlier run's story
+  // is still being told: its signings may then be dated after today, and DUO refuses them).
+  const intake = addDays(new Date().toISOString().slice(0, 10), -LEAD);
+  for (const url of sims) {
+    const res = await fetch(`${url}/_sim/clock`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ date: intake, rewind: true }),
+    });
+    await res.arrayBuffer();
+    if (res.status !== 200) ctx.say(`vluchtelingenwerk: ${url} did not rewind (${res.status})`);
+  }
+  const requests = aanvragen(ctx.people, ctx.runTag, new Date(`${intake}T12:00:00Z`));
   const accepted: typeof requests = [];
   for (const r of requests) {
     const res = await ctx.sendAsKvs(r.person.gemeente, AANGEVRAAGD, r.aanvraagId, r.data);
@@ -126,17 +163,13 @@ export async function runDemo(ctx: DemoContext): Promise<{ flows: DemoFlow[] }> 
   };
 
   // 600 days on: the PVT within weeks, the begeleiding's contact moments and its end after
-  // about 1.5 years.
+  // about 1.5 years; to yesterday first, so the signings are sent while they are in the past.
   const sentBefore = sent(afterRequests);
-  await Promise.all(
-    sims.map((url) =>
-      fetch(`${url}/_sim/clock`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ advanceDays: 600 }),
-      }).then((r) => r.arrayBuffer()),
-    ),
-  );
+  const advance = (advanceDays: number) =>
+    Promise.all(sims.map((url) => postJson(`${url}/_sim/clock`, { advanceDays })));
+  await advance(LEAD - 1);
+  await waitFor(async () => pending(await statsOf(sims)) === 0, until);
+  await advance(DAYS - LEAD + 1);
   await waitFor(async () => pending(await statsOf(sims)) === 0, until);
   const reported = sent(await statsOf(sims)) - sentBefore;
 
@@ -171,5 +204,80 @@ export async function runDemo(ctx: DemoContext): Promise<{ flows: DemoFlow[] }> 
   toKvs.sent = reported;
   toKvs.lost = reported - toKvs.delivered;
   ctx.say(`vluchtelingenwerk: ${accepted.length} aanvragen, ${reported} reports from the offices`);
-  return { flows: [toOffice, toKvs] };
+  return { flows: [toOffice, toKvs, await signingsToDuo(ctx, accepted, until)] };
+}
+
+/**
+ * `vluchtelingenwerk>duo`: the KVS confirms every signing reported to it only (rule `kvs`) with
+ * its own pvt.ondertekend, then every signing (VWN's direct ones and these) is matched to DUO's
+ * answer at the KVS by `bronEventId`. A refusal by one of DUO's rules (a person whose PIP DUO
+ * refused has no current PIP) is an answer, reported by rule; no answer is lost.
+ */
+async function signingsToDuo(
+  ctx: DemoContext,
+  accepted: { aanvraagId: string; person: DemoPerson }[],
+  until: number,
+): Promise<DemoFlow> {
+  const aanvraagIds = new Set(accepted.map((r) => r.aanvraagId));
+  const persons = new Set(accepted.map((r) => r.person.inburgeraarId));
+  const gemeenten = [...new Set(accepted.map((r) => r.person.gemeente))];
+  const signings = new Set<string>();
+  for (const gemeente of gemeenten) {
+    for (const e of await ctx.receivedByKvs(gemeente, ONDERTEKEND)) {
+      if (
+        persons.has(String(e.event.data.inburgeraarId)) &&
+        e.event.source.endsWith(':vluchtelingenwerk')
+      ) {
+        signings.add(e.id);
+      }
+    }
+    for (const e of await ctx.receivedByKvs(gemeente, GEMELD)) {
+      const d = e.event.data;
+      if (!aanvraagIds.has(String(d.aanvraagId))) continue;
+      const res = await ctx.sendAsKvs(
+        gemeente,
+        ONDERTEKEND,
+        `pvt-bevestiging:${String(d.aanvraagId)}`,
+        {
+          inburgeraarId: d.inburgeraarId,
+          gemeenteCode: d.gemeenteCode,
+          datumOndertekening: d.datumOndertekening,
+        },
+      );
+      if (res.status === 202) signings.add(res.id);
+      else
+        ctx.say(
+          `vluchtelingenwerk: the KVS's confirmation of ${String(d.aanvraagId)} refused (${res.status})`,
+        );
+    }
+  }
+  const answered = new Map<string, number>();
+  const byRule = new Map<string, number>();
+  const collect = async () => {
+    answered.clear();
+    byRule.clear();
+    for (const gemeente of gemeenten) {
+      for (const type of DUO_ANSWERS) {
+        for (const e of await ctx.receivedByKvs(gemeente, type)) {
+          const bron = String(e.event.data.bronEventId);
+          if (!signings.has(bron)) continue;
+          answered.set(bron, (answered.get(bron) ?? 0) + e.deliveries);
+          if (type.endsWith('afgewezen')) {
+            const rule = `${String(e.event.data.door)}:${(e.event.data.regel as { code: string }).code}`;
+            byRule.set(rule, (byRule.get(rule) ?? 0) + 1);
+          }
+        }
+      }
+    }
+    return answered.size >= signings.size;
+  };
+  await waitFor(collect, until);
+  await new Promise((r) => setTimeout(r, 500));
+  await collect();
+  const refused = [...byRule.values()].reduce((a, b) => a + b, 0);
+  ctx.say(
+    `vluchtelingenwerk: ${signings.size} PVT signings to DUO, ${answered.size - refused} registered` +
+      (refused ? `, refused by rule: ${[...byRule].map(([r, n]) => `${r} ${n}`).join(', ')}` : ''),
+  );
+  return flowOf('vluchtelingenwerk>duo', [...signings], answered);
 }

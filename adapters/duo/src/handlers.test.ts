@@ -10,7 +10,12 @@ import {
   type ProcessingRecord,
 } from '@ketenhub/kit/privacy';
 import { createDuoClient } from './duo-client.ts';
-import { createPipHandler, type DuoDeps } from './handlers.ts';
+import {
+  createPipHandler,
+  createPipIntrekkingHandler,
+  createUrenHandler,
+  type DuoDeps,
+} from './handlers.ts';
 
 /**
  * The PIP handler against the DUO simulator (a real HTTP server with DUO's rules and state),
@@ -39,8 +44,8 @@ afterAll(async () => {
   await sim?.close();
 });
 
-function setup(bsn: string) {
-  sim.seed({ bsn, gemeentecode: '0797', vestigingsdatum: '2026-09-01' });
+function setup(bsn: string, seed: Record<string, unknown> = {}) {
+  sim.seed({ bsn, gemeentecode: '0797', vestigingsdatum: '2026-09-01', ...seed });
   const identity: Identity = { bsn, vestigingsdatum: '2026-09-01' };
   const published: Event<Record<string, unknown>>[] = [];
   const records: Omit<ProcessingRecord, 'tijdstip'>[] = [];
@@ -72,7 +77,7 @@ function setup(bsn: string) {
     logger,
     today: () => '2026-11-23',
   };
-  return { handler: createPipHandler(deps), published, records };
+  return { handler: createPipHandler(deps), deps, published, records };
 }
 
 function pip(bsn: string, n: string, extra: Record<string, unknown> = {}) {
@@ -162,5 +167,100 @@ describe('createPipHandler: a PIP is registered at DUO once', () => {
     await expect(handler(delivery(changed, 1))).rejects.toThrow();
     expect(await handler(delivery(changed, 2))).toBe('delivered');
     expect(versions(bsn)).toBe(2);
+  });
+});
+
+/** A chain event from the KVS of gm0797, at its first delivery. */
+function kvsDelivery(type: string, bsn: string, n: string, data: Record<string, unknown>): JsMsg {
+  const event = buildEvent({
+    id: nameBasedUuid(`duo-handler-test:${type}:${bsn}:${n}`),
+    type,
+    source: `urn:nld:oin:${OIN}:systeem:suite4sd`,
+    gemeente: GEMEENTE,
+    data: { inburgeraarId: `ih-${bsn.padEnd(32, '0')}`, gemeenteCode: GEMEENTE, ...data },
+  });
+  return {
+    subject: `keten.${GEMEENTE}.${type.replace('nl.inburgering.', '')}`,
+    headers: { get: (name: string) => (name === PARTNER_HEADER ? 'gemeente-kvs' : '') },
+    json: () => structuredClone(event),
+    info: { deliveryCount: 1, redelivered: false },
+  } as unknown as JsMsg;
+}
+
+/** What DUO registered of the person's hours, per kind (its state, not a request log). */
+const urenAtDuo = (bsn: string) =>
+  (sim.person(bsn)?.uren ?? []).map(({ gemeentecode: _g, ...kinds }) => kinds);
+
+describe('createUrenHandler: the kind of hours fits the route and the doelgroep', () => {
+  const uren = (bsn: string, n: string, soort: string) =>
+    kvsDelivery('nl.inburgering.leerroute.uren', bsn, n, { soort, urenTotaal: 80 });
+
+  it("registers Z-route participation activities (DUO's participatieactiviteiten) of an asielstatushouder", async () => {
+    const bsn = testBsn(951);
+    const { deps, published } = setup(bsn, {
+      pip: { dagtekeningPip: '2026-10-15', leerroute: 'Z' },
+    });
+    expect(await createUrenHandler(deps)(uren(bsn, '1', 'zroute-participatieactiviteiten'))).toBe(
+      'delivered',
+    );
+    expect(urenAtDuo(bsn)).toEqual([{ participatieactiviteiten: 80 }]);
+    expect(published.map((e) => e.type)).toEqual(['nl.inburgering.leerroute.uren-geregistreerd']);
+  });
+
+  it.each([
+    ['a B1-route', 952, { pip: { dagtekeningPip: '2026-10-15', leerroute: 'B' } }],
+    [
+      'a gezinsmigrant on the Z-route',
+      953,
+      {
+        pip: { dagtekeningPip: '2026-10-15', leerroute: 'Z' },
+        doelgroep: { indeling: 'Gezinsmigrant en overige migrant' },
+      },
+    ],
+    ['no PIP at DUO', 954, {}],
+  ])('refuses them for %s, naming the rule, and sends nothing', async (_case, n, seed) => {
+    const bsn = testBsn(n);
+    const { deps, published } = setup(bsn, seed);
+    expect(await createUrenHandler(deps)(uren(bsn, '1', 'zroute-participatieactiviteiten'))).toBe(
+      'rejected',
+    );
+    expect(urenAtDuo(bsn)).toEqual([]);
+    expect(published.map((e) => [e.type, (e.data.regel as { code: string }).code])).toEqual([
+      ['nl.inburgering.leerroute.uren-afgewezen', 'participatieactiviteiten-alleen-z-route-asiel'],
+    ]);
+  });
+
+  it('registers course hours of the leerroute whatever the route', async () => {
+    const bsn = testBsn(961);
+    const { deps } = setup(bsn, { pip: { dagtekeningPip: '2026-10-15', leerroute: 'B' } });
+    expect(await createUrenHandler(deps)(uren(bsn, '1', 'participatie-als-taalles'))).toBe(
+      'delivered',
+    );
+    expect(urenAtDuo(bsn)).toEqual([{ participatietaalles: 80 }]);
+  });
+});
+
+describe('createPipIntrekkingHandler: only course hours stop a withdrawal', () => {
+  const intrekking = (bsn: string) =>
+    kvsDelivery('nl.inburgering.pip.ingetrokken', bsn, '1', { pipId: 'PIP-1' });
+  const pip = { dagtekeningPip: '2026-10-15', leerroute: 'Z' };
+
+  it('withdraws a PIP with only participation activities registered (not course hours)', async () => {
+    const bsn = testBsn(971);
+    const { deps, published } = setup(bsn, { pip, uren: [{ participatieactiviteiten: 40 }] });
+    expect(await createPipIntrekkingHandler(deps)(intrekking(bsn))).toBe('delivered');
+    expect(published.map((e) => e.type)).toEqual(['nl.inburgering.pip.ingetrokken-bij-duo']);
+  });
+
+  it.each([
+    ['taal- en KNM-lessen of the leerroute', 972, { participatietaalles: 12 }],
+    ['taal- en KNM-lessen in the brede intake', 973, { taallesknm: 6 }],
+  ])('refuses it with %s registered (rule intrekken-uren-geregistreerd)', async (_c, n, uren) => {
+    const bsn = testBsn(n);
+    const { deps, published } = setup(bsn, { pip, uren: [uren] });
+    expect(await createPipIntrekkingHandler(deps)(intrekking(bsn))).toBe('rejected');
+    expect(published.map((e) => (e.data.regel as { code: string }).code)).toEqual([
+      'intrekken-uren-geregistreerd',
+    ]);
   });
 });

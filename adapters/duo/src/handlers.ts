@@ -41,10 +41,18 @@ import {
 } from '@ketenhub/kit/privacy';
 import { GEBEURTENISSEN } from './codes.ts';
 import type { DuoApi, DuoClient } from './duo-client.ts';
-import { checkMapPvt, checkPip, checkPipIntrekken, type RuleViolation } from './rules.ts';
 import {
+  checkMapPvt,
+  checkPip,
+  checkPipIntrekken,
+  checkUren,
+  type RuleViolation,
+} from './rules.ts';
+import {
+  CURSUSUREN,
   UREN_PAD,
   doelgroepFromDuo,
+  leerrouteFromDuo,
   examensFromDuo,
   lbtFromDuo,
   mapToDuo,
@@ -466,7 +474,7 @@ export function createPipIntrekkingHandler(deps: DuoDeps) {
         ]);
         return checkPipIntrekken({
           termijnGezet: termijn !== undefined,
-          geregistreerdeUren: totalHours(uren),
+          geregistreerdeCursusuren: courseHours(uren),
         });
       },
     }),
@@ -474,16 +482,21 @@ export function createPipIntrekkingHandler(deps: DuoDeps) {
   );
 }
 
-/** Sums every `uren` DUO reports for the person (the GET answers per gemeente and kind). */
-function totalHours(value: unknown): number {
-  if (Array.isArray(value)) return value.reduce<number>((a, v) => a + totalHours(v), 0);
-  if (value && typeof value === 'object') {
-    return Object.entries(value).reduce<number>(
-      (a, [k, v]) => a + (k === 'uren' && typeof v === 'number' ? v : totalHours(v)),
-      0,
-    );
-  }
-  return 0;
+/**
+ * The course hours DUO reports for the person (its GET /uren answer: per gemeente, per kind):
+ * the kinds of CURSUSUREN, summed over every gemeente; participation activities are left out.
+ */
+export function courseHours(value: unknown): number {
+  if (Array.isArray(value)) return value.reduce<number>((a, v) => a + courseHours(v), 0);
+  if (!value || typeof value !== 'object') return 0;
+  const record = value as Record<string, unknown>;
+  return Object.entries(record).reduce<number>((a, [k, v]) => {
+    if ((CURSUSUREN as readonly string[]).includes(k)) {
+      const uren = (v as { uren?: unknown } | null)?.uren;
+      return a + (typeof uren === 'number' ? uren : 0);
+    }
+    return v && typeof v === 'object' ? a + courseHours(v) : a;
+  }, 0);
 }
 
 function mapPvtHandler(deps: DuoDeps, kind: 'map' | 'pvt') {
@@ -549,7 +562,7 @@ export const createPvtHandler = (deps: DuoDeps) => mapPvtHandler(deps, 'pvt');
 export function createUrenHandler(deps: DuoDeps) {
   return createMeldingHandler(
     deps,
-    (event, bsn) => {
+    (event, bsn, bron) => {
       const d = event.data as unknown as LeerrouteUren;
       return {
         melding: 'uren',
@@ -557,8 +570,22 @@ export function createUrenHandler(deps: DuoDeps) {
         method: 'PUT',
         path: `/personen/${bsn}/uren/${UREN_PAD[d.soort]}`,
         body: { uren: d.urenTotaal },
-        // NOTES.md lists no DUO rule for hours beyond the contract (0..9999, checked by schema).
-        check: async () => [],
+        // DUO lists no rule for hours beyond the contract (0..9999, checked by schema); the hub
+        // checks the kind against the person's route and doelgroep (checkUren), reading them
+        // from DUO only for the kind that depends on them.
+        async check() {
+          if (d.soort !== 'zroute-participatieactiviteiten') return [];
+          const [huidig, doelgroep] = await Promise.all([
+            ctxGet<DuoGemeentePip>(deps, 'PIP', bsn, bron, '/PIP'),
+            ctxGet<DuoDoelgroep>(deps, 'Inburgeringsplicht', bsn, bron, '/doelgroep'),
+          ]);
+          const leerroute = leerrouteFromDuo(huidig?.pip.leerroute);
+          const dg = doelgroep ? doelgroepFromDuo(doelgroep)?.indeling : undefined;
+          return checkUren(
+            { soort: d.soort },
+            { ...(leerroute ? { leerroute } : {}), ...(dg ? { doelgroep: dg } : {}) },
+          );
+        },
       };
     },
     'uren',

@@ -4,6 +4,7 @@ import {
   checkMapPvt,
   checkPip,
   checkPipIntrekken,
+  checkUren,
   type AanbodContext,
   type MapPvtContext,
   type PipContext,
@@ -91,17 +92,59 @@ describe('PIP rules', () => {
 
 describe('withdrawing a PIP', () => {
   it('is allowed while no termijn and no hours are registered', () => {
-    expect(checkPipIntrekken({ termijnGezet: false, geregistreerdeUren: 0 })).toEqual([]);
+    expect(checkPipIntrekken({ termijnGezet: false, geregistreerdeCursusuren: 0 })).toEqual([]);
   });
   it('is refused once the termijn is set', () => {
-    expect(codes(checkPipIntrekken({ termijnGezet: true, geregistreerdeUren: 0 }))).toEqual([
+    expect(codes(checkPipIntrekken({ termijnGezet: true, geregistreerdeCursusuren: 0 }))).toEqual([
       'intrekken-termijn-gezet',
     ]);
   });
-  it('is refused once hours are registered', () => {
-    expect(codes(checkPipIntrekken({ termijnGezet: false, geregistreerdeUren: 12 }))).toEqual([
-      'intrekken-uren-geregistreerd',
-    ]);
+  it('is refused once course hours are registered', () => {
+    expect(codes(checkPipIntrekken({ termijnGezet: false, geregistreerdeCursusuren: 12 }))).toEqual(
+      ['intrekken-uren-geregistreerd'],
+    );
+  });
+});
+
+describe('the kind of hours', () => {
+  const z = 'zroute-participatieactiviteiten' as const;
+  it.each([
+    [
+      'Z-route participation activities of a Z-route asielstatushouder',
+      z,
+      'z-route',
+      'asielstatushouder',
+    ],
+    [
+      'course hours on the B1-route',
+      'participatie-als-taalles',
+      'b1-route',
+      'gezins-of-overige-migrant',
+    ],
+    ['brede-intake course hours without a PIP', 'bredeintake-taalles-knm', undefined, undefined],
+  ] as const)('accepts %s', (_c, soort, leerroute, doelgroep) => {
+    expect(
+      checkUren(
+        { soort },
+        { ...(leerroute ? { leerroute } : {}), ...(doelgroep ? { doelgroep } : {}) },
+      ),
+    ).toEqual([]);
+  });
+  it.each([
+    ['on the B1-route', 'b1-route', 'asielstatushouder'],
+    ['on the onderwijsroute', 'onderwijsroute', 'asielstatushouder'],
+    ['for a gezinsmigrant on the Z-route', 'z-route', 'gezins-of-overige-migrant'],
+    ['without a PIP at DUO', undefined, 'asielstatushouder'],
+    ['without a doelgroep at DUO', 'z-route', undefined],
+  ] as const)('refuses participation activities %s', (_c, leerroute, doelgroep) => {
+    expect(
+      codes(
+        checkUren(
+          { soort: z },
+          { ...(leerroute ? { leerroute } : {}), ...(doelgroep ? { doelgroep } : {}) },
+        ),
+      ),
+    ).toEqual(['participatieactiviteiten-alleen-z-route-asiel']);
   });
 });
 

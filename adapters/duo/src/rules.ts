@@ -89,7 +89,8 @@ export function checkPip(pip: PipMelding, ctx: PipContext): RuleViolation[] {
 
 export interface PipIntrekkenContext {
   termijnGezet: boolean;
-  geregistreerdeUren: number;
+  /** Course hours (taal- en KNM-lessen, leerroute and brede intake) DUO has; not participation activities. */
+  geregistreerdeCursusuren: number;
 }
 
 export function checkPipIntrekken(ctx: PipIntrekkenContext): RuleViolation[] {
@@ -102,7 +103,7 @@ export function checkPipIntrekken(ctx: PipIntrekkenContext): RuleViolation[] {
       ),
     );
   }
-  if (ctx.geregistreerdeUren > 0) {
+  if (ctx.geregistreerdeCursusuren > 0) {
     out.push(
       v(
         'intrekken-uren-geregistreerd',
@@ -227,4 +228,31 @@ export function checkAanbod(a: AanbodMelding, ctx: AanbodContext): RuleViolation
     out.push(v('aanbod-buiten-termijn', 'de data liggen buiten de inburgeringstermijn'));
   }
   return out;
+}
+
+export interface UrenMelding {
+  soort: 'participatie-als-taalles' | 'bredeintake-taalles-knm' | 'zroute-participatieactiviteiten';
+}
+
+export interface UrenContext {
+  /** The leerroute of the PIP DUO holds now; undefined when it holds none. */
+  leerroute?: Leerroute;
+  doelgroep?: 'asielstatushouder' | 'gezins-of-overige-migrant';
+}
+
+/**
+ * The hub's own rule on hours (DUO's contract says it, NOTES.md does not list it as a check):
+ * participation activities (`participatieactiviteiten`) count for the Z-route of an
+ * asielstatushouder only, so hours of that kind for anyone else are a mistake of the sender.
+ */
+export function checkUren(u: UrenMelding, ctx: UrenContext): RuleViolation[] {
+  if (u.soort !== 'zroute-participatieactiviteiten') return [];
+  return ctx.leerroute === 'z-route' && ctx.doelgroep === 'asielstatushouder'
+    ? []
+    : [
+        v(
+          'participatieactiviteiten-alleen-z-route-asiel',
+          'uren participatieactiviteiten alleen voor een asielstatushouder met een PIP met de Z-route',
+        ),
+      ];
 }

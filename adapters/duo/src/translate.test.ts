@@ -67,8 +67,16 @@ describe('DUO → chain', () => {
     ).toEqual({
       startdatum: '2026-06-01',
       einddatum: '2029-06-01',
+      // DUO's einddatum is exclusive: the last day of the termijn is the day before.
+      laatsteDag: '2029-05-31',
       verlenging: { code: 'ZK', omschrijving: 'Ziekte' },
     });
+    expect(termijnFromDuo({ startdatum: '2024-03-01', einddatum: '2027-03-01' }).laatsteDag).toBe(
+      '2027-02-28',
+    );
+    expect(termijnFromDuo({ startdatum: '2025-03-01', einddatum: '2028-03-01' }).laatsteDag).toBe(
+      '2028-02-29',
+    );
     expect(
       examensFromDuo([
         { examendatum: '2027-03-03', resultaat: 'Geslaagd', onderdeel: 'LE', niveau: 'B1' },

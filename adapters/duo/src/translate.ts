@@ -84,10 +84,22 @@ export function lbtFromDuo(r: DuoLbtResultaten): LeerbaarheidstoetsAfgerond['res
   }));
 }
 
+/** The day before an ISO date (`2028-03-01` → `2028-02-29`). */
+function dayBefore(iso: string): string {
+  const d = new Date(`${iso}T00:00:00Z`);
+  d.setUTCDate(d.getUTCDate() - 1);
+  return d.toISOString().slice(0, 10);
+}
+
+/**
+ * DUO's termijn → the chain's. DUO's `einddatum` is exclusive (the first day past the termijn),
+ * so the chain carries it as DUO gives it and the inclusive `laatsteDag` beside it.
+ */
 export function termijnFromDuo(t: DuoInburgeringstermijn): InburgeringstermijnGestart['termijn'] {
   return {
     startdatum: t.startdatum,
     einddatum: t.einddatum,
+    laatsteDag: dayBefore(t.einddatum),
     ...(t.wijzigingsdatum ? { wijzigingsdatum: t.wijzigingsdatum } : {}),
     ...(t.verlengingsgrondcode
       ? {
@@ -126,6 +138,11 @@ export function examensFromDuo(r: DuoExamenresultaten): ExamenResultaat['resulta
 }
 
 const LEERROUTE = { 'b1-route': 'B', onderwijsroute: 'O', 'z-route': 'Z' } as const;
+/** DUO's leerroute code (`B`/`O`/`Z`) → the chain's; undefined for a code the hub does not know. */
+export const leerrouteFromDuo = (code: string | undefined) =>
+  (Object.entries(LEERROUTE) as [keyof typeof LEERROUTE, string][]).find(
+    ([, c]) => c === code,
+  )?.[0];
 const ALFA = { analfabeet: 'A', 'anders-analfabeet': 'AA', 'niet-van-toepassing': 'NVT' } as const;
 
 /** The gemeente's PIP → DUO's POST body (PIP 1.2.0). */
@@ -162,9 +179,19 @@ export function pvtToDuo(p: Partial<PvtOndertekend>): DuoResultaatPvt {
   };
 }
 
-/** DUO's hour kinds: the URL segment under /personen/{bsn}/uren/. */
+/**
+ * DUO's hour kinds: the URL segment under /personen/{bsn}/uren/ (each kind's meaning, in DUO's
+ * words, is in the chain contract's `UrenSoort`).
+ */
 export const UREN_PAD = {
   'participatie-als-taalles': 'participatietaalles',
   'bredeintake-taalles-knm': 'bredeintake/taallesknm',
-  'bredeintake-participatieactiviteiten': 'participatieactiviteiten',
+  'zroute-participatieactiviteiten': 'participatieactiviteiten',
 } as const;
+
+/**
+ * The kinds DUO counts as course hours (cursusuren) in its GET /uren answer: taal- en KNM-lessen
+ * of the leerroute and of the brede intake. Participation activities are not (the rule on
+ * withdrawing a PIP concerns course hours only).
+ */
+export const CURSUSUREN = ['ParticipatieAlsTaalles', 'TaallesEnKnmBredeIntake'] as const;

@@ -55,8 +55,11 @@ export interface TaalaanbiederUrenCsvRow {
   traject_id: string;
   peildatum: string;
   uren_totaal: string;
+  /**
+   * The kind of hours, one of DUO's three totals per person (GevolgdeUren API), each replaced whole by the total the hub sends. `participatie-als-taalles` (PUT /uren/participatietaalles): the total hours of Dutch language lessons and KNM an inburgeraar followed at a course institution in the leerroute; after a switch of leerroute the hours of the earlier one count too; for the onderwijsroute every lesson hour, deficient subjects included; hours of the brede intake do not count. `bredeintake-taalles-knm` (PUT /uren/bredeintake/taallesknm): the total course hours of Dutch as a second language and KNM (with literacy teaching, if any) an inburgeraar followed at the gemeente during the brede intake. `zroute-participatieactiviteiten` (PUT /uren/participatieactiviteiten): the total hours of participation activities for the Z-route of an asielstatushouder, among them activities of maatschappelijke begeleiding and under the Participatiewet; participation hours of the brede intake count towards it (Besluit inburgering 2021, art. 3.14). Only for a Z-route asielstatushouder: the hub refuses it otherwise (rule participatieactiviteiten-alleen-z-route-asiel).
+   */
   soort?:
-    'participatie-als-taalles' | 'bredeintake-taalles-knm' | 'bredeintake-participatieactiviteiten';
+    'participatie-als-taalles' | 'bredeintake-taalles-knm' | 'zroute-participatieactiviteiten';
 }
 /**
  * POST /v1/uren from a taalaanbieder: hours followed for one traject as a total to date (DUO replaces its total with it).
@@ -69,10 +72,10 @@ export interface TaalaanbiederUren {
   peildatum: string;
   urenTotaal: number;
   /**
-   * Default participatie-als-taalles.
+   * The kind of hours, one of DUO's three totals per person (GevolgdeUren API), each replaced whole by the total the hub sends. `participatie-als-taalles` (PUT /uren/participatietaalles): the total hours of Dutch language lessons and KNM an inburgeraar followed at a course institution in the leerroute; after a switch of leerroute the hours of the earlier one count too; for the onderwijsroute every lesson hour, deficient subjects included; hours of the brede intake do not count. `bredeintake-taalles-knm` (PUT /uren/bredeintake/taallesknm): the total course hours of Dutch as a second language and KNM (with literacy teaching, if any) an inburgeraar followed at the gemeente during the brede intake. `zroute-participatieactiviteiten` (PUT /uren/participatieactiviteiten): the total hours of participation activities for the Z-route of an asielstatushouder, among them activities of maatschappelijke begeleiding and under the Participatiewet; participation hours of the brede intake count towards it (Besluit inburgering 2021, art. 3.14). Only for a Z-route asielstatushouder: the hub refuses it otherwise (rule participatieactiviteiten-alleen-z-route-asiel).
    */
   soort?:
-    'participatie-als-taalles' | 'bredeintake-taalles-knm' | 'bredeintake-participatieactiviteiten';
+    'participatie-als-taalles' | 'bredeintake-taalles-knm' | 'zroute-participatieactiviteiten';
 }
 /**
  * POST /v1/verzuim from a taalaanbieder: an absence signal for one traject.

@@ -868,8 +868,18 @@ export interface InburgeringstermijnGestart {
   gemeenteCode: string;
   gebeurtenis: Gebeurtenis;
   termijn: {
+    /**
+     * The first day of the termijn (inclusive).
+     */
     startdatum: string;
+    /**
+     * DUO's einddatum, exclusive: the first day past the termijn. On this day the termijn is exceeded.
+     */
     einddatum: string;
+    /**
+     * The last day of the termijn, inclusive: the day before einddatum. Set by the hub on every event it builds.
+     */
+    laatsteDag?: string;
     wijzigingsdatum?: string;
     verlenging?: {
       code: string;
@@ -912,6 +922,9 @@ export interface LeerbaarheidstoetsAfgerond {
     uitslag: 'b1-route-haalbaar' | 'b1-route-niet-haalbaar' | 'onbekend';
     behaaldeScore: number;
     benodigdeScore: number;
+    /**
+     * DUO's datumAfname, which DUO defines as the day it registered the result of the leerbaarheidstoets, not the day the test was taken (that day DUO does not give). The name is DUO's.
+     */
     datumAfname: string;
   }[];
 }
@@ -952,8 +965,10 @@ export interface LeerrouteUren {
    * CBS gemeentecode, lower case with the gm prefix.
    */
   gemeenteCode: string;
-  soort:
-    'participatie-als-taalles' | 'bredeintake-taalles-knm' | 'bredeintake-participatieactiviteiten';
+  /**
+   * The kind of hours, one of DUO's three totals per person (GevolgdeUren API), each replaced whole by the total the hub sends. `participatie-als-taalles` (PUT /uren/participatietaalles): the total hours of Dutch language lessons and KNM an inburgeraar followed at a course institution in the leerroute; after a switch of leerroute the hours of the earlier one count too; for the onderwijsroute every lesson hour, deficient subjects included; hours of the brede intake do not count. `bredeintake-taalles-knm` (PUT /uren/bredeintake/taallesknm): the total course hours of Dutch as a second language and KNM (with literacy teaching, if any) an inburgeraar followed at the gemeente during the brede intake. `zroute-participatieactiviteiten` (PUT /uren/participatieactiviteiten): the total hours of participation activities for the Z-route of an asielstatushouder, among them activities of maatschappelijke begeleiding and under the Participatiewet; participation hours of the brede intake count towards it (Besluit inburgering 2021, art. 3.14). Only for a Z-route asielstatushouder: the hub refuses it otherwise (rule participatieactiviteiten-alleen-z-route-asiel).
+   */
+  soort: 'participatie-als-taalles' | 'bredeintake-taalles-knm' | 'zroute-participatieactiviteiten';
   urenTotaal: number;
   peildatum?: string;
   /**

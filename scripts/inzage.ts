@@ -3,7 +3,8 @@
  *   npm run inzage -- --bsn <bsn> [--vnummer <v-nummer>] [--gemeente gm0797] [--all] [--json]
  * Lists every disclosure of data about that person: which partner, when, under which processing
  * activity, for what purpose and on what legal basis, and which categories of data. `--all`
- * adds attempts that did not disclose (refused or failed). The BSN is turned into the hub's
+ * adds attempts that did not disclose (refused or failed). Then the hours the hub keeps to tell
+ * DUO: per kind, each source's total and their sum. The BSN is turned into the hub's
  * pseudonym here and never sent anywhere: the processing log holds only pseudonyms.
  * Key: KETENHUB_PSEUDONYM_KEY (in development, the one `npm start` keeps in .tmp/), and during a
  * key rotation also KETENHUB_PSEUDONYM_KEY_PREVIOUS.
@@ -15,7 +16,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { policies } from '@ketenhub/contracts';
-import { connectNats } from '@ketenhub/kit';
+import { connectNats, loadHubConfig, openUrenLedger, type UrenStand } from '@ketenhub/kit';
 import { bsnProblem, normaliseVnummer } from '@ketenhub/kit/privacy';
 import {
   disclosuresFor,
@@ -82,19 +83,29 @@ const betrokkenen = inzagePseudonyms({ bsn: opts.bsn, vnummer }, inzageKeys(pseu
 const server = await operatorNats(opts.nats);
 const nc = await connectNats(server.url, 'inzage-cli');
 let disclosures: DisclosureView[];
+let uren: UrenStand[];
 try {
   disclosures = await disclosuresFor(jetstream(nc), await jetstreamManager(nc), policies(), {
     betrokkenen,
     ...(opts.gemeente?.length ? { gemeenten: opts.gemeente } : {}),
     includeFailed: opts.all,
   });
+  // Read by direct gets per gemeente (all the admin NATS user may do): the ones asked, else
+  // every gemeente of the configuration.
+  const gemeenten = opts.gemeente?.length
+    ? opts.gemeente
+    : loadHubConfig(undefined, {
+        KETENHUB_PSEUDONYM_KEY: 'x'.repeat(32),
+        ...process.env,
+      }).gemeenten.map((g) => g.code);
+  uren = await (await openUrenLedger(nc)).forPersons(betrokkenen, gemeenten);
 } finally {
   await nc.drain();
   await server.stop();
 }
 
 if (opts.json) {
-  console.log(JSON.stringify({ betrokkenen, count: disclosures.length, disclosures }));
+  console.log(JSON.stringify({ betrokkenen, count: disclosures.length, disclosures, uren }));
 } else {
   console.log(`Verstrekkingen over deze persoon: ${disclosures.length}\n`);
   for (const d of disclosures) {
@@ -108,5 +119,16 @@ if (opts.json) {
       `  gegevens    ${d.categorieen.map((c) => c.naam + (c.bijzonder ? ' (bijzonder)' : '')).join('; ')}`,
     );
     console.log(`  bericht     ${d.eventType} ${d.eventId}\n`);
+  }
+  if (uren.length > 0) {
+    console.log(
+      'Uren die de hub aan DUO doorgeeft (per soort: het totaal van elke bron, en de som):\n',
+    );
+    for (const u of uren) {
+      console.log(`${u.gemeente}  ${u.soort}  ${u.totaal}`);
+      for (const [bron, b] of Object.entries(u.bijdragen)) {
+        console.log(`  ${bron.padEnd(32)} ${String(b.uren).padStart(5)}  (gemeld ${b.tijd})`);
+      }
+    }
   }
 }

@@ -20,6 +20,7 @@ export * from './csv.ts';
 export * from './partner-client.ts';
 export * from './publisher.ts';
 export * from './json-bucket.ts';
+export * from './uren-ledger.ts';
 export * from './json-walk.ts';
 export * from './events.ts';
 export * from './ids.ts';

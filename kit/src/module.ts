@@ -42,6 +42,7 @@ import {
   type PartnerClientOptions,
 } from './partner-client.ts';
 import { runConsumers, type ConsumerSpec, type RunningService } from './run-service.ts';
+import { UREN_LEDGER_BUCKET } from './uren-ledger.ts';
 
 /**
  * How long the hub keeps who a person is and which gemeente they belong to: the
@@ -142,6 +143,10 @@ export const IDENTITIES: StoreDecl = { bucket: IDENTITY_BUCKET, access: 'write' 
 export const PERSONS: StoreDecl = { bucket: PERSON_BUCKET, access: 'write' };
 /** Pseudonym → gemeente, for a module that only checks. */
 export const PERSONS_READ: StoreDecl = { bucket: PERSON_BUCKET, access: 'read' };
+/** The hours ledger (kit `openUrenLedger`), for the module that sends hours to DUO. */
+export const UREN_LEDGER: StoreDecl = { bucket: UREN_LEDGER_BUCKET, access: 'write' };
+/** The hours ledger, read only (the inzage). */
+export const UREN_LEDGER_READ: StoreDecl = { bucket: UREN_LEDGER_BUCKET, access: 'read' };
 
 /** A durable consumer on KETEN: its name and its one filter subject (nats-server 2.9). */
 export interface ConsumerDecl {

@@ -2,6 +2,8 @@ import { jetstreamManager } from '@nats-io/jetstream';
 import { policies } from '@ketenhub/contracts';
 import {
   ConfigError,
+  UREN_LEDGER_READ,
+  openUrenLedger,
   servedGemeenten,
   toCredential,
   type HubConfig,
@@ -70,7 +72,8 @@ export function adminModule(opts: { env?: NodeJS.ProcessEnv } = {}): PartnerModu
     kind: 'operations',
     service: 'admin',
     description: 'inzage, dead letters, alerts and flow state for operators',
-    stores: [],
+    // The hours ledger, read by direct gets for the inzage (what DUO is told a person followed).
+    stores: [UREN_LEDGER_READ],
     // It reads dead letters, alerts and the processing log through short-lived consumers of
     // its own, stream and consumer state for the flow overview (counts, no content), deletes a
     // dead letter once replayed and replays it onto its chain subject. NATS cannot check the
@@ -95,6 +98,8 @@ export function adminModule(opts: { env?: NodeJS.ProcessEnv } = {}): PartnerModu
     async start(rt) {
       const pseudonymKeys = pseudonymKeysOf(rt.config, env);
       const jsm = await jetstreamManager(rt.nc);
+      const uren = await openUrenLedger(rt.nc, { replicas: rt.replicas });
+      const served = [...servedGemeenten(rt.config)];
       return {
         routes: (edge) =>
           registerAdminRoutes(edge, {
@@ -102,6 +107,8 @@ export function adminModule(opts: { env?: NodeJS.ProcessEnv } = {}): PartnerModu
             jsm,
             policySet: policies(),
             pseudonymKeys,
+            uren,
+            served,
             logger: rt.logger,
           }),
       };

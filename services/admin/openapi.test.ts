@@ -14,6 +14,8 @@ describe('admin OpenAPI document', () => {
         jsm: {} as never,
         policySet: {} as never,
         pseudonymKeys: [],
+        uren: {} as never,
+        served: [],
         logger: createLogger('test', { level: 'silent' }),
       }),
     );

@@ -38,6 +38,8 @@ beforeAll(async () => {
     jsm: untouchable as never,
     policySet: untouchable as never,
     pseudonymKeys: ['k'.repeat(32)],
+    uren: untouchable as never,
+    served: ['gm0796', 'gm0797'],
     logger,
   });
   await app.ready();

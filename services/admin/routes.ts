@@ -8,7 +8,13 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { JetStreamClient, JetStreamManager } from '@nats-io/jetstream';
 import type { PolicySet } from '@ketenhub/contracts';
-import { ValidationError, requireGemeente, requireKind, type Logger } from '@ketenhub/kit';
+import {
+  ValidationError,
+  requireGemeente,
+  requireKind,
+  type Logger,
+  type UrenLedger,
+} from '@ketenhub/kit';
 import { bsnProblem, normaliseVnummer } from '@ketenhub/kit/privacy';
 import {
   disclosuresFor,
@@ -31,6 +37,10 @@ export interface AdminRouteDeps {
   policySet: PolicySet;
   /** Pseudonym keys to try for an inzage: the current one, and the previous during a rotation. */
   pseudonymKeys: string[];
+  /** The hours ledger: what DUO is told the person followed, by source (shown in the inzage). */
+  uren: Pick<UrenLedger, 'forPersons'>;
+  /** The gemeenten the hub serves: where an unbound administrator's inzage looks. */
+  served: string[];
   logger: Logger;
 }
 
@@ -142,18 +152,21 @@ export function registerAdminRoutes(app: FastifyInstance, deps: AdminRouteDeps):
         ? normaliseVnummer(request.body.vnummer, 'vnummer')
         : undefined;
       const gemeenten = gemeentenFor(request, gemeente);
+      const betrokkenen = inzagePseudonyms({ bsn, vnummer }, deps.pseudonymKeys);
       const disclosures = await disclosuresFor(deps.js, deps.jsm, deps.policySet, {
-        betrokkenen: inzagePseudonyms({ bsn, vnummer }, deps.pseudonymKeys),
+        betrokkenen,
         ...(gemeenten ? { gemeenten } : {}),
         includeFailed: includeFailed === true,
       });
+      // Beside what was disclosed, what the hub keeps to tell DUO: the hours by source.
+      const uren = await deps.uren.forPersons(betrokkenen, gemeenten ?? deps.served);
       // Who asked and how much was found: the person (BSN, pseudonym) is not named here.
       request.log.info(
         { admin: principal.id, gemeenten: gemeenten ?? 'all', count: disclosures.length },
         'inzage answered',
       );
       void reply.header('cache-control', 'no-store');
-      return { count: disclosures.length, disclosures };
+      return { count: disclosures.length, disclosures, uren };
     },
   );
 

@@ -2,8 +2,10 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GEBEURTENISSEN } from '@ketenhub/adapter-duo';
 import { duoSpecsAvailable } from '@ketenhub/simulator-duo';
-import { jetstreamManager } from '@nats-io/jetstream';
+import { jetstream, jetstreamManager } from '@nats-io/jetstream';
+import { headers } from '@nats-io/transport-node';
 import {
+  PARTNER_HEADER,
   STREAMS,
   buildEvent,
   connectNats,
@@ -31,6 +33,7 @@ beforeAll(async () => {
       destination: { write: (l: string) => void logLines.push(l) },
     }),
     today: () => TODAY,
+    admin: true,
   });
 });
 afterAll(async () => {
@@ -186,13 +189,14 @@ describe('DUO notifications → chain events at the KVS', () => {
   });
 });
 
+const gevestigd = (bsn: string, n: string) =>
+  kvsEvent(
+    'nl.inburgering.inburgeraar.gevestigd',
+    { inburgeraarId: idOf(bsn), gemeenteCode: 'gm0797', vestigingsdatum: '2026-09-01', bsn },
+    n,
+  );
+
 describe('meldingen to DUO', () => {
-  const gevestigd = (bsn: string, n: string) =>
-    kvsEvent(
-      'nl.inburgering.inburgeraar.gevestigd',
-      { inburgeraarId: idOf(bsn), gemeenteCode: 'gm0797', vestigingsdatum: '2026-09-01', bsn },
-      n,
-    );
   const pip = (bsn: string, n: string, extra: Record<string, unknown> = {}) =>
     kvsEvent(
       'nl.inburgering.pip.vastgesteld',
@@ -402,6 +406,80 @@ describe('meldingen to DUO', () => {
     expect(
       await eventually(() => kvsGot('nl.inburgering.map.afgewezen', idOf(bsn)).length === 1),
     ).toBe(true);
+  });
+});
+
+describe('hours: DUO gets the sum of every source (the hours ledger)', () => {
+  it("sends DUO the school's and the KVS's totals together, shows them in the inzage, and a replay changes nothing", async () => {
+    const bsn = testBsn(461);
+    await seed(bsn, {
+      pip: { dagtekeningPip: '2026-09-15', leerroute: 'B' },
+      inburgeringstermijn: { startdatum: '2026-09-15' },
+    });
+    await kvsSend(gevestigd(bsn, 'u1'));
+    await new Promise((r) => setTimeout(r, 300));
+    const uren = (n: string, urenTotaal: number, extra: Record<string, unknown> = {}) =>
+      kvsEvent(
+        'nl.inburgering.leerroute.uren',
+        {
+          inburgeraarId: idOf(bsn),
+          gemeenteCode: 'gm0797',
+          soort: 'participatie-als-taalles',
+          urenTotaal,
+          ...extra,
+        },
+        n,
+      );
+    // A school's total, as the taalaanbieder module publishes it (its partner header).
+    const nc = await connectNats(chain.nats.url, 'test-school');
+    const school = uren('u-school', 40, { taalaanbieder: 'taalschool-noord' });
+    const publish = async () => {
+      const h = headers();
+      h.set(PARTNER_HEADER, 'taalaanbieder');
+      await jetstream(nc).publish('keten.gm0797.leerroute.uren', JSON.stringify(school), {
+        headers: h,
+        msgID: `taalaanbieder:${school.id}`,
+      });
+    };
+    await publish();
+    const registered = () => kvsGot('nl.inburgering.leerroute.uren-geregistreerd', idOf(bsn));
+    expect(await eventually(() => registered().length === 1)).toBe(true);
+    await kvsSend(uren('u-kvs', 12));
+    expect(await eventually(() => registered().length === 2)).toBe(true);
+    const atDuo = async () =>
+      (
+        (await (await fetch(`${chain.duoSim.url}/_sim/personen/${bsn}`)).json()) as {
+          uren: { participatietaalles?: number }[];
+        }
+      ).uren[0]?.participatietaalles;
+    expect(await atDuo()).toBe(52);
+
+    // The inzage shows what DUO is told, by source.
+    const res = await chain.adminCall(chain.adminKeys!.all, 'POST', '/api/inzage', { bsn });
+    expect(res.status).toBe(200);
+    const body = (await res.json()) as {
+      uren: { soort: string; totaal: number; bijdragen: Record<string, { uren: number }> }[];
+    };
+    expect(body.uren).toEqual([
+      expect.objectContaining({
+        soort: 'participatie-als-taalles',
+        totaal: 52,
+        bijdragen: {
+          'taalaanbieder:taalschool-noord': expect.objectContaining({ uren: 40 }),
+          kvs: expect.objectContaining({ uren: 12 }),
+        },
+      }),
+    ]);
+
+    // The school's report replayed (a new stream message of the same event): DUO keeps 52.
+    const h = headers();
+    h.set(PARTNER_HEADER, 'taalaanbieder');
+    await jetstream(nc).publish('keten.gm0797.leerroute.uren', JSON.stringify(school), {
+      headers: h,
+    });
+    await new Promise((r) => setTimeout(r, 1000));
+    expect(await atDuo()).toBe(52);
+    await nc.drain();
   });
 });
 

@@ -9,6 +9,7 @@ import {
   STREAMS,
   childSpan,
   connectNats,
+  openUrenLedger,
   formatTraceparent,
   parseTraceparent,
   streamConfigs,
@@ -95,6 +96,26 @@ describe('processing log, trace context and right of access', () => {
     expect(list[1]!.categorieen.map((c) => c.id)).toContain('gezondheid');
     expect(list[1]!.activiteit.grondslag.avg).toMatch(/art\. 9/);
 
+    // Hours the hub keeps to tell DUO about the person show too (here written straight into
+    // the ledger; test/e2e/duo.int.test.ts has them come from a school and the KVS).
+    const lnc = await connectNats(chain.nats.url, 'privacy-test-ledger');
+    const person = createPseudonymizer(chain.config.hub.pseudonymKey).inburgeraarId({
+      bsn: koppeling.persoon.bsn,
+      vnummer: '',
+    });
+    await (
+      await openUrenLedger(lnc)
+    ).report({
+      gemeente: 'gm0797',
+      inburgeraarId: person,
+      soort: 'bredeintake-taalles-knm',
+      bron: 'kvs',
+      uren: 14,
+      tijd: '2026-11-01T10:00:00Z',
+      eventId: 'privacy-test',
+    });
+    await lnc.drain();
+
     // The same through the command a privacy officer runs.
     const { stdout } = await run(
       process.execPath,
@@ -111,8 +132,12 @@ describe('processing log, trace context and right of access', () => {
     const cli = JSON.parse(stdout.trim().split('\n').at(-1)!) as {
       count: number;
       disclosures: { eventId: string }[];
+      uren: { gemeente: string; soort: string; totaal: number }[];
     };
     expect(cli.count).toBe(2);
+    expect(cli.uren).toEqual([
+      expect.objectContaining({ gemeente: 'gm0797', soort: 'bredeintake-taalles-knm', totaal: 14 }),
+    ]);
     expect(cli.disclosures.map((d) => d.eventId)).toEqual([koppelingId, overdrachtId]);
   });
 

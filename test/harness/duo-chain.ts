@@ -23,10 +23,10 @@ export interface DuoTestChain extends TestChain {
 
 /** The test chain plus the DUO simulator and the hub's DUO adapter, wired to each other. */
 export async function startDuoTestChain(
-  opts: { logger?: Logger; today?: () => string } = {},
+  opts: { logger?: Logger; today?: () => string; admin?: boolean } = {},
 ): Promise<DuoTestChain> {
   const logger = opts.logger ?? createLogger('test', { level: process.env.LOG_LEVEL ?? 'error' });
-  const chain = await startTestChain({ logger });
+  const chain = await startTestChain({ logger, ...(opts.admin ? { admin: true } : {}) });
   const duoApiKey = generateApiKey();
   const duoPort = await getFreePort();
   const oinOf = (g: string) => chain.config.gemeenten.find((x) => x.code === g)!.oin!;

@@ -1,7 +1,15 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { JetStreamClient, JsMsg } from '@nats-io/jetstream';
 import { startDuoSimulator, type DuoSimulator } from '@ketenhub/simulator-duo';
-import { PARTNER_HEADER, buildEvent, createLogger, nameBasedUuid, type Event } from '@ketenhub/kit';
+import {
+  PARTNER_HEADER,
+  buildEvent,
+  createLogger,
+  nameBasedUuid,
+  type Event,
+  type UrenLedger,
+  type UrenStand,
+} from '@ketenhub/kit';
 import {
   createProjector,
   testBsn,
@@ -44,6 +52,43 @@ afterAll(async () => {
   await sim?.close();
 });
 
+/**
+ * The hours ledger's contract in memory (the real one, on NATS KV, is tested in
+ * kit/src/uren-ledger.int.test.ts and runs in test/e2e/duo.int.test.ts): a source's newest total
+ * replaces its older one, the sum is the total.
+ */
+function memoryLedger(): UrenLedger & { stands: Map<string, UrenStand> } {
+  const stands = new Map<string, UrenStand>();
+  return {
+    stands,
+    async report(r) {
+      const key = `${r.gemeente}.${r.inburgeraarId}.${r.soort}`;
+      const held = stands.get(key);
+      const own = held?.bijdragen[r.bron];
+      if (held && own && own.tijd >= r.tijd) return held;
+      const bijdragen = {
+        ...held?.bijdragen,
+        [r.bron]: { uren: r.uren, tijd: r.tijd, eventId: r.eventId },
+      };
+      const stand = {
+        gemeente: r.gemeente,
+        inburgeraarId: r.inburgeraarId,
+        soort: r.soort,
+        bijdragen,
+        totaal: Object.values(bijdragen).reduce((n, b) => n + b.uren, 0),
+      };
+      stands.set(key, stand);
+      return stand;
+    },
+    async get(gemeente, inburgeraarId, soort) {
+      return stands.get(`${gemeente}.${inburgeraarId}.${soort}`);
+    },
+    async forPersons(betrokkenen) {
+      return [...stands.values()].filter((x) => betrokkenen.includes(x.inburgeraarId));
+    },
+  };
+}
+
 function setup(bsn: string, seed: Record<string, unknown> = {}) {
   sim.seed({ bsn, gemeentecode: '0797', vestigingsdatum: '2026-09-01', ...seed });
   const identity: Identity = { bsn, vestigingsdatum: '2026-09-01' };
@@ -76,6 +121,7 @@ function setup(bsn: string, seed: Record<string, unknown> = {}) {
     source: 'urn:nld:oin:00000001234567890000:systeem:ketenhub',
     logger,
     today: () => '2026-11-23',
+    uren: memoryLedger(),
   };
   return { handler: createPipHandler(deps), deps, published, records };
 }
@@ -171,19 +217,29 @@ describe('createPipHandler: a PIP is registered at DUO once', () => {
 });
 
 /** A chain event from the KVS of gm0797, at its first delivery. */
-function kvsDelivery(type: string, bsn: string, n: string, data: Record<string, unknown>): JsMsg {
+function kvsDelivery(
+  type: string,
+  bsn: string,
+  n: string,
+  data: Record<string, unknown>,
+  opts: { partner?: string; time?: string; deliveryCount?: number } = {},
+): JsMsg {
   const event = buildEvent({
     id: nameBasedUuid(`duo-handler-test:${type}:${bsn}:${n}`),
     type,
     source: `urn:nld:oin:${OIN}:systeem:suite4sd`,
     gemeente: GEMEENTE,
     data: { inburgeraarId: `ih-${bsn.padEnd(32, '0')}`, gemeenteCode: GEMEENTE, ...data },
+    ...(opts.time ? { time: new Date(opts.time) } : {}),
   });
+  const deliveryCount = opts.deliveryCount ?? 1;
   return {
     subject: `keten.${GEMEENTE}.${type.replace('nl.inburgering.', '')}`,
-    headers: { get: (name: string) => (name === PARTNER_HEADER ? 'gemeente-kvs' : '') },
+    headers: {
+      get: (name: string) => (name === PARTNER_HEADER ? (opts.partner ?? 'gemeente-kvs') : ''),
+    },
     json: () => structuredClone(event),
-    info: { deliveryCount: 1, redelivered: false },
+    info: { deliveryCount, redelivered: deliveryCount > 1 },
   } as unknown as JsMsg;
 }
 
@@ -262,5 +318,129 @@ describe('createPipIntrekkingHandler: only course hours stop a withdrawal', () =
     expect(published.map((e) => (e.data.regel as { code: string }).code)).toEqual([
       'intrekken-uren-geregistreerd',
     ]);
+  });
+});
+
+describe('createUrenHandler: DUO gets the sum of every source, never the last writer', () => {
+  const TYPE = 'nl.inburgering.leerroute.uren';
+  const pip = { dagtekeningPip: '2026-10-15', leerroute: 'B' };
+  const atDuo = (bsn: string) => urenAtDuo(bsn)[0]?.participatietaalles;
+
+  it("sums the schools' and the KVS's totals; a source's new total replaces its old one", async () => {
+    const bsn = testBsn(981);
+    const { deps, published } = setup(bsn, { pip });
+    const handle = createUrenHandler(deps);
+    const uren = (
+      n: string,
+      urenTotaal: number,
+      time: string,
+      extra: object = {},
+      partner?: string,
+    ) =>
+      handle(
+        kvsDelivery(
+          TYPE,
+          bsn,
+          n,
+          { soort: 'participatie-als-taalles', urenTotaal, ...extra },
+          { time, ...(partner ? { partner } : {}) },
+        ),
+      );
+    expect(
+      await uren(
+        'noord-1',
+        40,
+        '2026-11-01T10:00:00Z',
+        { taalaanbieder: 'taalschool-noord' },
+        'taalaanbieder',
+      ),
+    ).toBe('delivered');
+    expect(atDuo(bsn)).toBe(40);
+    // The KVS's own hours (another provider) add to the school's, they do not replace them.
+    expect(await uren('kvs-1', 12, '2026-11-02T10:00:00Z')).toBe('delivered');
+    expect(atDuo(bsn)).toBe(52);
+    // The school's next total replaces its own earlier one.
+    expect(
+      await uren(
+        'noord-2',
+        64,
+        '2026-11-08T10:00:00Z',
+        { taalaanbieder: 'taalschool-noord' },
+        'taalaanbieder',
+      ),
+    ).toBe('delivered');
+    expect(atDuo(bsn)).toBe(76);
+    // A second school (a switch of leerroute): the first one's hours stay counted.
+    expect(
+      await uren(
+        'zuid-1',
+        8,
+        '2026-11-09T10:00:00Z',
+        { taalaanbieder: 'taalschool-zuid' },
+        'taalaanbieder',
+      ),
+    ).toBe('delivered');
+    expect(atDuo(bsn)).toBe(84);
+    // A KVS cannot pass its hours off as a school's: the source is the edge it came through.
+    expect(
+      await uren('kvs-2', 20, '2026-11-10T10:00:00Z', { taalaanbieder: 'taalschool-noord' }),
+    ).toBe('delivered');
+    expect(atDuo(bsn)).toBe(92);
+    expect(published.every((e) => e.type === 'nl.inburgering.leerroute.uren-geregistreerd')).toBe(
+      true,
+    );
+  });
+
+  it('changes nothing at DUO on a redelivery or a replay of an older report', async () => {
+    const bsn = testBsn(982);
+    const { deps } = setup(bsn, { pip });
+    const handle = createUrenHandler(deps);
+    const report = (n: string, urenTotaal: number, time: string, deliveryCount = 1) =>
+      kvsDelivery(
+        TYPE,
+        bsn,
+        n,
+        { soort: 'participatie-als-taalles', urenTotaal },
+        { time, deliveryCount },
+      );
+    await handle(report('a', 30, '2026-11-01T10:00:00Z'));
+    await handle(report('b', 50, '2026-11-08T10:00:00Z'));
+    await handle(report('b', 50, '2026-11-08T10:00:00Z', 2));
+    await handle(report('a', 30, '2026-11-01T10:00:00Z', 3));
+    expect(atDuo(bsn)).toBe(50);
+  });
+
+  it('retries when another source changed the sum while DUO was being sent the old one', async () => {
+    const bsn = testBsn(983);
+    const { deps } = setup(bsn, { pip });
+    const ledger = deps.uren!;
+    // Another report lands in the ledger just after this one's sum was taken.
+    let raced = false;
+    deps.uren = {
+      ...ledger,
+      async report(r) {
+        const stand = await ledger.report(r);
+        if (!raced) {
+          raced = true;
+          await ledger.report({ ...r, bron: 'taalaanbieder:zuid', uren: 5, eventId: 'other' });
+        }
+        return stand;
+      },
+    };
+    const msg = (deliveryCount: number) =>
+      kvsDelivery(
+        TYPE,
+        bsn,
+        'x',
+        { soort: 'participatie-als-taalles', urenTotaal: 10 },
+        { time: '2026-11-01T10:00:00Z', deliveryCount },
+      );
+    await expect(createUrenHandler(deps)(msg(1))).rejects.toMatchObject({
+      name: 'OutOfOrderError',
+      retryable: true,
+    });
+    expect(atDuo(bsn)).toBe(10);
+    expect(await createUrenHandler(deps)(msg(2))).toBe('delivered');
+    expect(atDuo(bsn)).toBe(15);
   });
 });

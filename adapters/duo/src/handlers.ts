@@ -20,6 +20,7 @@ import type {
 } from '@ketenhub/contracts/generated/duo';
 import {
   OutOfOrderError,
+  PARTNER_HEADER,
   ValidationError,
   buildEvent,
   messageSpan,
@@ -30,6 +31,7 @@ import {
   type Event,
   type Logger,
   type Outcome,
+  type UrenLedger,
 } from '@ketenhub/kit';
 import {
   PERSON_WAIT_ATTEMPTS,
@@ -77,6 +79,8 @@ export interface DuoDeps {
   logger: Logger;
   /** Today as an ISO date; injectable for tests. */
   today?: () => string;
+  /** Every source's total of hours per person and kind; DUO gets their sum (ADR 0023). */
+  uren?: UrenLedger;
 }
 
 interface Incoming<D> extends Event<D> {
@@ -218,6 +222,11 @@ interface MeldingPlan {
   /** DUO's rules for this melding, given what DUO and the hub know. */
   check(): Promise<RuleViolation[]>;
   /**
+   * Once the rules passed, for a body that depends on the hub's state (the hours' sum): the body
+   * and the berichtId it goes under (one per distinct body, so a different body is a new bericht).
+   */
+  prepare?(): Promise<{ body: unknown; berichtId: string }>;
+  /**
    * For a melding DUO would apply twice (a PIP registration: DUO keeps every POST as a new
    * version, it does not recognise a berichtId it had): whether DUO already holds exactly this
    * melding, from what check() read. Asked on a redelivery only.
@@ -238,7 +247,14 @@ function createMeldingHandler(
     event: Incoming<Record<string, unknown>>,
     bsn: string,
     bron: string,
-    ctx: { berichtId: string; identity: Identity },
+    ctx: {
+      berichtId: string;
+      identity: Identity;
+      /** The event as it arrived (before the duo projection): for the hub's own bookkeeping. */
+      original: Incoming<Record<string, unknown>>;
+      /** The partner whose edge published it (Ketenhub-Partner header). */
+      partner: string | undefined;
+    },
   ) => MeldingPlan,
   melding: Melding,
 ): (m: JsMsg) => Promise<Outcome> {
@@ -298,7 +314,12 @@ function createMeldingHandler(
     }
     const bron = deps.oinOf(event.gemeente);
     const berichtId = nameBasedUuid(`duo:melding:${scoped}`);
-    const p = plan(projected, bsn, bron, { berichtId, identity });
+    const p = plan(projected, bsn, bron, {
+      berichtId,
+      identity,
+      original: event,
+      partner: m.headers?.get(PARTNER_HEADER) || undefined,
+    });
     const violations = await p.check();
     if (violations.length > 0) {
       deps.logger.info(
@@ -333,6 +354,14 @@ function createMeldingHandler(
       return 'delivered';
     }
 
+    const prepared = await p.prepare?.();
+    const call = {
+      method: p.method,
+      path: p.path,
+      bron,
+      berichtId: prepared?.berichtId ?? berichtId,
+      data: prepared ? prepared.body : p.body,
+    };
     let versionDrift: { answered: string; pinned: string } | undefined;
     try {
       ({ versionDrift } = await discloseMessage(
@@ -346,8 +375,7 @@ function createMeldingHandler(
           // The BSN travels in DUO's URL: disclosed as well, though not a field of the event.
           alsoDisclosed: ['identificatie'],
         },
-        () =>
-          deps.duo.call(p.api, { method: p.method, path: p.path, bron, berichtId, data: p.body }),
+        () => deps.duo.call(p.api, call),
       ));
     } catch (err) {
       const e = err as { name?: string; rule?: string; partnerStatus?: number };
@@ -559,17 +587,75 @@ function mapPvtHandler(deps: DuoDeps, kind: 'map' | 'pvt') {
 export const createMapHandler = (deps: DuoDeps) => mapPvtHandler(deps, 'map');
 export const createPvtHandler = (deps: DuoDeps) => mapPvtHandler(deps, 'pvt');
 
+/**
+ * Who reported hours, as the hours ledger names the source: a school by its id (set by the
+ * taalaanbieder adapter from the school's credential), anything else published through a
+ * KVS edge as `kvs`. Taken from the partner header, never from a field a partner chose alone.
+ */
+export function urenBron(partner: string | undefined, data: Record<string, unknown>): string {
+  if (partner === 'taalaanbieder') {
+    return typeof data.taalaanbieder === 'string'
+      ? `taalaanbieder:${data.taalaanbieder}`
+      : 'taalaanbieder';
+  }
+  return partner === 'gemeente-kvs' || partner === undefined ? 'kvs' : partner;
+}
+
+/**
+ * leerroute.uren → DUO's total of that kind: the report goes into the hours ledger (its
+ * source's total replaced, not added) and DUO gets the sum over every source (ADR 0023). Should another source's report change the sum while this PUT was under way, the
+ * message is retried, so the last PUT to DUO always carries the ledger's latest sum.
+ */
 export function createUrenHandler(deps: DuoDeps) {
+  const ledger = deps.uren;
+  if (!ledger) throw new Error('createUrenHandler needs the hours ledger (deps.uren)');
   return createMeldingHandler(
     deps,
-    (event, bsn, bron) => {
+    (event, bsn, bron, { berichtId, original, partner }) => {
       const d = event.data as unknown as LeerrouteUren;
+      const rapport = {
+        gemeente: event.gemeente,
+        inburgeraarId: d.inburgeraarId,
+        soort: d.soort,
+        bron: urenBron(partner, original.data),
+        uren: d.urenTotaal,
+        tijd: event.time ?? new Date().toISOString(),
+        eventId: event.id,
+      };
+      let sent: number | undefined;
       return {
         melding: 'uren',
         api: 'GevolgdeUren',
         method: 'PUT',
         path: `/personen/${bsn}/uren/${UREN_PAD[d.soort]}`,
-        body: { uren: d.urenTotaal },
+        async prepare() {
+          const stand = await ledger.report(rapport);
+          if (stand.totaal > 9999) {
+            throw new ValidationError('the sum of the hours exceeds what DUO takes', [
+              {
+                field: 'data.urenTotaal',
+                rule: 'sum at most 9999',
+                message: `the sources of this kind report ${stand.totaal} hours together`,
+              },
+            ]);
+          }
+          sent = stand.totaal;
+          return {
+            body: { uren: stand.totaal },
+            // Per report and sum: a redelivery sending the same sum repeats its bericht, a
+            // resend with a new sum (another source reported meanwhile) is a new one.
+            berichtId: nameBasedUuid(`${berichtId}:uren:${stand.totaal}`),
+          };
+        },
+        async after() {
+          const now = await ledger.get(event.gemeente, d.inburgeraarId, d.soort);
+          if (now && now.totaal !== sent) {
+            throw new OutOfOrderError(
+              'the hours ledger changed while DUO was being sent its total: sending the new sum',
+              { field: 'data.urenTotaal', rule: 'latest sum at DUO' },
+            );
+          }
+        },
         // DUO lists no rule for hours beyond the contract (0..9999, checked by schema); the hub
         // checks the kind against the person's route and doelgroep (checkUren), reading them
         // from DUO only for the kind that depends on them.

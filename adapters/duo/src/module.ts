@@ -2,6 +2,7 @@ import { Kvm } from '@nats-io/kv';
 import {
   ConfigError,
   IDENTITIES,
+  UREN_LEDGER,
   PARTNER_HEADER,
   PERSONS,
   combineGates,
@@ -13,6 +14,7 @@ import {
   type ConsumerGate,
   type ConsumerSpec,
   type PartnerModule,
+  openUrenLedger,
 } from '@ketenhub/kit';
 import { createIdentityHandler } from '@ketenhub/kit/privacy';
 import { DUO_APIS, createDuoClient, type DuoApi } from './duo-client.ts';
@@ -90,7 +92,7 @@ export function duoModule(opts: { today?: () => string } = {}): PartnerModule {
     service: 'duo',
     description: "DUO's notifications in; PIP, MAP, PVT and hours to DUO's M2M APIs",
     simulator: { main: 'simulators/duo/src/main.ts' },
-    stores: [IDENTITIES, PERSONS, { bucket: DUO_DEDUP_BUCKET, access: 'write' }],
+    stores: [IDENTITIES, PERSONS, UREN_LEDGER, { bucket: DUO_DEDUP_BUCKET, access: 'write' }],
     consumers: () => DUO_CONSUMERS,
     // The outcome of each melding to DUO, for the KVS.
     alsoPublishes: MELDING_OUTCOMES,
@@ -115,6 +117,7 @@ export function duoModule(opts: { today?: () => string } = {}): PartnerModule {
       const endpoint = endpointOf(rt.config, DUO_PARTNER);
       const oins = new Map(rt.config.gemeenten.map((g) => [g.code, g.oin!]));
       const identities = await rt.identities();
+      const uren = await openUrenLedger(rt.nc, { replicas: rt.replicas });
       const seenBucket = await new Kvm(rt.nc).create(DUO_DEDUP_BUCKET, {
         history: 1,
         ttl: (settings.notificatieDedupDays ?? 30) * 24 * 60 * 60 * 1000,
@@ -136,6 +139,7 @@ export function duoModule(opts: { today?: () => string } = {}): PartnerModule {
       const deps = {
         duo,
         identities,
+        uren,
         oinOf: (g: string) => oins.get(g)!,
         publish: rt.publish,
         projector: rt.projector,

@@ -954,7 +954,7 @@ export interface LeerrouteAangemeld {
   aangemeldOp: string;
 }
 /**
- * data of nl.inburgering.leerroute.uren: hours followed, as a total to date per kind (DUO replaces its total with this one).
+ * data of nl.inburgering.leerroute.uren: hours followed, as the sender's own total to date per kind (a school for its traject, the KVS for the hours it registers itself). A newer total of the same sender replaces its older one. DUO keeps one total per person and kind, so the hub sends it the sum over every sender (the hours ledger), hours of an earlier leerroute included.
  */
 export interface LeerrouteUren {
   /**

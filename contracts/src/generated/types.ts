@@ -89,6 +89,7 @@ export interface KetenhubContracts {
   WoningAangevraagd?: WoningAangevraagd;
   WoningGeaccepteerd?: WoningGeaccepteerd;
   WoningGeweigerd?: WoningGeweigerd;
+  ZrouteAfgerond?: ZrouteAfgerond;
   PartnerPolicy?: PartnerPolicy;
   Verwerkingsregister?: Verwerkingsregister;
 }
@@ -514,7 +515,7 @@ export interface BegeleidingVoortgang {
   domeinen: Domeinen;
 }
 /**
- * data of the rejection events of a melding to DUO (pip.afgewezen, map.afgewezen, pvt.afgewezen, leerroute.uren-afgewezen): either the hub checked DUO's business rules and did not send it, or DUO refused it.
+ * data of the rejection events of a melding to DUO (pip.afgewezen, map.afgewezen, pvt.afgewezen, zroute.afgewezen, leerroute.uren-afgewezen): either the hub checked DUO's business rules and did not send it, or DUO refused it.
  */
 export interface DuoMeldingAfgewezen {
   /**
@@ -528,7 +529,7 @@ export interface DuoMeldingAfgewezen {
   /**
    * What was reported to DUO.
    */
-  melding: 'pip' | 'pip-intrekking' | 'map' | 'pvt' | 'uren';
+  melding: 'pip' | 'pip-intrekking' | 'map' | 'pvt' | 'zroute' | 'uren';
   /**
    * Id of the chain event that carried the melding.
    */
@@ -548,7 +549,7 @@ export interface DuoMeldingAfgewezen {
   fouttekst?: string;
 }
 /**
- * data of the outcome events of a melding to DUO that DUO accepted (pip.geregistreerd, pip.ingetrokken-bij-duo, map.geregistreerd, pvt.geregistreerd, leerroute.uren-geregistreerd).
+ * data of the outcome events of a melding to DUO that DUO accepted (pip.geregistreerd, pip.ingetrokken-bij-duo, map.geregistreerd, pvt.geregistreerd, zroute.geregistreerd, leerroute.uren-geregistreerd).
  */
 export interface DuoMeldingGeregistreerd {
   /**
@@ -562,7 +563,7 @@ export interface DuoMeldingGeregistreerd {
   /**
    * What was reported to DUO.
    */
-  melding: 'pip' | 'pip-intrekking' | 'map' | 'pvt' | 'uren';
+  melding: 'pip' | 'pip-intrekking' | 'map' | 'pvt' | 'zroute' | 'uren';
   /**
    * Id of the chain event that carried the melding.
    */
@@ -1691,6 +1692,23 @@ export interface WoningGeweigerd {
    * A short explanation without personal data (no names, no health): the reason's code carries the meaning.
    */
   toelichting?: string;
+}
+/**
+ * data of nl.inburgering.zroute.afgerond: the gemeente registers at DUO that the inburgeraar completed the Z-route (after the eindgesprek), which fulfils the inburgeringsplicht. Whole resource, as DUO's PUT /zroute: without datumAfronding what DUO held is withdrawn. Only for a person whose current PIP (this gemeente's) has the Z-route; the date not in the future, not before the start of the inburgeringstermijn, and not before a MAP or PVT date DUO holds (those may not lie after the Z-route's completion).
+ */
+export interface ZrouteAfgerond {
+  /**
+   * Pseudonym of the person inside the hub: keyed HMAC of the BSN (or of the V-nummer while no BSN is known). Not reversible without the key.
+   */
+  inburgeraarId: string;
+  /**
+   * CBS gemeentecode, lower case with the gm prefix.
+   */
+  gemeenteCode: string;
+  /**
+   * DUO's datumAfrondingZroute: the day the inburgeraar completed the Z-route.
+   */
+  datumAfronding?: string;
 }
 /**
  * contracts/policies/<partner>.yaml: what one kind of partner may send to the hub and receive from it. Anything not listed is denied.

@@ -1,9 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { JetStreamClient, JsMsg } from '@nats-io/jetstream';
-import { schemas } from '@ketenhub/contracts';
 import type {
   DuoMeldingAfgewezen,
-  DuoNotificatieOntvangen,
   LeerrouteUren,
   MapAfgerond,
   PipVastgesteld,
@@ -11,12 +9,9 @@ import type {
 } from '@ketenhub/contracts/generated';
 import type {
   DuoDoelgroep,
-  DuoExamenresultaten,
   DuoGemeentePip,
   DuoInburgeringsplicht,
   DuoInburgeringstermijn,
-  DuoLbtExamennummer,
-  DuoLbtResultaten,
 } from '@ketenhub/contracts/generated/duo';
 import {
   OutOfOrderError,
@@ -41,7 +36,6 @@ import {
   type ProcessingLog,
   type Projector,
 } from '@ketenhub/kit/privacy';
-import { GEBEURTENISSEN } from './codes.ts';
 import type { DuoApi, DuoClient } from './duo-client.ts';
 import {
   checkMapPvt,
@@ -55,13 +49,9 @@ import {
   UREN_PAD,
   doelgroepFromDuo,
   leerrouteFromDuo,
-  examensFromDuo,
-  lbtFromDuo,
   mapToDuo,
   pipToDuo,
-  plichtFromDuo,
   pvtToDuo,
-  termijnFromDuo,
 } from './translate.ts';
 
 export const DUO_PARTNER = 'duo';
@@ -88,110 +78,6 @@ interface Incoming<D> extends Event<D> {
 }
 
 const parse = <D>(m: JsMsg): Incoming<D> => parseChainEvent<D>(m);
-
-/** The BSN of a person of this gemeente; a person of another gemeente is refused (kit). */
-async function bsnOf(
-  deps: DuoDeps,
-  gemeente: string,
-  inburgeraarId: string,
-): Promise<string | undefined> {
-  return (await deps.identities.personOf(gemeente, inburgeraarId))?.bsn;
-}
-
-/** DUO notification → pull the details → the chain event of its gebeurtenis code. */
-export function createNotificationHandler(deps: DuoDeps): (m: JsMsg) => Promise<Outcome> {
-  return async (m) => {
-    const event = parse<DuoNotificatieOntvangen>(m);
-    const n = event.data;
-    const g = GEBEURTENISSEN[n.gebeurtenisId];
-    if (!g) {
-      // Kept (dead letter, replayable once the hub knows the code) and reported, never dropped.
-      await raiseAlert(deps.js, {
-        kind: 'unknown-notification',
-        service: 'duo',
-        partner: DUO_PARTNER,
-        gemeente: event.gemeente,
-        eventId: event.id,
-        attempts: m.info.deliveryCount,
-        reason: `unknown gebeurtenisId ${n.gebeurtenisId}`,
-      });
-      throw new ValidationError(`unknown DUO gebeurtenisId ${n.gebeurtenisId}`, [
-        {
-          field: 'data.gebeurtenisId',
-          rule: 'known gebeurtenisId',
-          message: `${n.gebeurtenisId} is not in the table`,
-        },
-      ]);
-    }
-    const bsn = await bsnOf(deps, event.gemeente, n.inburgeraarId);
-    if (!bsn) {
-      throw new ValidationError('no BSN known for this person', [
-        { field: 'data.inburgeraarId', rule: 'bsn known', message: 'DUO addresses persons by BSN' },
-      ]);
-    }
-    const bron = deps.oinOf(event.gemeente);
-    const get = <T>(api: DuoApi, path: string) =>
-      deps.duo.find<T>(api, { path: `/personen/${bsn}${path}`, bron, berichtId: randomUUID() });
-
-    const gebeurtenis = {
-      code: n.gebeurtenisId,
-      omschrijving: g.omschrijving,
-      registratieDatumTijd: n.registratieDatumTijd,
-    };
-    const base = { inburgeraarId: n.inburgeraarId, gemeenteCode: event.gemeente, gebeurtenis };
-    let data: Record<string, unknown>;
-    if (g.pulls.includes('plicht')) {
-      const plicht = await get<DuoInburgeringsplicht>('Inburgeringsplicht', '/inburgeringsplicht');
-      const doelgroep = await get<DuoDoelgroep>('Inburgeringsplicht', '/doelgroep');
-      const dg = doelgroep ? doelgroepFromDuo(doelgroep) : undefined;
-      data = {
-        ...base,
-        // A person DUO no longer knows (SS110, SS111) has no plicht.
-        inburgeringsplicht: plicht ? plichtFromDuo(plicht) : { plichtig: false },
-        ...(dg ? { doelgroep: dg } : {}),
-      };
-    } else if (g.pulls.includes('lbt-examennummer')) {
-      const nr = await get<DuoLbtExamennummer>('Leerbaarheidstoets', '/lbt/examennummer');
-      data = { ...base, ...(nr ? { examennummer: nr.examennummer } : {}) };
-    } else if (g.pulls.includes('lbt-resultaten')) {
-      data = {
-        ...base,
-        resultaten: lbtFromDuo(
-          (await get<DuoLbtResultaten>('Leerbaarheidstoets', '/lbt/resultaten')) ?? [],
-        ),
-      };
-    } else if (g.pulls.includes('termijn')) {
-      const termijn = await get<DuoInburgeringstermijn>(
-        'Inburgeringstermijn',
-        '/inburgeringstermijn',
-      );
-      if (!termijn)
-        throw new ValidationError('DUO has no inburgeringstermijn', [
-          { field: 'termijn', rule: 'present', message: 'SS102 without a termijn' },
-        ]);
-      data = { ...base, termijn: termijnFromDuo(termijn) };
-    } else {
-      data = {
-        ...base,
-        resultaten: examensFromDuo(
-          (await get<DuoExamenresultaten>('Examen', '/examens/resultaten')) ?? [],
-        ),
-      };
-    }
-    const out = buildEvent({
-      id: nameBasedUuid(`duo:${n.berichtId}:${g.type}`),
-      type: g.type,
-      source: deps.source,
-      gemeente: event.gemeente,
-      data,
-    });
-    const violations = schemas().validateEvent(out);
-    if (violations.length > 0)
-      throw new ValidationError('DUO details do not fit the chain contract', violations);
-    await deps.publish(out, messageSpan(m).traceparent);
-    return 'delivered';
-  };
-}
 
 type Melding = DuoMeldingAfgewezen['melding'];
 const OUTCOME_TYPES: Record<Melding, { ok: string; nok: string }> = {

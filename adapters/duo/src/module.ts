@@ -25,10 +25,9 @@ import {
   createPipHandler,
   createPipIntrekkingHandler,
   createPvtHandler,
-  createNotificationHandler,
   createUrenHandler,
 } from './handlers.ts';
-import { registerNotificatieRoutes } from './notificaties.ts';
+import { createNotificationHandler, registerNotificatieRoutes } from './notificaties.ts';
 
 /** DUO's notifications already taken, by berichtId (DUO may send one again). */
 export const DUO_DEDUP_BUCKET = 'DUO_BERICHTEN';

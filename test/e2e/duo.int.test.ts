@@ -483,6 +483,68 @@ describe('hours: DUO gets the sum of every source (the hours ledger)', () => {
   });
 });
 
+describe('the completion of the Z-route → DUO (PUT zroute), reconciled with MAP and PVT', () => {
+  const zroute = (bsn: string, n: string, datumAfronding?: string) =>
+    kvsEvent(
+      'nl.inburgering.zroute.afgerond',
+      {
+        inburgeraarId: idOf(bsn),
+        gemeenteCode: 'gm0797',
+        ...(datumAfronding ? { datumAfronding } : {}),
+      },
+      n,
+    );
+  const zrouteAtDuo = async (bsn: string) =>
+    (
+      (await (await fetch(`${chain.duoSim.url}/_sim/personen/${bsn}`)).json()) as {
+        zroute: { datumAfrondingZroute?: string };
+      }
+    ).zroute.datumAfrondingZroute;
+
+  it('registers it for a Z-route PIP of the gemeente; refuses it before the MAP DUO holds, or on another route', async () => {
+    const z = testBsn(471);
+    await seed(z, {
+      pip: { dagtekeningPip: '2026-09-15', leerroute: 'Z' },
+      inburgeringstermijn: { startdatum: '2026-09-15' },
+      map: { datumEindgesprekMap: '2026-10-20' },
+    });
+    const b1 = testBsn(472);
+    await seed(b1, {
+      pip: { dagtekeningPip: '2026-09-15', leerroute: 'B' },
+      inburgeringstermijn: { startdatum: '2026-09-15' },
+    });
+    await kvsSend(gevestigd(z, 'z1'));
+    await kvsSend(gevestigd(b1, 'z2'));
+    await new Promise((r) => setTimeout(r, 300));
+
+    // Before the MAP's eindgesprek: DUO would then hold a MAP dated after the Z-route's end.
+    await kvsSend(zroute(z, 'early', '2026-10-01'));
+    const refused = () => kvsGot('nl.inburgering.zroute.afgewezen', idOf(z));
+    expect(await eventually(() => refused().length === 1)).toBe(true);
+    expect((refused()[0]!.event as { data: { regel: { code: string } } }).data.regel.code).toBe(
+      'zroute-voor-map-of-pvt',
+    );
+    expect(await zrouteAtDuo(z)).toBeUndefined();
+
+    await kvsSend(zroute(z, 'ok', '2026-11-10'));
+    expect(
+      await eventually(() => kvsGot('nl.inburgering.zroute.geregistreerd', idOf(z)).length === 1),
+    ).toBe(true);
+    expect(await zrouteAtDuo(z)).toBe('2026-11-10');
+
+    await kvsSend(zroute(b1, 'b1', '2026-11-10'));
+    expect(
+      await eventually(() => kvsGot('nl.inburgering.zroute.afgewezen', idOf(b1)).length === 1),
+    ).toBe(true);
+    const rule = (
+      kvsGot('nl.inburgering.zroute.afgewezen', idOf(b1))[0]!.event as {
+        data: { regel: { code: string } };
+      }
+    ).data.regel.code;
+    expect(rule).toBe('zroute-alleen-bij-z-route');
+  });
+});
+
 describe('conformance and privacy', () => {
   it.skipIf(!duoSpecsAvailable())(
     "every request the adapter sent is valid against DUO's published OpenAPI specs",

@@ -88,6 +88,7 @@ const OUTCOME_TYPES: Record<Melding, { ok: string; nok: string }> = {
   },
   map: { ok: 'nl.inburgering.map.geregistreerd', nok: 'nl.inburgering.map.afgewezen' },
   pvt: { ok: 'nl.inburgering.pvt.geregistreerd', nok: 'nl.inburgering.pvt.afgewezen' },
+  zroute: { ok: 'nl.inburgering.zroute.geregistreerd', nok: 'nl.inburgering.zroute.afgewezen' },
   uren: {
     ok: 'nl.inburgering.leerroute.uren-geregistreerd',
     nok: 'nl.inburgering.leerroute.uren-afgewezen',
@@ -127,7 +128,7 @@ interface MeldingPlan {
  * with the rule), log the disclosure, send, and report `*.geregistreerd`. DUO refusing (4xx)
  * also yields `*.afgewezen`, and the message is dead-lettered for the operator.
  */
-function createMeldingHandler(
+export function createMeldingHandler(
   deps: DuoDeps,
   plan: (
     event: Incoming<Record<string, unknown>>,
@@ -298,9 +299,15 @@ function createMeldingHandler(
   };
 }
 
-const today = (deps: DuoDeps) => deps.today?.() ?? new Date().toISOString().slice(0, 10);
+export const today = (deps: DuoDeps) => deps.today?.() ?? new Date().toISOString().slice(0, 10);
 
-async function ctxGet<T>(deps: DuoDeps, api: DuoApi, bsn: string, bron: string, path: string) {
+export async function ctxGet<T>(
+  deps: DuoDeps,
+  api: DuoApi,
+  bsn: string,
+  bron: string,
+  path: string,
+) {
   return deps.duo.find<T>(api, { path: `/personen/${bsn}${path}`, bron, berichtId: randomUUID() });
 }
 

@@ -4,4 +4,5 @@ export * from './handlers.ts';
 export * from './notificaties.ts';
 export * from './rules.ts';
 export * from './translate.ts';
+export * from './zroute.ts';
 export * from './module.ts';

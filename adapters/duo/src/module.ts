@@ -27,6 +27,7 @@ import {
   createPvtHandler,
   createUrenHandler,
 } from './handlers.ts';
+import { createZrouteHandler } from './zroute.ts';
 import { createNotificationHandler, registerNotificatieRoutes } from './notificaties.ts';
 
 /** DUO's notifications already taken, by berichtId (DUO may send one again). */
@@ -40,6 +41,7 @@ const DUO_CONSUMERS: ConsumerDecl[] = [
   { durable: 'duo-pip-intrekking', filter: 'keten.*.pip.ingetrokken' },
   { durable: 'duo-map', filter: 'keten.*.map.afgerond' },
   { durable: 'duo-pvt', filter: 'keten.*.pvt.ondertekend' },
+  { durable: 'duo-zroute', filter: 'keten.*.zroute.afgerond' },
   { durable: 'duo-uren', filter: 'keten.*.leerroute.uren' },
 ];
 
@@ -173,6 +175,11 @@ export function duoModule(opts: { today?: () => string } = {}): PartnerModule {
         },
         'duo-pvt': {
           handler: createPvtHandler(deps),
+          flow: 'kvs>duo',
+          gate: gateOf('MAP-PVT-Zroute'),
+        },
+        'duo-zroute': {
+          handler: createZrouteHandler(deps),
           flow: 'kvs>duo',
           gate: gateOf('MAP-PVT-Zroute'),
         },

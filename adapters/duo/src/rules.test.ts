@@ -5,10 +5,12 @@ import {
   checkPip,
   checkPipIntrekken,
   checkUren,
+  checkZroute,
   type AanbodContext,
   type MapPvtContext,
   type PipContext,
   type PipMelding,
+  type ZrouteContext,
 } from './rules.ts';
 
 const codes = (vs: { code: string }[]) => vs.map((x) => x.code);
@@ -211,4 +213,32 @@ describe('inburgeringsaanbod rules', () => {
       expect(codes(checkAanbod(a, context))).toContain(code);
     },
   );
+});
+
+describe('the completion of the Z-route', () => {
+  const ctx: ZrouteContext = {
+    vandaag: '2027-06-01',
+    huidigePipVanGemeente: true,
+    leerroute: 'z-route',
+    termijn: { startdatum: '2026-09-15', einddatum: '2029-09-15' },
+    mapDatum: '2027-03-01',
+    pvtDatum: '2026-12-01',
+  };
+  it('is accepted for a Z-route PIP of this gemeente, dated after MAP and PVT, in the past', () => {
+    expect(checkZroute({ datum: '2027-05-20' }, ctx)).toEqual([]);
+    expect(checkZroute({ datum: '2027-03-01' }, ctx)).toEqual([]);
+    // Withdrawn (no date): only the PIP and the route matter.
+    expect(checkZroute({}, { ...ctx, vandaag: '2026-01-01' })).toEqual([]);
+  });
+  it.each([
+    ['geen-huidig-pip', { datum: '2027-05-20' }, { huidigePipVanGemeente: false }],
+    ['zroute-alleen-bij-z-route', { datum: '2027-05-20' }, { leerroute: 'b1-route' as const }],
+    ['zroute-alleen-bij-z-route', { datum: '2027-05-20' }, { leerroute: undefined }],
+    ['datum-in-toekomst', { datum: '2027-06-02' }, {}],
+    ['datum-voor-termijn', { datum: '2026-09-14' }, { mapDatum: undefined, pvtDatum: undefined }],
+    ['zroute-voor-map-of-pvt', { datum: '2027-02-28' }, {}],
+    ['zroute-voor-map-of-pvt', { datum: '2026-11-30' }, { mapDatum: undefined }],
+  ] as const)('is refused: %s', (code, melding, change) => {
+    expect(codes(checkZroute(melding, { ...ctx, ...change } as ZrouteContext))).toEqual([code]);
+  });
 });

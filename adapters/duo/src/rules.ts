@@ -256,3 +256,61 @@ export function checkUren(u: UrenMelding, ctx: UrenContext): RuleViolation[] {
         ),
       ];
 }
+
+export interface ZrouteMelding {
+  /** datumAfrondingZroute; absent = withdrawn. */
+  datum?: string;
+}
+
+export interface ZrouteContext {
+  vandaag: string;
+  /** Whether this gemeente holds the person's current PIP. */
+  huidigePipVanGemeente: boolean;
+  /** The leerroute of that PIP. */
+  leerroute?: Leerroute;
+  termijn?: { startdatum: string; einddatum: string };
+  /** The MAP's datumEindgesprek and the PVT's datumOndertekening DUO holds (GET map, GET pvt). */
+  mapDatum?: string;
+  pvtDatum?: string;
+}
+
+/**
+ * The completion of the Z-route (PUT /zroute, a whole resource). NOTES.md gives DUO's rules for
+ * MAP and PVT, whose dates may not lie after the Z-route's completion; read together, the
+ * completion needs the gemeente's current PIP with the Z-route, is not in the future nor before
+ * the termijn, and not before a MAP or PVT date DUO already holds (reconciled by GET map and
+ * GET pvt before the PUT replaces the resource), which DUO would otherwise hold in breach of its
+ * own rule.
+ */
+export function checkZroute(z: ZrouteMelding, ctx: ZrouteContext): RuleViolation[] {
+  const out: RuleViolation[] = [];
+  if (!ctx.huidigePipVanGemeente) {
+    out.push(v('geen-huidig-pip', 'de gemeente heeft geen huidig PIP voor deze persoon'));
+  }
+  if (ctx.leerroute !== 'z-route') {
+    out.push(
+      v(
+        'zroute-alleen-bij-z-route',
+        'de afronding van de Z-route alleen bij een PIP met de Z-route',
+      ),
+    );
+  }
+  if (z.datum !== undefined) {
+    if (z.datum > ctx.vandaag) out.push(v('datum-in-toekomst', 'de datum ligt in de toekomst'));
+    if (ctx.termijn && z.datum < ctx.termijn.startdatum) {
+      out.push(v('datum-voor-termijn', 'de datum ligt voor het begin van de inburgeringstermijn'));
+    }
+    const later = [ctx.mapDatum, ctx.pvtDatum].filter(
+      (d): d is string => d !== undefined && d > z.datum!,
+    );
+    if (later.length > 0) {
+      out.push(
+        v(
+          'zroute-voor-map-of-pvt',
+          'de afronding van de Z-route ligt voor de datum van de MAP of het PVT die DUO heeft',
+        ),
+      );
+    }
+  }
+  return out;
+}

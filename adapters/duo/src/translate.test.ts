@@ -11,6 +11,7 @@ import {
   score,
   termijnFromDuo,
 } from './translate.ts';
+import { zrouteToDuo } from './zroute.ts';
 
 const valid = (id: string, value: unknown) => expect(schemas().validate(id, value)).toEqual([]);
 
@@ -123,6 +124,14 @@ describe('chain → DUO', () => {
     valid(
       'https://contracts.ketenhub.nl/duo/resultaat-pvt.schema.json',
       pvtToDuo({ verwijtbaar: true }),
+    );
+    expect(zrouteToDuo({ datumAfronding: '2027-05-20' })).toEqual({
+      datumAfrondingZroute: '2027-05-20',
+    });
+    expect(zrouteToDuo({})).toEqual({});
+    valid(
+      'https://contracts.ketenhub.nl/duo/resultaat-zroute.schema.json',
+      zrouteToDuo({ datumAfronding: '2027-05-20' }),
     );
   });
 });

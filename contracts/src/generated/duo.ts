@@ -42,6 +42,7 @@ export interface DuoContracts {
   DuoPip?: DuoPip;
   DuoResultaatMap?: DuoResultaatMap;
   DuoResultaatPvt?: DuoResultaatPvt;
+  DuoResultaatZroute?: DuoResultaatZroute;
   DuoUren?: DuoUren;
 }
 /**
@@ -150,6 +151,15 @@ export interface DuoResultaatMap {
 export interface DuoResultaatPvt {
   datumOndertekeningPvt?: string;
   verwijtbaar?: 'Ja' | 'Nee';
+}
+/**
+ * What the hub PUTs to DUO for the completion of the Z-route (MAP-PVT-Zroute 1.0.0, ResultaatZroute): the whole resource; without datumAfrondingZroute it is withdrawn.
+ */
+export interface DuoResultaatZroute {
+  /**
+   * The day the inburgeraar completed the Z-route.
+   */
+  datumAfrondingZroute?: string;
 }
 /**
  * What the hub PUTs to DUO for followed hours (GevolgdeUren 1.0.0): the total to date.

@@ -1420,3 +1420,83 @@ describe('main.ts', () => {
     expect(err).toMatch(/--gemeente/);
   });
 });
+
+describe('DUO simulator: seeded vrijstellingen and ontheffingen', () => {
+  it('answers them as seeded, in the shapes of the specs; refuses a bad seed naming the field', async () => {
+    const sim = await start();
+    const vrijstellingen = [
+      { GeheleVrijstelling: { oordeel: 'Toekenning', reden: 'DIP', datumOordeel: '2026-05-01' } },
+      {
+        GedeeltelijkeVrijstelling: {
+          oordeel: 'Afwijzing',
+          reden: 'GED',
+          examenonderdeel: 'LE',
+          examenniveau: 'B1',
+        },
+      },
+    ];
+    const ontheffingen = [
+      {
+        GedeeltelijkeOntheffing: {
+          oordeel: 'Toekenning',
+          datumOordeel: '2026-06-01',
+          grond: 'MED',
+          examenonderdeel: 'KNM',
+          urenBelastbaarheidParticipatieactiviteit: 200,
+        },
+      },
+    ];
+    const seeded = await simPost(sim, '/_sim/personen', {
+      ...BASE_SEED,
+      vrijstellingen,
+      ontheffingen,
+    });
+    expect(seeded.status).toBe(201);
+    for (const [path, body] of [
+      ['/personen/999990019/vrijstellingen', vrijstellingen],
+      ['/personen/999990019/ontheffingen', ontheffingen],
+    ] as const) {
+      const a = await call(sim, 'GET', path);
+      expect(a.status, path).toBe(200);
+      expect(a.json, path).toEqual(body);
+      expectSpecConform('GET', path, a);
+    }
+
+    for (const [extra, field] of [
+      [
+        { ontheffingen: [{ GeheleOntheffing: { oordeel: 'Toekenning', grond: 'MED' } }] },
+        'ontheffingen[0].GeheleOntheffing.datumOordeel',
+      ],
+      [
+        {
+          ontheffingen: [
+            {
+              GedeeltelijkeOntheffing: {
+                oordeel: 'Toekenning',
+                datumOordeel: '2026-06-01',
+                grond: 'MED',
+                urenBelastbaarheidParticipatieactiviteit: 10000,
+              },
+            },
+          ],
+        },
+        'ontheffingen[0].GedeeltelijkeOntheffing.urenBelastbaarheidParticipatieactiviteit',
+      ],
+      [{ ontheffingen: [{ Ontheffing: {} }] }, 'ontheffingen[0]'],
+      [
+        { vrijstellingen: [{ GeheleVrijstelling: { oordeel: 'Toekenning', reden: 'XYZ' } }] },
+        'vrijstellingen[0].GeheleVrijstelling.reden',
+      ],
+      [{ vrijstellingen: 'DIP' }, 'vrijstellingen'],
+    ] as const) {
+      const bad = await simPost(sim, '/_sim/personen', {
+        ...BASE_SEED,
+        bsn: '999990020',
+        ...extra,
+      });
+      expect(bad.status, field).toBe(400);
+      expect(bad.json.field).toBe(field);
+    }
+    expect(sim.person('999990020')).toBeUndefined();
+  });
+});

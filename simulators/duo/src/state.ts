@@ -129,6 +129,13 @@ export interface Vrijstelling {
     startdatum?: string;
     einddatum?: string;
   };
+  GedeeltelijkeVrijstelling?: {
+    oordeel: 'Toekenning' | 'Afwijzing';
+    reden: string;
+    datumOordeel?: string;
+    examenonderdeel?: 'LE' | 'LU' | 'SC' | 'SP';
+    examenniveau?: 'A2' | 'B1';
+  };
 }
 
 export interface Ontheffing {
@@ -136,6 +143,14 @@ export interface Ontheffing {
     oordeel: 'Toekenning' | 'Afwijzing';
     datumOordeel: string;
     grond: 'BIO' | 'MED';
+  };
+  GedeeltelijkeOntheffing?: {
+    oordeel: 'Toekenning' | 'Afwijzing';
+    datumOordeel: string;
+    grond: 'BIO' | 'MED';
+    examenonderdeel?: 'KNM' | 'LE' | 'LU' | 'SC' | 'SP';
+    /** Z-route with a medical limitation: the most hours of participation (0: none at all). */
+    urenBelastbaarheidParticipatieactiviteit?: number;
   };
 }
 
@@ -377,6 +392,76 @@ export function parseExamenresultaat(
   return out;
 }
 
+const OORDELEN = ['Toekenning', 'Afwijzing'] as const;
+
+/** The one key of a seeded vrijstelling or ontheffing: its kind, as in DUO's API. */
+function kindOf<K extends string>(v: Json, field: string, kinds: readonly K[]): K {
+  const keys = Object.keys(v);
+  if (keys.length !== 1 || !(kinds as readonly string[]).includes(keys[0]!)) {
+    throw new SimInputError(field, `must have exactly one of ${kinds.join(', ')}`);
+  }
+  return keys[0] as K;
+}
+
+/** A seeded vrijstelling in the shape of DUO's Vrijstelling API (one decision of one kind). */
+function parseVrijstelling(value: unknown, field: string): Vrijstelling {
+  const v = obj(value, field);
+  const kind = kindOf(v, field, [
+    'GeheleVrijstelling',
+    'TijdelijkeVrijstelling',
+    'GedeeltelijkeVrijstelling',
+  ] as const);
+  const at = `${field}.${kind}`;
+  const d = obj(v[kind], at);
+  const out: Json = {
+    oordeel: optEnum(d.oordeel, OORDELEN, `${at}.oordeel`) ?? missing(`${at}.oordeel`),
+    reden:
+      optEnum(d.reden, ['AVI', 'DIP', 'DOC', 'GED', 'INB', 'INS', 'OPL'] as const, `${at}.reden`) ??
+      missing(`${at}.reden`),
+  };
+  const dates =
+    kind === 'TijdelijkeVrijstelling'
+      ? (['datumOordeel', 'startdatum', 'einddatum'] as const)
+      : (['datumOordeel'] as const);
+  for (const k of dates) if (d[k] !== undefined) out[k] = optDate(d[k], `${at}.${k}`);
+  if (kind === 'GedeeltelijkeVrijstelling') {
+    const o = optEnum(
+      d.examenonderdeel,
+      ['LE', 'LU', 'SC', 'SP'] as const,
+      `${at}.examenonderdeel`,
+    );
+    const n = optEnum(d.examenniveau, NIVEAUS, `${at}.examenniveau`);
+    if (o !== undefined) out.examenonderdeel = o;
+    if (n !== undefined) out.examenniveau = n;
+  }
+  return { [kind]: out } as Vrijstelling;
+}
+
+/** A seeded ontheffing in the shape of DUO's Ontheffing API (one decision of one kind). */
+function parseOntheffing(value: unknown, field: string): Ontheffing {
+  const v = obj(value, field);
+  const kind = kindOf(v, field, ['GeheleOntheffing', 'GedeeltelijkeOntheffing'] as const);
+  const at = `${field}.${kind}`;
+  const d = obj(v[kind], at);
+  const out: Json = {
+    oordeel: optEnum(d.oordeel, OORDELEN, `${at}.oordeel`) ?? missing(`${at}.oordeel`),
+    datumOordeel: date(d.datumOordeel, `${at}.datumOordeel`),
+    grond: optEnum(d.grond, ['BIO', 'MED'] as const, `${at}.grond`) ?? missing(`${at}.grond`),
+  };
+  if (kind === 'GedeeltelijkeOntheffing') {
+    const o = optEnum(d.examenonderdeel, EXAMENONDERDELEN, `${at}.examenonderdeel`);
+    const uren = optInt(
+      d.urenBelastbaarheidParticipatieactiviteit,
+      `${at}.urenBelastbaarheidParticipatieactiviteit`,
+      0,
+      9999,
+    );
+    if (o !== undefined) out.examenonderdeel = o;
+    if (uren !== undefined) out.urenBelastbaarheidParticipatieactiviteit = uren;
+  }
+  return { [kind]: out } as Ontheffing;
+}
+
 function parseUren(value: unknown, field: string, fallbackGemeente: string): Uren {
   const u = obj(value, field);
   const out: Uren = {
@@ -566,6 +651,12 @@ export function parseSeed(body: unknown, today: string, seq: () => number): Pers
     if (d !== undefined) person.zroute.datumAfrondingZroute = d;
   }
   person.uren = list(s.uren, 'uren').map((u, i) => parseUren(u, `uren[${i}]`, gemeentecode));
+  person.vrijstellingen = list(s.vrijstellingen, 'vrijstellingen').map((v, i) =>
+    parseVrijstelling(v, `vrijstellingen[${i}]`),
+  );
+  person.ontheffingen = list(s.ontheffingen, 'ontheffingen').map((o, i) =>
+    parseOntheffing(o, `ontheffingen[${i}]`),
+  );
   person.examens = list(s.examens, 'examens').map((e, i) =>
     parseExamenresultaat(e, `examens[${i}]`, today),
   );

@@ -143,6 +143,52 @@ export const DEFAULT_INSTELLINGEN: readonly Instelling[] = [
   },
 ];
 
+/** One of DUO's grounds for extending an inburgeringstermijn (Inburgeringstermijn API). */
+export interface Verlengingsgrond {
+  /** 1 to 10 characters: "een cijfer en/of eventueel een letter". */
+  code: string;
+  /** 1 to 200 characters. */
+  omschrijving: string;
+}
+
+/**
+ * DUO's list of verlengingsgronden, fixed. DUO publishes the list only through this operation;
+ * the grounds follow those the Wet inburgering 2021 gives for extending the termijn, the codes
+ * (a digit, in the form the spec describes) are invented.
+ */
+export const DEFAULT_VERLENGINGSGRONDEN: readonly Verlengingsgrond[] = [
+  { code: '1', omschrijving: 'Ziekte of gebrek van de inburgeringsplichtige' },
+  { code: '2', omschrijving: 'Zwangerschap en bevalling' },
+  {
+    code: '3',
+    omschrijving: 'Voldoende inspanningen geleverd: examens afgelegd, nog niet geslaagd',
+  },
+  { code: '4', omschrijving: 'Onderwijsroute: de inburgeringsplichtige mag de opleiding afmaken' },
+  {
+    code: '5',
+    omschrijving:
+      'Vertraging in het inburgeringsaanbod die de inburgeringsplichtige niet is aan te rekenen',
+  },
+  { code: '6', omschrijving: 'Overige bijzondere omstandigheden, niet verwijtbaar' },
+];
+
+/** DUO's `Contactpersoongegevens`. */
+export interface Contactpersoongegevens {
+  naam: string;
+  email: string;
+  telefoonnummer: string;
+}
+
+/** A contactpersoon a gemeente registered with DUO, and the persons it is linked to. */
+export interface ContactpersoonRecord {
+  /** DUO's number, 1 to 99999, unique over all gemeenten and not reused. */
+  id: number;
+  gemeentecode: string;
+  contactpersoongegevens: Contactpersoongegevens;
+  /** BSNs of the persons the gemeente linked it to, in the order they were linked. */
+  personen: string[];
+}
+
 export interface DuoSimulatorOptions {
   /** Default 127.0.0.1: the `/_sim` API is unauthenticated. */
   host?: string;
@@ -177,6 +223,7 @@ export interface DuoSimulatorOptions {
   /** Largest request body accepted (default 1 MiB). */
   bodyLimit?: number;
   instellingen?: readonly Instelling[];
+  verlengingsgronden?: readonly Verlengingsgrond[];
   /** Clock for dates ("today" in the Netherlands), faults and records; injectable for tests. */
   now?: () => number;
   fetchImpl?: typeof fetch;
@@ -270,6 +317,8 @@ export interface DuoSimulator extends SimControls {
   applyEvent(bsn: string, event: unknown): SimEventResult;
   notify(input: NotifyInput): NotificationRecord;
   notifications(): NotificationRecord[];
+  /** Every gemeente's contactpersonen (copies), optionally of one gemeente or linked to one BSN. */
+  contactpersonen(filter?: { gemeentecode?: string; bsn?: string }): ContactpersoonRecord[];
   requests(): RequestRecord[];
   stats(): DuoSimStats;
   /** Waits until no processing or notification is pending; false on timeout (default 10 s). */
@@ -304,11 +353,11 @@ interface Route {
   pattern: RegExp;
   names: string[];
   /**
-   * maxItems of the Foutmelding list the spec documents for this operation's 403; undefined
-   * when its 403 has no body.
+   * maxItems of the Foutmelding list the spec documents for this operation's 403 (Infinity when
+   * it sets none); undefined when its 403 has no body.
    */
   errorList?: number;
-  /** GET /instellingen documents no 403: a refused caller gets 400 there. */
+  /** GET /instellingen and /verlengingsgronden document no 403: a refused caller gets 400. */
   no403?: boolean;
   handle(ctx: Ctx): Outcome;
 }
@@ -348,6 +397,54 @@ function optDateField(value: unknown, field: string): string | undefined {
   return value;
 }
 
+/**
+ * The Contactpersoongegevens of a POST or PUT, checked as the spec states them (also without
+ * the spec files). The spec's `naam` pattern is not anchored, so in JSON Schema terms it admits
+ * any string; Reading: DUO means what it lists, a name of letters, spaces, `'`, `‘`, `.` and
+ * dashes, and that is what is checked here.
+ */
+function parseContactpersoongegevens(body: unknown): Contactpersoongegevens {
+  const b = bodyObject(body);
+  const text = (field: string, min: number, max: number, pattern?: RegExp): string => {
+    const v = b[field];
+    if (v === undefined) throw new SimInputError(`body.${field}`, 'is required');
+    if (typeof v !== 'string' || v.length < min || v.length > max) {
+      throw new SimInputError(`body.${field}`, `must be a string of ${min} to ${max} characters`);
+    }
+    if (pattern && !pattern.test(v)) {
+      throw new SimInputError(`body.${field}`, `must match ${String(pattern)}`);
+    }
+    return v;
+  };
+  return {
+    naam: text('naam', 0, 100, /^[\s'‘.\p{L}\p{Pd}]{0,100}$/u),
+    email: text('email', 4, 241),
+    telefoonnummer: text(
+      'telefoonnummer',
+      3,
+      22,
+      /^(\+|[0-9])((\s|\s?(-|\(0\))\s?)?[0-9]){2,15}([,][1-9][0-9]{1,8})?$/,
+    ),
+  };
+}
+
+/** The `{id}` of the Contactpersoon API: an integer from 1 to 99999. */
+function contactpersoonId(raw: string | undefined): number {
+  if (raw === undefined || !/^\d{1,5}$/.test(raw) || Number(raw) < 1) {
+    throw new SimInputError('id', 'must be an integer from 1 to 99999');
+  }
+  return Number(raw);
+}
+
+function copyContactpersoon(c: ContactpersoonRecord): ContactpersoonRecord {
+  return {
+    id: c.id,
+    gemeentecode: c.gemeentecode,
+    contactpersoongegevens: { ...c.contactpersoongegevens },
+    personen: [...c.personen],
+  };
+}
+
 function emptyApiStats(): ApiStats {
   return { requests: 0, ok: 0, clientErrors: 0, serverErrors: 0 };
 }
@@ -361,6 +458,7 @@ export async function startDuoSimulator(opts: DuoSimulatorOptions): Promise<DuoS
   const processingDelayMs = opts.processingDelayMs ?? 100;
   const maxRequests = opts.maxRequests ?? 10_000;
   const instellingen = opts.instellingen ?? DEFAULT_INSTELLINGEN;
+  const verlengingsgronden = opts.verlengingsgronden ?? DEFAULT_VERLENGINGSGRONDEN;
 
   // gemeente CBS code ↔ OIN, both ways: bron identifies the caller.
   const gemeenteOins = new Map<string, string>();
@@ -415,6 +513,9 @@ export async function startDuoSimulator(opts: DuoSimulatorOptions): Promise<DuoS
   });
 
   let persons = new Map<string, PersonState>();
+  // The Contactpersoon API's state: per id, the gemeente that registered it and its links.
+  let contactpersonen = new Map<number, ContactpersoonRecord>();
+  let nextContactpersoonId = 1;
   let requests: RequestRecord[] = [];
   let requestSeq = 0;
   let registratieSeq = 0;
@@ -434,6 +535,8 @@ export async function startDuoSimulator(opts: DuoSimulatorOptions): Promise<DuoS
     work.cancel();
     notifier.reset();
     persons = new Map();
+    contactpersonen = new Map();
+    nextContactpersoonId = 1;
     requests = [];
     requestSeq = 0;
     counters = {
@@ -555,6 +658,17 @@ export async function startDuoSimulator(opts: DuoSimulatorOptions): Promise<DuoS
       status: 200,
       body: person.termijnHistorie.map((h) => ({ ...h })),
     }),
+  );
+
+  route(
+    'Inburgeringstermijn',
+    'GET',
+    '/verlengingsgronden',
+    () => ({
+      status: 200,
+      body: verlengingsgronden.map((g) => ({ ...g })),
+    }),
+    { no403: true },
   );
 
   route('PIP', 'GET', '/personen/{bsn}/PIP', ({ person }) => {
@@ -794,6 +908,10 @@ export async function startDuoSimulator(opts: DuoSimulatorOptions): Promise<DuoS
     status: 200,
     body: person.examens.map((e) => ({ ...e })),
   }));
+  route('Examen', 'GET', '/personen/{bsn}/examens/gratispogingen', ({ person }) => ({
+    status: 200,
+    body: person.gratispogingen.map((g) => ({ ...g })),
+  }));
   route('Vrijstelling', 'GET', '/personen/{bsn}/vrijstellingen', ({ person }) => ({
     status: 200,
     body: structuredClone(person.vrijstellingen),
@@ -802,6 +920,112 @@ export async function startDuoSimulator(opts: DuoSimulatorOptions): Promise<DuoS
     status: 200,
     body: structuredClone(person.ontheffingen),
   }));
+
+  // Contactpersoon: a gemeente registers its contactpersonen (DUO numbers them) and links them
+  // to its inburgeraars. A gemeente sees and changes only its own: another gemeente's id is
+  // refused with 403, an id DUO never gave or deleted is 404. The spec states no business rule
+  // beyond its schema and has no read operation (the state is in `/_sim/contactpersonen`).
+  function ownContactpersoon(
+    id: number,
+    gemeentecode: string,
+  ): { found: ContactpersoonRecord } | { refused: Outcome } {
+    const found = contactpersonen.get(id);
+    if (!found) return { refused: notFound('unknown contactpersoon') };
+    if (found.gemeentecode !== gemeentecode) {
+      return {
+        refused: { status: 403, reason: 'the contactpersoon belongs to another gemeente' },
+      };
+    }
+    return { found };
+  }
+  route(
+    'Contactpersoon',
+    'POST',
+    '/contactpersonen',
+    ({ body, gemeentecode }) => {
+      const gegevens = parseContactpersoongegevens(body);
+      if (nextContactpersoonId > 99_999) {
+        return { status: 403, reason: 'no contactpersoon id left: DUO numbers them 1 to 99999' };
+      }
+      const id = nextContactpersoonId++;
+      contactpersonen.set(id, {
+        id,
+        gemeentecode,
+        contactpersoongegevens: gegevens,
+        personen: [],
+      });
+      return { status: 201, body: { id, contactpersoongegevens: { ...gegevens } } };
+    },
+    { errorList: Number.POSITIVE_INFINITY },
+  );
+  route(
+    'Contactpersoon',
+    'PUT',
+    '/contactpersonen/{id}',
+    ({ body, params, gemeentecode }) => {
+      const own = ownContactpersoon(contactpersoonId(params.id), gemeentecode);
+      if ('refused' in own) return own.refused;
+      // The whole Contactpersoongegevens is replaced.
+      own.found.contactpersoongegevens = parseContactpersoongegevens(body);
+      return { status: 200 };
+    },
+    { errorList: Number.POSITIVE_INFINITY },
+  );
+  route('Contactpersoon', 'DELETE', '/contactpersonen/{id}', ({ params, gemeentecode }) => {
+    const own = ownContactpersoon(contactpersoonId(params.id), gemeentecode);
+    if ('refused' in own) return own.refused;
+    // Reading: the spec does not say what happens to its links; they go with it, so no person
+    // keeps a contactpersoon that no longer exists.
+    contactpersonen.delete(own.found.id);
+    return { status: 200 };
+  });
+  route(
+    'Contactpersoon',
+    'POST',
+    '/contactpersonen/{id}/personen/{bsn}',
+    ({ params, person, gemeentecode }) => {
+      const own = ownContactpersoon(contactpersoonId(params.id), gemeentecode);
+      if ('refused' in own) return own.refused;
+      // Reading: nothing limits the number of contactpersonen of a person (the link is named by
+      // both id and BSN); linking the same one again changes nothing.
+      if (!own.found.personen.includes(person.bsn)) own.found.personen.push(person.bsn);
+      return { status: 201 };
+    },
+  );
+  route(
+    'Contactpersoon',
+    'DELETE',
+    '/contactpersonen/{id}/personen/{bsn}',
+    ({ params, person, gemeentecode }) => {
+      const own = ownContactpersoon(contactpersoonId(params.id), gemeentecode);
+      if ('refused' in own) return own.refused;
+      if (!own.found.personen.includes(person.bsn)) {
+        return notFound('the contactpersoon is not linked to the person');
+      }
+      own.found.personen = own.found.personen.filter((b) => b !== person.bsn);
+      return { status: 200 };
+    },
+  );
+
+  function unlinkPerson(bsn: string): void {
+    for (const c of contactpersonen.values()) c.personen = c.personen.filter((b) => b !== bsn);
+  }
+
+  function listContactpersonen(
+    filter: { gemeentecode?: string; bsn?: string } = {},
+  ): ContactpersoonRecord[] {
+    const code =
+      filter.gemeentecode === undefined
+        ? undefined
+        : normaliseGemeentecode(filter.gemeentecode, 'gemeentecode');
+    return [...contactpersonen.values()]
+      .filter(
+        (c) =>
+          (code === undefined || c.gemeentecode === code) &&
+          (filter.bsn === undefined || c.personen.includes(filter.bsn)),
+      )
+      .map(copyContactpersoon);
+  }
 
   // -------------------------------------------------------------------------------------------
   // The HTTP server
@@ -1039,6 +1263,9 @@ export async function startDuoSimulator(opts: DuoSimulatorOptions): Promise<DuoS
     if (berichtId === undefined || !UUID.test(berichtId)) {
       return send({ status: 400, reason: 'header berichtId must be a UUID' });
     }
+    if (route.names.includes('bsn') && !/^\d{9}$/.test(params.bsn ?? '')) {
+      return send({ status: 400, reason: 'path bsn must be 9 digits' });
+    }
     const forbidden = route.no403 ? 400 : 403;
     if (doel !== duoOin) {
       return send({ status: forbidden, reason: "doel is not DUO's OIN" });
@@ -1111,6 +1338,8 @@ export async function startDuoSimulator(opts: DuoSimulatorOptions): Promise<DuoS
         409,
       );
     }
+    // A replaced person is a new one: the links of the old one go.
+    unlinkPerson(person.bsn);
     persons.set(person.bsn, person);
     return person;
   }
@@ -1120,7 +1349,7 @@ export async function startDuoSimulator(opts: DuoSimulatorOptions): Promise<DuoS
     if (!person) throw new SimInputError('bsn', 'unknown person', 404);
     // On a copy, so a bad event changes nothing.
     const copy = structuredClone(person);
-    const applied: AppliedEvent = applySimEvent(copy, event, today());
+    const applied: AppliedEvent = applySimEvent(copy, withVerlengingsgrond(event), today());
     persons.set(bsn, copy);
     const e = isRecord(event) ? event : {};
     const notify = e.notify !== false;
@@ -1143,6 +1372,14 @@ export async function startDuoSimulator(opts: DuoSimulatorOptions): Promise<DuoS
       'duo-simulator: DUO-side change applied',
     );
     return result;
+  }
+
+  /** A termijn-verlengd with a known code and no omschrijving gets the omschrijving DUO lists. */
+  function withVerlengingsgrond(event: unknown): unknown {
+    if (!isRecord(event) || event.type !== 'termijn-verlengd') return event;
+    if (event.verlengingsgrondomschrijving !== undefined) return event;
+    const grond = verlengingsgronden.find((g) => g.code === event.verlengingsgrondcode);
+    return grond ? { ...event, verlengingsgrondomschrijving: grond.omschrijving } : event;
   }
 
   function notify(input: NotifyInput): NotificationRecord {
@@ -1221,10 +1458,23 @@ export async function startDuoSimulator(opts: DuoSimulatorOptions): Promise<DuoS
     const p = persons.get(request.params.bsn);
     return p ? p : problem(reply, 404, 'Unknown person');
   });
-  app.delete<{ Params: { bsn: string } }>('/_sim/personen/:bsn', async (request, reply) =>
-    persons.delete(request.params.bsn)
-      ? reply.code(204).send()
-      : problem(reply, 404, 'Unknown person'),
+  app.delete<{ Params: { bsn: string } }>('/_sim/personen/:bsn', async (request, reply) => {
+    if (!persons.delete(request.params.bsn)) return problem(reply, 404, 'Unknown person');
+    unlinkPerson(request.params.bsn);
+    return reply.code(204).send();
+  });
+  app.get<{ Querystring: { gemeentecode?: string; bsn?: string } }>(
+    '/_sim/contactpersonen',
+    async (request, reply) =>
+      withInputErrors(reply, () => {
+        const { gemeentecode, bsn } = request.query;
+        return reply.code(200).send({
+          contactpersonen: listContactpersonen({
+            ...(gemeentecode === undefined ? {} : { gemeentecode }),
+            ...(bsn === undefined ? {} : { bsn }),
+          }),
+        });
+      }),
   );
   app.post<{ Params: { bsn: string } }>('/_sim/personen/:bsn/events', async (request, reply) =>
     withInputErrors(reply, () =>
@@ -1302,6 +1552,7 @@ export async function startDuoSimulator(opts: DuoSimulatorOptions): Promise<DuoS
     applyEvent,
     notify,
     notifications: () => notifier.list(),
+    contactpersonen: listContactpersonen,
     requests: () => requests,
     stats,
     ...server.controls,

@@ -1,11 +1,14 @@
 export {
   DEFAULT_DUO_OIN,
   DEFAULT_INSTELLINGEN,
+  DEFAULT_VERLENGINGSGRONDEN,
   DUO_API_VERSIONS,
   startDuoSimulator,
 } from './duo-simulator.ts';
 export type {
   ApiStats,
+  ContactpersoonRecord,
+  Contactpersoongegevens,
   DuoSimStats,
   DuoSimulator,
   DuoSimulatorOptions,
@@ -15,6 +18,7 @@ export type {
   RequestRecord,
   SimEventResult,
   SimulatorLogger,
+  Verlengingsgrond,
 } from './duo-simulator.ts';
 export { DEFAULT_DUO_SPEC_DIR, duoSpecsAvailable, loadDuoSpecs } from './openapi-validator.ts';
 export type {
@@ -54,7 +58,7 @@ export type {
   Termijn,
 } from './rules.ts';
 export { GEBEURTENISSEN, SIM_EVENT_TYPES } from './state.ts';
-export type { GebeurtenisId, PersonState, SimEventType } from './state.ts';
+export type { GebeurtenisId, GratisPogingTegoed, PersonState, SimEventType } from './state.ts';
 export { NOTIFICATIE_API_VERSION } from './notifier.ts';
 export type {
   NotificatieBody,

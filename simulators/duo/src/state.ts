@@ -75,6 +75,12 @@ export interface Examenresultaat {
   niveau?: 'A2' | 'B1' | 'B2';
 }
 
+/** Free exam attempts the person still has, per examenonderdeel (Examen API). */
+export interface GratisPogingTegoed {
+  onderdeel: Examenresultaat['onderdeel'];
+  gratisPogingenTegoed: number;
+}
+
 export interface Pip {
   dagtekeningPip: string;
   leerroute: Leerroute;
@@ -179,6 +185,8 @@ export interface PersonState {
   zroute: { datumAfrondingZroute?: string };
   uren: Uren[];
   examens: Examenresultaat[];
+  /** Seeded only; DUO's own bookkeeping of attempts is not simulated. */
+  gratispogingen: GratisPogingTegoed[];
   vrijstellingen: Vrijstelling[];
   ontheffingen: Ontheffing[];
   aanbod: Inburgeringsaanbod[];
@@ -392,6 +400,17 @@ export function parseExamenresultaat(
   return out;
 }
 
+function parseGratisPoging(value: unknown, field: string): GratisPogingTegoed {
+  const g = obj(value, field);
+  return {
+    onderdeel:
+      optEnum(g.onderdeel, EXAMENONDERDELEN, `${field}.onderdeel`) ?? missing(`${field}.onderdeel`),
+    gratisPogingenTegoed:
+      optInt(g.gratisPogingenTegoed, `${field}.gratisPogingenTegoed`, 0, 99) ??
+      missing(`${field}.gratisPogingenTegoed`),
+  };
+}
+
 const OORDELEN = ['Toekenning', 'Afwijzing'] as const;
 
 /** The one key of a seeded vrijstelling or ontheffing: its kind, as in DUO's API. */
@@ -584,6 +603,7 @@ export function parseSeed(body: unknown, today: string, seq: () => number): Pers
     zroute: {},
     uren: [],
     examens: [],
+    gratispogingen: [],
     vrijstellingen: [],
     ontheffingen: [],
     aanbod: [],
@@ -660,6 +680,16 @@ export function parseSeed(body: unknown, today: string, seq: () => number): Pers
   person.examens = list(s.examens, 'examens').map((e, i) =>
     parseExamenresultaat(e, `examens[${i}]`, today),
   );
+  person.gratispogingen = list(s.gratispogingen, 'gratispogingen').map((g, i) =>
+    parseGratisPoging(g, `gratispogingen[${i}]`),
+  );
+  const seen = new Set<string>();
+  person.gratispogingen.forEach((g, i) => {
+    if (seen.has(g.onderdeel)) {
+      throw new SimInputError(`gratispogingen[${i}].onderdeel`, 'is given twice');
+    }
+    seen.add(g.onderdeel);
+  });
   return person;
 }
 

@@ -12,6 +12,8 @@ import type {
   DuoGemeentePip,
   DuoInburgeringsplicht,
   DuoInburgeringstermijn,
+  DuoResultaatMap,
+  DuoResultaatPvt,
 } from '@ketenhub/contracts/generated/duo';
 import {
   OutOfOrderError,
@@ -301,14 +303,22 @@ export function createMeldingHandler(
 
 export const today = (deps: DuoDeps) => deps.today?.() ?? new Date().toISOString().slice(0, 10);
 
-export async function ctxGet<T>(
-  deps: DuoDeps,
-  api: DuoApi,
-  bsn: string,
-  bron: string,
-  path: string,
-) {
-  return deps.duo.find<T>(api, { path: `/personen/${bsn}${path}`, bron, berichtId: randomUUID() });
+/**
+ * What DUO knows of the person, read through its GET APIs for a melding's rules: each read on
+ * demand, with a fresh berichtId, and `undefined` for DUO's 404 (nothing registered).
+ */
+export function duoFacts(deps: DuoDeps, bsn: string, bron: string) {
+  const get = <T>(api: DuoApi, path: string) =>
+    deps.duo.find<T>(api, { path: `/personen/${bsn}${path}`, bron, berichtId: randomUUID() });
+  return {
+    plicht: () => get<DuoInburgeringsplicht>('Inburgeringsplicht', '/inburgeringsplicht'),
+    doelgroep: () => get<DuoDoelgroep>('Inburgeringsplicht', '/doelgroep'),
+    pip: () => get<DuoGemeentePip>('PIP', '/PIP'),
+    termijn: () => get<DuoInburgeringstermijn>('Inburgeringstermijn', '/inburgeringstermijn'),
+    uren: () => get<Record<string, unknown>>('GevolgdeUren', '/uren'),
+    map: () => get<DuoResultaatMap>('MAP-PVT-Zroute', '/map'),
+    pvt: () => get<DuoResultaatPvt>('MAP-PVT-Zroute', '/pvt'),
+  };
 }
 
 export function createPipHandler(deps: DuoDeps) {
@@ -325,16 +335,11 @@ export function createPipHandler(deps: DuoDeps) {
         path: `/personen/${bsn}/PIP`,
         body,
         async check() {
+          const duo = duoFacts(deps, bsn, bron);
           const [plicht, doelgroep, huidig] = await Promise.all([
-            ctxGet<DuoInburgeringsplicht>(
-              deps,
-              'Inburgeringsplicht',
-              bsn,
-              bron,
-              '/inburgeringsplicht',
-            ),
-            ctxGet<DuoDoelgroep>(deps, 'Inburgeringsplicht', bsn, bron, '/doelgroep'),
-            ctxGet<DuoGemeentePip>(deps, 'PIP', bsn, bron, '/PIP'),
+            duo.plicht(),
+            duo.doelgroep(),
+            duo.pip(),
           ]);
           held = huidig;
           const dg = doelgroep ? doelgroepFromDuo(doelgroep)?.indeling : undefined;
@@ -383,16 +388,8 @@ export function createPipIntrekkingHandler(deps: DuoDeps) {
       method: 'DELETE',
       path: `/personen/${bsn}/PIP`,
       async check() {
-        const [termijn, uren] = await Promise.all([
-          ctxGet<DuoInburgeringstermijn>(
-            deps,
-            'Inburgeringstermijn',
-            bsn,
-            bron,
-            '/inburgeringstermijn',
-          ),
-          ctxGet<Record<string, unknown>>(deps, 'GevolgdeUren', bsn, bron, '/uren'),
-        ]);
+        const duo = duoFacts(deps, bsn, bron);
+        const [termijn, uren] = await Promise.all([duo.termijn(), duo.uren()]);
         return checkPipIntrekken({
           termijnGezet: termijn !== undefined,
           geregistreerdeCursusuren: courseHours(uren),
@@ -434,22 +431,11 @@ function mapPvtHandler(deps: DuoDeps, kind: 'map' | 'pvt') {
         body: kind === 'map' ? mapToDuo(d) : pvtToDuo(d),
         async check() {
           const gemeentecode = event.gemeente.slice(2);
+          const duo = duoFacts(deps, bsn, bron);
           const [huidig, plicht, termijn] = await Promise.all([
-            ctxGet<DuoGemeentePip>(deps, 'PIP', bsn, bron, '/PIP'),
-            ctxGet<DuoInburgeringsplicht>(
-              deps,
-              'Inburgeringsplicht',
-              bsn,
-              bron,
-              '/inburgeringsplicht',
-            ),
-            ctxGet<DuoInburgeringstermijn>(
-              deps,
-              'Inburgeringstermijn',
-              bsn,
-              bron,
-              '/inburgeringstermijn',
-            ),
+            duo.pip(),
+            duo.plicht(),
+            duo.termijn(),
           ]);
           const zrouteVoldaan =
             huidig?.pip.leerroute === 'Z' &&
@@ -554,10 +540,8 @@ export function createUrenHandler(deps: DuoDeps) {
         // from DUO only for the kind that depends on them.
         async check() {
           if (d.soort !== 'zroute-participatieactiviteiten') return [];
-          const [huidig, doelgroep] = await Promise.all([
-            ctxGet<DuoGemeentePip>(deps, 'PIP', bsn, bron, '/PIP'),
-            ctxGet<DuoDoelgroep>(deps, 'Inburgeringsplicht', bsn, bron, '/doelgroep'),
-          ]);
+          const duo = duoFacts(deps, bsn, bron);
+          const [huidig, doelgroep] = await Promise.all([duo.pip(), duo.doelgroep()]);
           const leerroute = leerrouteFromDuo(huidig?.pip.leerroute);
           const dg = doelgroep ? doelgroepFromDuo(doelgroep)?.indeling : undefined;
           return checkUren(

@@ -1,12 +1,6 @@
 import type { ZrouteAfgerond } from '@ketenhub/contracts/generated';
-import type {
-  DuoGemeentePip,
-  DuoInburgeringstermijn,
-  DuoResultaatMap,
-  DuoResultaatPvt,
-  DuoResultaatZroute,
-} from '@ketenhub/contracts/generated/duo';
-import { createMeldingHandler, ctxGet, today, type DuoDeps } from './handlers.ts';
+import type { DuoResultaatZroute } from '@ketenhub/contracts/generated/duo';
+import { createMeldingHandler, duoFacts, today, type DuoDeps } from './handlers.ts';
 import { checkZroute } from './rules.ts';
 import { leerrouteFromDuo } from './translate.ts';
 
@@ -33,17 +27,12 @@ export function createZrouteHandler(deps: DuoDeps) {
         path: `/personen/${bsn}/zroute`,
         body: zrouteToDuo(z),
         async check() {
+          const duo = duoFacts(deps, bsn, bron);
           const [huidig, termijn, map, pvt] = await Promise.all([
-            ctxGet<DuoGemeentePip>(deps, 'PIP', bsn, bron, '/PIP'),
-            ctxGet<DuoInburgeringstermijn>(
-              deps,
-              'Inburgeringstermijn',
-              bsn,
-              bron,
-              '/inburgeringstermijn',
-            ),
-            ctxGet<DuoResultaatMap>(deps, 'MAP-PVT-Zroute', bsn, bron, '/map'),
-            ctxGet<DuoResultaatPvt>(deps, 'MAP-PVT-Zroute', bsn, bron, '/pvt'),
+            duo.pip(),
+            duo.termijn(),
+            duo.map(),
+            duo.pvt(),
           ]);
           const leerroute = leerrouteFromDuo(huidig?.pip.leerroute);
           return checkZroute(z.datumAfronding ? { datum: z.datumAfronding } : {}, {

@@ -166,7 +166,6 @@ describe('createPipHandler: a PIP is registered at DUO once', () => {
     const event = pip(bsn, 'crash');
     const before = pipPosts().length;
     expect(await handler(delivery(event, 1))).toBe('delivered');
-    const recordsBefore = records.length;
     // The service died before its ack: JetStream delivers the same message again.
     expect(await handler(delivery(event, 2))).toBe('delivered');
     expect(versions(bsn)).toBe(1);
@@ -178,9 +177,20 @@ describe('createPipHandler: a PIP is registered at DUO once', () => {
     const outcomes = published.filter((e) => e.type === 'nl.inburgering.pip.geregistreerd');
     expect(outcomes.length).toBeGreaterThan(0);
     expect(new Set(outcomes.map((e) => e.id)).size).toBe(1);
-    // Nothing is disclosed the second time; the first delivery's records cover the disclosure.
-    expect(records.length).toBe(recordsBefore);
-    expect(records.map((r) => r.status)).toEqual(['gestart', 'verstrekt']);
+    // The PIP is not disclosed the second time; the first delivery's records cover it. Each
+    // delivery's reads of DUO (plicht, doelgroep, PIP: the BSN in their URLs) are logged.
+    const melding = records.filter((r) => r.categorieen.length > 1);
+    expect(melding.map((r) => r.status)).toEqual(['gestart', 'verstrekt']);
+    const reads = records.filter((r) => r.categorieen.join() === 'identificatie');
+    const perDelivery = ['Inburgeringsplicht', 'Inburgeringsplicht', 'PIP'].flatMap((api) => [
+      `${api} gestart`,
+      `${api} verstrekt`,
+    ]);
+    expect(reads.map((r) => `${r.ontvanger.endpoint} ${r.status}`).sort()).toEqual(
+      [...perDelivery, ...perDelivery].sort(),
+    );
+    expect(new Set(reads.map((r) => r.activiteit))).toEqual(new Set(['va-004']));
+    expect(reads.every((r) => r.betrokkene === `ih-${bsn.padEnd(32, '0')}`)).toBe(true);
   });
 
   it('registers a redelivered PIP that never reached DUO', async () => {

@@ -20,6 +20,7 @@ import {
   PARTNER_HEADER,
   ValidationError,
   buildEvent,
+  childSpan,
   messageSpan,
   nameBasedUuid,
   parseChainEvent,
@@ -32,6 +33,7 @@ import {
 } from '@ketenhub/kit';
 import {
   PERSON_WAIT_ATTEMPTS,
+  disclose,
   discloseMessage,
   type Identity,
   type IdentityStore,
@@ -143,6 +145,8 @@ export function createMeldingHandler(
       original: Incoming<Record<string, unknown>>;
       /** The partner whose edge published it (Ketenhub-Partner header). */
       partner: string | undefined;
+      /** DUO's facts about the person, each read logged as a disclosure of the BSN. */
+      duo: ReturnType<typeof duoFacts>;
     },
   ) => MeldingPlan,
   melding: Melding,
@@ -208,6 +212,12 @@ export function createMeldingHandler(
       identity,
       original: event,
       partner: m.headers?.get(PARTNER_HEADER) || undefined,
+      duo: duoFacts(deps, bsn, bron, {
+        span,
+        event,
+        activiteit: disclosure.activity,
+        betrokkene: event.data.inburgeraarId,
+      }),
     });
     const violations = await p.check();
     if (violations.length > 0) {
@@ -303,13 +313,43 @@ export function createMeldingHandler(
 
 export const today = (deps: DuoDeps) => deps.today?.() ?? new Date().toISOString().slice(0, 10);
 
+/** Whom and what a read of DUO is for: it discloses the BSN to DUO, so it is logged. */
+export interface DuoRead {
+  span: { ids: { traceId: string; spanId: string } };
+  event: { id: string; type: string; gemeente: string };
+  /** The activity of the melding the read serves (its policy's). */
+  activiteit: string;
+  betrokkene: string;
+}
+
 /**
  * What DUO knows of the person, read through its GET APIs for a melding's rules: each read on
- * demand, with a fresh berichtId, and `undefined` for DUO's 404 (nothing registered).
+ * demand, with a fresh berichtId, and `undefined` for DUO's 404 (nothing registered). Every read
+ * carries the BSN in DUO's URL, so each is a disclosure in the processing log (its own span
+ * under the message's, category `identificatie`, fail closed) and in the inzage.
  */
-export function duoFacts(deps: DuoDeps, bsn: string, bron: string) {
-  const get = <T>(api: DuoApi, path: string) =>
-    deps.duo.find<T>(api, { path: `/personen/${bsn}${path}`, bron, berichtId: randomUUID() });
+export function duoFacts(deps: DuoDeps, bsn: string, bron: string, read: DuoRead) {
+  const get = <T>(api: DuoApi, path: string) => {
+    const call = () =>
+      deps.duo.find<T>(api, { path: `/personen/${bsn}${path}`, bron, berichtId: randomUUID() });
+    const span = childSpan({ ...read.span.ids, flags: '01' });
+    return disclose(
+      deps,
+      {
+        traceId: span.traceId,
+        spanId: span.spanId,
+        parentSpanId: read.span.ids.spanId,
+        activiteit: read.activiteit,
+        ontvanger: { partner: DUO_PARTNER, endpoint: api },
+        betrokkene: read.betrokkene,
+        categorieen: ['identificatie'],
+        gemeente: read.event.gemeente,
+        eventId: read.event.id,
+        eventType: read.event.type,
+      },
+      call,
+    );
+  };
   return {
     plicht: () => get<DuoInburgeringsplicht>('Inburgeringsplicht', '/inburgeringsplicht'),
     doelgroep: () => get<DuoDoelgroep>('Inburgeringsplicht', '/doelgroep'),
@@ -324,7 +364,7 @@ export function duoFacts(deps: DuoDeps, bsn: string, bron: string) {
 export function createPipHandler(deps: DuoDeps) {
   return createMeldingHandler(
     deps,
-    (event, bsn, bron, { identity }) => {
+    (event, bsn, bron, { identity, duo }) => {
       const pip = event.data as unknown as PipVastgesteld;
       const body = pipToDuo(pip);
       let held: DuoGemeentePip | undefined;
@@ -335,7 +375,6 @@ export function createPipHandler(deps: DuoDeps) {
         path: `/personen/${bsn}/PIP`,
         body,
         async check() {
-          const duo = duoFacts(deps, bsn, bron);
           const [plicht, doelgroep, huidig] = await Promise.all([
             duo.plicht(),
             duo.doelgroep(),
@@ -382,13 +421,12 @@ export function createPipHandler(deps: DuoDeps) {
 export function createPipIntrekkingHandler(deps: DuoDeps) {
   return createMeldingHandler(
     deps,
-    (_event, bsn, bron) => ({
+    (_event, bsn, _bron, { duo }) => ({
       melding: 'pip-intrekking',
       api: 'PIP',
       method: 'DELETE',
       path: `/personen/${bsn}/PIP`,
       async check() {
-        const duo = duoFacts(deps, bsn, bron);
         const [termijn, uren] = await Promise.all([duo.termijn(), duo.uren()]);
         return checkPipIntrekken({
           termijnGezet: termijn !== undefined,
@@ -420,7 +458,7 @@ export function courseHours(value: unknown): number {
 function mapPvtHandler(deps: DuoDeps, kind: 'map' | 'pvt') {
   return createMeldingHandler(
     deps,
-    (event, bsn, bron) => {
+    (event, bsn, _bron, { duo }) => {
       const d = event.data as unknown as MapAfgerond & PvtOndertekend;
       const datum = kind === 'map' ? d.datumEindgesprek : d.datumOndertekening;
       return {
@@ -431,7 +469,6 @@ function mapPvtHandler(deps: DuoDeps, kind: 'map' | 'pvt') {
         body: kind === 'map' ? mapToDuo(d) : pvtToDuo(d),
         async check() {
           const gemeentecode = event.gemeente.slice(2);
-          const duo = duoFacts(deps, bsn, bron);
           const [huidig, plicht, termijn] = await Promise.all([
             duo.pip(),
             duo.plicht(),
@@ -490,7 +527,7 @@ export function createUrenHandler(deps: DuoDeps) {
   if (!ledger) throw new Error('createUrenHandler needs the hours ledger (deps.uren)');
   return createMeldingHandler(
     deps,
-    (event, bsn, bron, { berichtId, original, partner }) => {
+    (event, bsn, _bron, { berichtId, original, partner, duo }) => {
       const d = event.data as unknown as LeerrouteUren;
       const rapport = {
         gemeente: event.gemeente,
@@ -540,7 +577,6 @@ export function createUrenHandler(deps: DuoDeps) {
         // from DUO only for the kind that depends on them.
         async check() {
           if (d.soort !== 'zroute-participatieactiviteiten') return [];
-          const duo = duoFacts(deps, bsn, bron);
           const [huidig, doelgroep] = await Promise.all([duo.pip(), duo.doelgroep()]);
           const leerroute = leerrouteFromDuo(huidig?.pip.leerroute);
           const dg = doelgroep ? doelgroepFromDuo(doelgroep)?.indeling : undefined;

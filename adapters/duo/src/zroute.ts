@@ -1,6 +1,6 @@
 import type { ZrouteAfgerond } from '@ketenhub/contracts/generated';
 import type { DuoResultaatZroute } from '@ketenhub/contracts/generated/duo';
-import { createMeldingHandler, duoFacts, today, type DuoDeps } from './handlers.ts';
+import { createMeldingHandler, today, type DuoDeps } from './handlers.ts';
 import { checkZroute } from './rules.ts';
 import { leerrouteFromDuo } from './translate.ts';
 
@@ -18,7 +18,7 @@ export function zrouteToDuo(z: Partial<ZrouteAfgerond>): DuoResultaatZroute {
 export function createZrouteHandler(deps: DuoDeps) {
   return createMeldingHandler(
     deps,
-    (event, bsn, bron) => {
+    (event, bsn, _bron, { duo }) => {
       const z = event.data as unknown as ZrouteAfgerond;
       return {
         melding: 'zroute',
@@ -27,7 +27,6 @@ export function createZrouteHandler(deps: DuoDeps) {
         path: `/personen/${bsn}/zroute`,
         body: zrouteToDuo(z),
         async check() {
-          const duo = duoFacts(deps, bsn, bron);
           const [huidig, termijn, map, pvt] = await Promise.all([
             duo.pip(),
             duo.termijn(),

@@ -25,6 +25,51 @@ export type DuoLbtResultaten = {
   benodigdeScore: string;
   datumAfname: string;
 }[];
+/**
+ * DUO's answer to GET /personen/{bsn}/ontheffingen (Ontheffing 1.0.0): each item one decision, under the key of its kind.
+ *
+ * @maxItems 200
+ */
+export type DuoOntheffingen = {
+  GeheleOntheffing?: {
+    oordeel: 'Toekenning' | 'Afwijzing';
+    datumOordeel: string;
+    grond: 'BIO' | 'MED';
+  };
+  GedeeltelijkeOntheffing?: {
+    oordeel: 'Toekenning' | 'Afwijzing';
+    datumOordeel: string;
+    grond: 'BIO' | 'MED';
+    examenonderdeel?: 'KNM' | 'LE' | 'LU' | 'SC' | 'SP';
+    urenBelastbaarheidParticipatieactiviteit?: number;
+  };
+}[];
+/**
+ * DUO's answer to GET /personen/{bsn}/vrijstellingen (Vrijstelling 1.0.0): each item one decision, under the key of its kind.
+ *
+ * @maxItems 200
+ */
+export type DuoVrijstellingen = {
+  GeheleVrijstelling?: {
+    oordeel: 'Toekenning' | 'Afwijzing';
+    reden: 'AVI' | 'DIP' | 'DOC' | 'GED' | 'INB' | 'INS' | 'OPL';
+    datumOordeel?: string;
+  };
+  TijdelijkeVrijstelling?: {
+    oordeel: 'Toekenning' | 'Afwijzing';
+    reden: 'AVI' | 'DIP' | 'DOC' | 'GED' | 'INB' | 'INS' | 'OPL';
+    datumOordeel?: string;
+    startdatum?: string;
+    einddatum?: string;
+  };
+  GedeeltelijkeVrijstelling?: {
+    oordeel: 'Toekenning' | 'Afwijzing';
+    reden: 'AVI' | 'DIP' | 'DOC' | 'GED' | 'INB' | 'INS' | 'OPL';
+    datumOordeel?: string;
+    examenonderdeel?: 'LE' | 'LU' | 'SC' | 'SP';
+    examenniveau?: 'A2' | 'B1';
+  };
+}[];
 
 /**
  * Index of the contracts in contracts/schemas/duo; not a message type itself.
@@ -39,11 +84,13 @@ export interface DuoContracts {
   DuoLbtExamennummer?: DuoLbtExamennummer;
   DuoLbtResultaten?: DuoLbtResultaten;
   DuoNotificatie?: DuoNotificatie;
+  DuoOntheffingen?: DuoOntheffingen;
   DuoPip?: DuoPip;
   DuoResultaatMap?: DuoResultaatMap;
   DuoResultaatPvt?: DuoResultaatPvt;
   DuoResultaatZroute?: DuoResultaatZroute;
   DuoUren?: DuoUren;
+  DuoVrijstellingen?: DuoVrijstellingen;
 }
 /**
  * DUO's answer to GET /personen/{bsn}/doelgroep (Inburgeringsplicht 1.2.2).

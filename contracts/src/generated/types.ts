@@ -57,6 +57,7 @@ export interface KetenhubContracts {
   DuoMeldingAfgewezen?: DuoMeldingAfgewezen;
   DuoMeldingGeregistreerd?: DuoMeldingGeregistreerd;
   DuoNotificatieOntvangen?: DuoNotificatieOntvangen;
+  DuoSignaal?: DuoSignaal;
   ExamenResultaat?: ExamenResultaat;
   HuurcontractGetekend?: HuurcontractGetekend;
   InburgeraarGekoppeld?: InburgeraarGekoppeld;
@@ -71,6 +72,8 @@ export interface KetenhubContracts {
   LeerrouteVerzuim?: LeerrouteVerzuim;
   LeerrouteVoortgang?: LeerrouteVoortgang;
   MapAfgerond?: MapAfgerond;
+  OntheffingVerleend?: OntheffingVerleend;
+  OntheffingenOpgevraagd?: OntheffingenOpgevraagd;
   OntzorgenCommon?: OntzorgenCommon;
   OntzorgenAangevraagd?: OntzorgenAangevraagd;
   OntzorgenBeeindigd?: OntzorgenBeeindigd;
@@ -84,6 +87,7 @@ export interface KetenhubContracts {
   PvtOndertekend?: PvtOndertekend;
   PvtOndertekeningGemeld?: PvtOndertekeningGemeld;
   PvtWorkshopGevolgd?: PvtWorkshopGevolgd;
+  VrijstellingVerleend?: VrijstellingVerleend;
   WoningCommon?: WoningCommon;
   WoningAangeboden?: WoningAangeboden;
   WoningAangevraagd?: WoningAangevraagd;
@@ -588,6 +592,32 @@ export interface DuoNotificatieOntvangen {
   berichtId: string;
 }
 /**
+ * data of nl.inburgering.duo.signaal: one of DUO's attention signals for the gemeente (SS126, SS127). DUO sends only the code; there are no details to pull.
+ */
+export interface DuoSignaal {
+  /**
+   * Pseudonym of the person inside the hub: keyed HMAC of the BSN (or of the V-nummer while no BSN is known). Not reversible without the key.
+   */
+  inburgeraarId: string;
+  /**
+   * CBS gemeentecode, lower case with the gm prefix.
+   */
+  gemeenteCode: string;
+  gebeurtenis: Gebeurtenis;
+  /**
+   * geen-leerroute-na-10-weken (SS126): ten weeks on, DUO knows no leerroute (PIP) for the person; nog-geen-aanbod (SS127): DUO knows no inburgeringsaanbod for the person yet.
+   */
+  signaal: 'geen-leerroute-na-10-weken' | 'nog-geen-aanbod';
+}
+/**
+ * The DUO notification that caused the event: its gebeurtenisId, what it means, and when DUO registered it.
+ */
+export interface Gebeurtenis {
+  code: string;
+  omschrijving: string;
+  registratieDatumTijd: string;
+}
+/**
  * data of nl.inburgering.examen.resultaat: an exam result is known (SS199); all results DUO holds for the person.
  */
 export interface ExamenResultaat {
@@ -610,14 +640,6 @@ export interface ExamenResultaat {
     niveau?: 'A2' | 'B1' | 'B2';
     redenGeenResultaat?: 'verwijtbaar' | 'niet-verwijtbaar' | 'afgemeld' | 'absent';
   }[];
-}
-/**
- * The DUO notification that caused the event: its gebeurtenisId, what it means, and when DUO registered it.
- */
-export interface Gebeurtenis {
-  code: string;
-  omschrijving: string;
-  registratieDatumTijd: string;
 }
 /**
  * data of nl.inburgering.huurcontract.getekend: the household signed the lease of the offered home. What the next steps need: the rent and the account it is paid to (financieel ontzorgen by the Kredietbank: a running traject pays the new rent there), the ingangsdatum and the sleuteloverdracht (the move-in term of about 2 weeks), and the new address (the vestiging in the gemeente).
@@ -1066,6 +1088,63 @@ export interface MapAfgerond {
   verwijtbaar?: boolean;
 }
 /**
+ * data of nl.inburgering.ontheffing.verleend: DUO notified that the plicht is fulfilled by a full ontheffing (SS108), or the KVS asked (nl.inburgering.ontheffingen.opgevraagd); every ontheffing DUO holds for the person, granted or refused, as the hub pulled them. An ontheffing's grond may be medical and the belastbaarheid exists only for a medical limitation, so the list is special-category data (health).
+ */
+export interface OntheffingVerleend {
+  /**
+   * Pseudonym of the person inside the hub: keyed HMAC of the BSN (or of the V-nummer while no BSN is known). Not reversible without the key.
+   */
+  inburgeraarId: string;
+  /**
+   * CBS gemeentecode, lower case with the gm prefix.
+   */
+  gemeenteCode: string;
+  gebeurtenis?: Gebeurtenis;
+  /**
+   * When the KVS asked: the id of its nl.inburgering.ontheffingen.opgevraagd.
+   */
+  bronEventId?: string;
+  /**
+   * @maxItems 200
+   */
+  ontheffingen: {
+    /**
+     * DUO's GeheleOntheffing (of the whole plicht) or GedeeltelijkeOntheffing (of an exam part).
+     */
+    soort: 'geheel' | 'gedeeltelijk';
+    /**
+     * DUO's decision on the request: Toekenning or Afwijzing.
+     */
+    oordeel: 'toekenning' | 'afwijzing';
+    datumOordeel: string;
+    /**
+     * DUO's grond: BIO (bijzondere individuele omstandigheden) or MED (medisch).
+     */
+    grond: 'bijzondere-individuele-omstandigheden' | 'medisch';
+    /**
+     * The exam part of a gedeeltelijke ontheffing (DUO: KNM, LE, LU, SC, SP).
+     */
+    examenonderdeel?: 'knm' | 'lezen' | 'luisteren' | 'schrijven' | 'spreken';
+    /**
+     * Z-route with a medical limitation: above 0 the most hours of participation activities the inburgeraar can do within the five years; 0 means none at all.
+     */
+    urenBelastbaarheidParticipatieactiviteit?: number;
+  }[];
+}
+/**
+ * data of nl.inburgering.ontheffingen.opgevraagd: the KVS asks the hub to read the person's ontheffingen and vrijstellingen at DUO again; the answer is nl.inburgering.ontheffing.verleend and nl.inburgering.vrijstelling.verleend with this event's id as bronEventId.
+ */
+export interface OntheffingenOpgevraagd {
+  /**
+   * Pseudonym of the person inside the hub: keyed HMAC of the BSN (or of the V-nummer while no BSN is known). Not reversible without the key.
+   */
+  inburgeraarId: string;
+  /**
+   * CBS gemeentecode, lower case with the gm prefix.
+   */
+  gemeenteCode: string;
+}
+/**
  * Building blocks of the financieel-ontzorgen events (Kredietbank). IBANs are checked beyond the pattern with the ISO 13616 mod-97 check digits (kit/src/iban.ts) at every edge; amounts are whole euro cents.
  */
 export interface OntzorgenCommon {
@@ -1495,6 +1574,65 @@ export interface PvtWorkshopGevolgd {
    * Hours, in half hours.
    */
   uren: number;
+}
+/**
+ * data of nl.inburgering.vrijstelling.verleend: DUO notified that the plicht is fulfilled by a full vrijstelling (SS107) or granted a temporary one (SS109), or the KVS asked (nl.inburgering.ontheffingen.opgevraagd); every vrijstelling DUO holds for the person, granted or refused, as the hub pulled them.
+ */
+export interface VrijstellingVerleend {
+  /**
+   * Pseudonym of the person inside the hub: keyed HMAC of the BSN (or of the V-nummer while no BSN is known). Not reversible without the key.
+   */
+  inburgeraarId: string;
+  /**
+   * CBS gemeentecode, lower case with the gm prefix.
+   */
+  gemeenteCode: string;
+  gebeurtenis?: Gebeurtenis;
+  /**
+   * When the KVS asked: the id of its nl.inburgering.ontheffingen.opgevraagd.
+   */
+  bronEventId?: string;
+  /**
+   * @maxItems 200
+   */
+  vrijstellingen: {
+    /**
+     * DUO's GeheleVrijstelling, TijdelijkeVrijstelling or GedeeltelijkeVrijstelling (of a language part).
+     */
+    soort: 'geheel' | 'tijdelijk' | 'gedeeltelijk';
+    /**
+     * DUO's decision: Toekenning or Afwijzing.
+     */
+    oordeel: 'toekenning' | 'afwijzing';
+    /**
+     * DUO's reden: AVI aantoonbaar voldoende ingeburgerd (on request); DIP a diploma in DUO's register; DOC a document DUO assessed by hand; GED a language part at B1 (or A2 on request); INB the inburgeringsdiploma under the Wi 2013; INS temporary, proof of enrolment assessed on request; OPL temporary, granted by DUO for enrolment in further education.
+     */
+    reden:
+      | 'aantoonbaar-ingeburgerd'
+      | 'diploma'
+      | 'document'
+      | 'taalonderdeel'
+      | 'inburgeringsdiploma-wi2013'
+      | 'inschrijving-opleiding'
+      | 'vervolgopleiding';
+    datumOordeel?: string;
+    /**
+     * A temporary vrijstelling: its first day.
+     */
+    startdatum?: string;
+    /**
+     * A temporary vrijstelling: its last day (inclusive, as DUO gives it).
+     */
+    einddatum?: string;
+    /**
+     * The language part of a gedeeltelijke vrijstelling (DUO: LE, LU, SC, SP).
+     */
+    examenonderdeel?: 'lezen' | 'luisteren' | 'schrijven' | 'spreken';
+    /**
+     * The level of a gedeeltelijke vrijstelling.
+     */
+    examenniveau?: 'A2' | 'B1';
+  }[];
 }
 /**
  * Building blocks of the housing events (woningcorporatie): the gemeente's aanvraag for a household, the corporatie's offer, the household's answer and the signed lease. Amounts are whole euro cents.

@@ -15,6 +15,7 @@ import {
 } from '@ketenhub/kit';
 import { createPseudonymizer, testBsn } from '@ketenhub/kit/privacy';
 import { latestAlerts } from '@ketenhub/kit/operations';
+import { inzageOf } from '../harness/inzage.ts';
 import {
   TEST_DUO_OIN,
   eventually,
@@ -542,6 +543,33 @@ describe('the completion of the Z-route → DUO (PUT zroute), reconciled with MA
       }
     ).data.regel.code;
     expect(rule).toBe('zroute-alleen-bij-z-route');
+
+    // Every read of DUO for the rules carried the BSN: each is in the person's inzage.
+    const res = await chain.adminCall(chain.adminKeys!.all, 'POST', '/api/inzage', { bsn: z });
+    const { disclosures } = (await res.json()) as {
+      disclosures: {
+        ontvanger: { partner: string; endpoint: string };
+        categorieen: { id: string }[];
+        eventType: string;
+      }[];
+    };
+    const reads = disclosures.filter(
+      (d) =>
+        d.ontvanger.partner === 'duo' &&
+        d.eventType === 'nl.inburgering.zroute.afgerond' &&
+        d.categorieen.map((c) => c.id).join() === 'identificatie',
+    );
+    // Two meldingen, each reading PIP, termijn, MAP and PVT.
+    expect(reads.map((d) => d.ontvanger.endpoint).sort()).toEqual([
+      'Inburgeringstermijn',
+      'Inburgeringstermijn',
+      'MAP-PVT-Zroute',
+      'MAP-PVT-Zroute',
+      'MAP-PVT-Zroute',
+      'MAP-PVT-Zroute',
+      'PIP',
+      'PIP',
+    ]);
   });
 });
 
@@ -576,5 +604,263 @@ describe('conformance and privacy', () => {
     const text = logLines.join('') + metrics.join('');
     expect(metrics.join('')).toContain('ketenhub_messages_total');
     for (const n of [100, 300, 400, 401, 403]) expect(text).not.toContain(testBsn(n));
+  });
+});
+
+describe('ontheffingen, vrijstellingen and DUO’s attention signals → the KVS', () => {
+  const simEvent = async (bsn: string, body: Record<string, unknown>) => {
+    const res = await fetch(`${chain.duoSim.url}/_sim/personen/${bsn}/events`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
+    expect(res.status).toBe(200);
+  };
+  const dataOf = <D>(type: string, bsn: string) =>
+    kvsGot(type, idOf(bsn)).map((e) => (e.event as { data: D }).data);
+
+  it('SS108: the plicht and every ontheffing DUO holds, the Z-route’s belastbaarheid included', async () => {
+    const bsn = testBsn(480);
+    await seed(bsn, {
+      ontheffingen: [
+        {
+          GedeeltelijkeOntheffing: {
+            oordeel: 'Toekenning',
+            datumOordeel: '2026-10-01',
+            grond: 'MED',
+            examenonderdeel: 'KNM',
+            urenBelastbaarheidParticipatieactiviteit: 200,
+          },
+        },
+      ],
+    });
+    await simEvent(bsn, { type: 'plicht-voldaan', via: 'ontheffing', datum: '2026-11-20' });
+    expect(
+      await eventually(() => kvsGot('nl.inburgering.ontheffing.verleend', idOf(bsn)).length === 1),
+    ).toBe(true);
+    const [o] = dataOf<Record<string, unknown>>('nl.inburgering.ontheffing.verleend', bsn);
+    expect(o).toEqual({
+      inburgeraarId: idOf(bsn),
+      gemeenteCode: 'gm0797',
+      gebeurtenis: expect.objectContaining({ code: 'SS108' }),
+      ontheffingen: [
+        {
+          soort: 'gedeeltelijk',
+          oordeel: 'toekenning',
+          datumOordeel: '2026-10-01',
+          grond: 'medisch',
+          examenonderdeel: 'knm',
+          urenBelastbaarheidParticipatieactiviteit: 200,
+        },
+        { soort: 'geheel', oordeel: 'toekenning', datumOordeel: '2026-11-20', grond: 'medisch' },
+      ],
+    });
+    // The existing flow stands: the plicht event comes too, once.
+    expect(
+      await eventually(
+        () => kvsGot('nl.inburgering.inburgeringsplicht.gewijzigd', idOf(bsn)).length === 1,
+      ),
+    ).toBe(true);
+    const [p] = dataOf<{ inburgeringsplicht: { redenGeenPlicht?: string } }>(
+      'nl.inburgering.inburgeringsplicht.gewijzigd',
+      bsn,
+    );
+    expect(p!.inburgeringsplicht.redenGeenPlicht).toBe('volledige-ontheffing');
+  });
+
+  it('SS107 and SS109: the vrijstellingen, a temporary one with its period', async () => {
+    const full = testBsn(481);
+    const temp = testBsn(482);
+    await seed(full);
+    await seed(temp);
+    await simEvent(full, { type: 'plicht-voldaan', via: 'vrijstelling', datum: '2026-11-20' });
+    await simEvent(temp, {
+      type: 'tijdelijke-vrijstelling',
+      datum: '2026-11-01',
+      reden: 'INS',
+      startdatum: '2026-11-01',
+      einddatum: '2027-10-31',
+    });
+    const type = 'nl.inburgering.vrijstelling.verleend';
+    expect(await eventually(() => kvsGot(type, idOf(full)).length === 1)).toBe(true);
+    expect(await eventually(() => kvsGot(type, idOf(temp)).length === 1)).toBe(true);
+    const [f] = dataOf<{ gebeurtenis: { code: string }; vrijstellingen: unknown }>(type, full);
+    expect(f!.gebeurtenis.code).toBe('SS107');
+    expect(f!.vrijstellingen).toEqual([
+      { soort: 'geheel', oordeel: 'toekenning', reden: 'diploma', datumOordeel: '2026-11-20' },
+    ]);
+    const [t] = dataOf<{ gebeurtenis: { code: string }; vrijstellingen: unknown }>(type, temp);
+    expect(t!.gebeurtenis.code).toBe('SS109');
+    expect(t!.vrijstellingen).toEqual([
+      {
+        soort: 'tijdelijk',
+        oordeel: 'toekenning',
+        reden: 'inschrijving-opleiding',
+        datumOordeel: '2026-11-01',
+        startdatum: '2026-11-01',
+        einddatum: '2027-10-31',
+      },
+    ]);
+    // No ontheffing event for a vrijstelling.
+    expect(kvsGot('nl.inburgering.ontheffing.verleend', idOf(full))).toEqual([]);
+  });
+
+  it('SS126 and SS127: duo.signaal with what the signal means, nothing dead-lettered', async () => {
+    const bsn = testBsn(483);
+    await seed(bsn);
+    const dlqBefore = await chain.streamCount(STREAMS.deadLetters);
+    await notify(bsn, 'SS126');
+    await notify(bsn, 'SS127');
+    const type = 'nl.inburgering.duo.signaal';
+    expect(await eventually(() => kvsGot(type, idOf(bsn)).length === 2)).toBe(true);
+    const signals = dataOf<{ gebeurtenis: { code: string }; signaal: string }>(type, bsn)
+      .map((d) => [d.gebeurtenis.code, d.signaal])
+      .sort();
+    expect(signals).toEqual([
+      ['SS126', 'geen-leerroute-na-10-weken'],
+      ['SS127', 'nog-geen-aanbod'],
+    ]);
+    expect(await chain.streamCount(STREAMS.deadLetters)).toBe(dlqBefore);
+  });
+
+  it('an ontheffingen answer the hub cannot read publishes nothing for the notification and is kept as a dead letter', async () => {
+    const bsn = testBsn(484);
+    await seed(bsn, {
+      ontheffingen: [
+        { GeheleOntheffing: { oordeel: 'Toekenning', datumOordeel: '2026-11-20', grond: 'BIO' } },
+      ],
+    });
+    const fault = await fetch(`${chain.duoSim.url}/_sim/faults`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        kind: 'version',
+        apiVersion: '1.1.0',
+        count: 1,
+        scope: { api: 'Ontheffing' },
+      }),
+    });
+    expect(fault.status).toBe(201);
+    const dlqBefore = await chain.streamCount(STREAMS.deadLetters);
+    await notify(bsn, 'SS108');
+    expect(
+      await eventually(
+        async () => (await chain.streamCount(STREAMS.deadLetters)) === dlqBefore + 1,
+      ),
+    ).toBe(true);
+    // All or nothing: the plicht event, pulled before the ontheffingen, was not published either
+    // (given the KVS consumer a moment to deliver what might have been).
+    await new Promise((r) => setTimeout(r, 1000));
+    expect(kvsGot('nl.inburgering.inburgeringsplicht.gewijzigd', idOf(bsn))).toEqual([]);
+    expect(kvsGot('nl.inburgering.ontheffing.verleend', idOf(bsn))).toEqual([]);
+  });
+});
+
+describe('ontheffingen on request: ontheffingen.opgevraagd from the KVS', () => {
+  const opgevraagd = (bsn: string, n: string) =>
+    kvsEvent(
+      'nl.inburgering.ontheffingen.opgevraagd',
+      { inburgeraarId: idOf(bsn), gemeenteCode: 'gm0797' },
+      n,
+    );
+
+  it('reads both at DUO and answers with ontheffing.verleend and vrijstelling.verleend, logged in the inzage', async () => {
+    const bsn = testBsn(485);
+    await seed(bsn, {
+      ontheffingen: [
+        {
+          GedeeltelijkeOntheffing: {
+            oordeel: 'Toekenning',
+            datumOordeel: '2026-10-01',
+            grond: 'MED',
+            urenBelastbaarheidParticipatieactiviteit: 0,
+          },
+        },
+      ],
+    });
+    await kvsSend(gevestigd(bsn, 'o1'));
+    await new Promise((r) => setTimeout(r, 300));
+    const ask = opgevraagd(bsn, 'o1');
+    await kvsSend(ask);
+    const o = 'nl.inburgering.ontheffing.verleend';
+    const v = 'nl.inburgering.vrijstelling.verleend';
+    expect(await eventually(() => kvsGot(o, idOf(bsn)).length === 1)).toBe(true);
+    expect(await eventually(() => kvsGot(v, idOf(bsn)).length === 1)).toBe(true);
+    expect((kvsGot(o, idOf(bsn))[0]!.event as { data: unknown }).data).toEqual({
+      inburgeraarId: idOf(bsn),
+      gemeenteCode: 'gm0797',
+      bronEventId: ask.id,
+      ontheffingen: [
+        {
+          soort: 'gedeeltelijk',
+          oordeel: 'toekenning',
+          datumOordeel: '2026-10-01',
+          grond: 'medisch',
+          urenBelastbaarheidParticipatieactiviteit: 0,
+        },
+      ],
+    });
+    // Nothing at DUO is an empty list, so the KVS knows it was read.
+    expect((kvsGot(v, idOf(bsn))[0]!.event as { data: unknown }).data).toEqual({
+      inburgeraarId: idOf(bsn),
+      gemeenteCode: 'gm0797',
+      bronEventId: ask.id,
+      vrijstellingen: [],
+    });
+
+    // The inzage: the BSN to DUO for both GETs, one record (va-009); the ontheffingen to the KVS
+    // as special data under va-008.
+    let toDuo: Awaited<ReturnType<typeof inzageOf>> = [];
+    expect(
+      await eventually(async () => {
+        toDuo = await inzageOf(chain.nats.url, idOf(bsn), { partner: 'duo' });
+        return toDuo.length === 1 && toDuo[0]!.status === 'verstrekt';
+      }),
+    ).toBe(true);
+    expect(toDuo[0]).toMatchObject({
+      ontvanger: { partner: 'duo', endpoint: 'Ontheffing, Vrijstelling' },
+      eventType: 'nl.inburgering.ontheffingen.opgevraagd',
+      eventId: ask.id,
+      activiteit: { id: 'va-009' },
+    });
+    expect(toDuo[0]!.categorieen.map((c) => c.id).sort()).toEqual([
+      'gemeente',
+      'identificatie',
+      'pseudoniem',
+    ]);
+    let toKvs: Awaited<ReturnType<typeof inzageOf>> = [];
+    expect(
+      await eventually(async () => {
+        toKvs = (await inzageOf(chain.nats.url, idOf(bsn), { partner: 'gemeente-kvs' })).filter(
+          (d) => d.eventType === o,
+        );
+        return toKvs.length === 1;
+      }),
+    ).toBe(true);
+    expect(toKvs[0]!.activiteit.id).toBe('va-008');
+    expect(toKvs[0]!.categorieen.find((c) => c.id === 'ontheffing')).toMatchObject({
+      bijzonder: true,
+    });
+  });
+
+  it('refuses a request without the person (400 naming the field) and dead-letters one for a person without a BSN', async () => {
+    const bad = await chain.kvsPost(
+      'gm0797',
+      kvsEvent('nl.inburgering.ontheffingen.opgevraagd', { gemeenteCode: 'gm0797' }, 'o-bad'),
+    );
+    expect(bad.status).toBe(400);
+    expect(JSON.stringify(await bad.json())).toContain('inburgeraarId');
+
+    const bsn = testBsn(486);
+    const dlqBefore = await chain.streamCount(STREAMS.deadLetters);
+    await kvsSend(opgevraagd(bsn, 'o2'));
+    expect(
+      await eventually(
+        async () => (await chain.streamCount(STREAMS.deadLetters)) === dlqBefore + 1,
+        30_000,
+      ),
+    ).toBe(true);
+    expect(kvsGot('nl.inburgering.ontheffing.verleend', idOf(bsn))).toEqual([]);
+    expect(await inzageOf(chain.nats.url, idOf(bsn), { partner: 'duo' })).toEqual([]);
   });
 });

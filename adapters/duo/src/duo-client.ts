@@ -22,6 +22,8 @@ export const DUO_APIS = [
   'GevolgdeUren',
   'Examen',
   'Inburgeringsaanbod',
+  'Ontheffing',
+  'Vrijstelling',
 ] as const;
 export type DuoApi = (typeof DUO_APIS)[number];
 
@@ -36,6 +38,8 @@ export const PINNED_VERSIONS: Readonly<Record<DuoApi | 'Notificatie', string>> =
   GevolgdeUren: '1.0.0',
   Examen: '1.0.0',
   Inburgeringsaanbod: '1.2.0',
+  Ontheffing: '1.0.0',
+  Vrijstelling: '1.0.0',
 };
 
 export interface DuoClientOptions {

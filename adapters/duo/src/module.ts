@@ -28,7 +28,11 @@ import {
   createUrenHandler,
 } from './handlers.ts';
 import { createZrouteHandler } from './zroute.ts';
-import { createNotificationHandler, registerNotificatieRoutes } from './notificaties.ts';
+import {
+  createNotificationHandler,
+  createOntheffingenOpgevraagdHandler,
+  registerNotificatieRoutes,
+} from './notificaties.ts';
 
 /** DUO's notifications already taken, by berichtId (DUO may send one again). */
 export const DUO_DEDUP_BUCKET = 'DUO_BERICHTEN';
@@ -43,6 +47,7 @@ const DUO_CONSUMERS: ConsumerDecl[] = [
   { durable: 'duo-pvt', filter: 'keten.*.pvt.ondertekend' },
   { durable: 'duo-zroute', filter: 'keten.*.zroute.afgerond' },
   { durable: 'duo-uren', filter: 'keten.*.leerroute.uren' },
+  { durable: 'duo-ontheffingen-opgevraagd', filter: 'keten.*.ontheffingen.opgevraagd' },
 ];
 
 /** DUO's own settings (`partners.duo.settings`); the schema below is their spec. */
@@ -182,6 +187,11 @@ export function duoModule(opts: { today?: () => string } = {}): PartnerModule {
           handler: createZrouteHandler(deps),
           flow: 'kvs>duo',
           gate: gateOf('MAP-PVT-Zroute'),
+        },
+        'duo-ontheffingen-opgevraagd': {
+          handler: createOntheffingenOpgevraagdHandler(deps),
+          flow: 'kvs>duo',
+          gate: combineGates([gateOf('Ontheffing'), gateOf('Vrijstelling')]),
         },
         'duo-uren': {
           handler: createUrenHandler(deps),

@@ -1,7 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import type { JsMsg } from '@nats-io/jetstream';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import type { DuoNotificatieOntvangen } from '@ketenhub/contracts/generated';
+import type {
+  DuoNotificatieOntvangen,
+  OntheffingenOpgevraagd,
+} from '@ketenhub/contracts/generated';
 import type {
   DuoDoelgroep,
   DuoExamenresultaten,
@@ -10,10 +13,13 @@ import type {
   DuoLbtExamennummer,
   DuoLbtResultaten,
   DuoNotificatie,
+  DuoOntheffingen,
+  DuoVrijstellingen,
 } from '@ketenhub/contracts/generated/duo';
 import { schemas } from '@ketenhub/contracts';
 import {
   ForbiddenError,
+  OutOfOrderError,
   ValidationError,
   buildEvent,
   inboundRoute,
@@ -21,25 +27,36 @@ import {
   nameBasedUuid,
   parseChainEvent,
   raiseAlert,
+  scopedEventIdOf,
   type InboundDeps,
   type Outcome,
 } from '@ketenhub/kit';
 import {
+  PERSON_WAIT_ATTEMPTS,
   bsnProblem,
+  discloseMessage,
   normaliseVnummer,
   vnummerProblem,
   type IdentityStore,
   type Pseudonymizer,
 } from '@ketenhub/kit/privacy';
-import { GEBEURTENISSEN } from './codes.ts';
+import {
+  DUO_SIGNAAL,
+  GEBEURTENISSEN,
+  ONTHEFFING_VERLEEND,
+  VRIJSTELLING_VERLEEND,
+  type Gebeurtenis,
+} from './codes.ts';
 import { PINNED_VERSIONS, type DuoApi } from './duo-client.ts';
 import { DUO_PARTNER, type DuoDeps } from './handlers.ts';
 import {
   doelgroepFromDuo,
   examensFromDuo,
   lbtFromDuo,
+  ontheffingenFromDuo,
   plichtFromDuo,
   termijnFromDuo,
+  vrijstellingenFromDuo,
 } from './translate.ts';
 
 export const NOTIFICATIE_SCHEMA = 'https://contracts.ketenhub.nl/duo/notificatie.schema.json';
@@ -194,7 +211,129 @@ async function bsnOf(
   return (await deps.identities.personOf(gemeente, inburgeraarId))?.bsn;
 }
 
-/** DUO notification → pull the details → the chain event of its gebeurtenis code. */
+/** A GET of DUO's for one person; undefined when DUO has nothing (404). */
+type Get = <T>(api: DuoApi, path: string) => Promise<T | undefined>;
+
+/** The details of one chain event, pulled from DUO's GET APIs, in the chain's vocabulary. */
+async function detailsOf(
+  type: string,
+  get: Get,
+  g: Gebeurtenis | undefined,
+): Promise<Record<string, unknown>> {
+  switch (type) {
+    case 'nl.inburgering.inburgeringsplicht.gewijzigd': {
+      const plicht = await get<DuoInburgeringsplicht>('Inburgeringsplicht', '/inburgeringsplicht');
+      const doelgroep = await get<DuoDoelgroep>('Inburgeringsplicht', '/doelgroep');
+      const dg = doelgroep ? doelgroepFromDuo(doelgroep) : undefined;
+      return {
+        // A person DUO no longer knows (SS110, SS111) has no plicht.
+        inburgeringsplicht: plicht ? plichtFromDuo(plicht) : { plichtig: false },
+        ...(dg ? { doelgroep: dg } : {}),
+      };
+    }
+    case 'nl.inburgering.leerbaarheidstoets.aangemeld': {
+      const nr = await get<DuoLbtExamennummer>('Leerbaarheidstoets', '/lbt/examennummer');
+      return nr ? { examennummer: nr.examennummer } : {};
+    }
+    case 'nl.inburgering.leerbaarheidstoets.afgerond':
+      return {
+        resultaten: lbtFromDuo(
+          (await get<DuoLbtResultaten>('Leerbaarheidstoets', '/lbt/resultaten')) ?? [],
+        ),
+      };
+    case 'nl.inburgering.inburgeringstermijn.gestart': {
+      const termijn = await get<DuoInburgeringstermijn>(
+        'Inburgeringstermijn',
+        '/inburgeringstermijn',
+      );
+      if (!termijn)
+        throw new ValidationError('DUO has no inburgeringstermijn', [
+          { field: 'termijn', rule: 'present', message: 'SS102 without a termijn' },
+        ]);
+      return { termijn: termijnFromDuo(termijn) };
+    }
+    case 'nl.inburgering.examen.resultaat':
+      return {
+        resultaten: examensFromDuo(
+          (await get<DuoExamenresultaten>('Examen', '/examens/resultaten')) ?? [],
+        ),
+      };
+    // Everything DUO holds, granted or refused; none (404 or []) is an empty list.
+    case ONTHEFFING_VERLEEND:
+      return {
+        ontheffingen: ontheffingenFromDuo(
+          (await get<DuoOntheffingen>('Ontheffing', '/ontheffingen')) ?? [],
+        ),
+      };
+    case VRIJSTELLING_VERLEEND:
+      return {
+        vrijstellingen: vrijstellingenFromDuo(
+          (await get<DuoVrijstellingen>('Vrijstelling', '/vrijstellingen')) ?? [],
+        ),
+      };
+    case DUO_SIGNAAL:
+      return { signaal: g?.signaal };
+    default:
+      throw new Error(`the hub has no details for ${type}`);
+  }
+}
+
+/**
+ * Pulls the details of each type for one person and publishes the chain events, in order. All
+ * are built and checked against the chain contract before the first is published, so DUO details
+ * that do not fit publish nothing; a redelivery publishes the same ids again (JetStream drops
+ * the duplicates).
+ */
+async function pullAndPublish(
+  deps: DuoDeps,
+  m: JsMsg,
+  opts: {
+    gemeente: string;
+    bsn: string;
+    types: readonly string[];
+    base: Record<string, unknown>;
+    idOf(type: string): string;
+    gebeurtenis?: Gebeurtenis;
+    /**
+     * Around the GETs: the disclosure to log when the KVS asked (one per message: the processing
+     * log keeps one record per span); none for a notification.
+     */
+    disclose?: <T>(call: () => Promise<T>) => Promise<T>;
+  },
+): Promise<void> {
+  const bron = deps.oinOf(opts.gemeente);
+  const get: Get = (api, path) =>
+    deps.duo.find(api, { path: `/personen/${opts.bsn}${path}`, bron, berichtId: randomUUID() });
+  const build = async () => {
+    const events = [];
+    for (const type of opts.types) {
+      const out = buildEvent({
+        id: opts.idOf(type),
+        type,
+        source: deps.source,
+        gemeente: opts.gemeente,
+        data: { ...opts.base, ...(await detailsOf(type, get, opts.gebeurtenis)) },
+      });
+      const violations = schemas().validateEvent(out);
+      if (violations.length > 0)
+        throw new ValidationError('DUO details do not fit the chain contract', violations);
+      events.push(out);
+    }
+    return events;
+  };
+  const events = await (opts.disclose ? opts.disclose(build) : build());
+  for (const out of events) await deps.publish(out, messageSpan(m).traceparent);
+}
+
+const noBsn = () =>
+  new ValidationError('no BSN known for this person', [
+    { field: 'data.inburgeraarId', rule: 'bsn known', message: 'DUO addresses persons by BSN' },
+  ]);
+
+/**
+ * DUO notification → pull the details → the chain event of its gebeurtenis code, and the ones
+ * published beside it (`ook`: the ontheffingen or vrijstellingen of SS107, SS108, SS109).
+ */
 export function createNotificationHandler(deps: DuoDeps): (m: JsMsg) => Promise<Outcome> {
   return async (m) => {
     const event = parseChainEvent<DuoNotificatieOntvangen>(m);
@@ -220,71 +359,77 @@ export function createNotificationHandler(deps: DuoDeps): (m: JsMsg) => Promise<
       ]);
     }
     const bsn = await bsnOf(deps, event.gemeente, n.inburgeraarId);
-    if (!bsn) {
-      throw new ValidationError('no BSN known for this person', [
-        { field: 'data.inburgeraarId', rule: 'bsn known', message: 'DUO addresses persons by BSN' },
-      ]);
-    }
-    const bron = deps.oinOf(event.gemeente);
-    const get = <T>(api: DuoApi, path: string) =>
-      deps.duo.find<T>(api, { path: `/personen/${bsn}${path}`, bron, berichtId: randomUUID() });
-
-    const gebeurtenis = {
-      code: n.gebeurtenisId,
-      omschrijving: g.omschrijving,
-      registratieDatumTijd: n.registratieDatumTijd,
-    };
-    const base = { inburgeraarId: n.inburgeraarId, gemeenteCode: event.gemeente, gebeurtenis };
-    let data: Record<string, unknown>;
-    if (g.pulls.includes('plicht')) {
-      const plicht = await get<DuoInburgeringsplicht>('Inburgeringsplicht', '/inburgeringsplicht');
-      const doelgroep = await get<DuoDoelgroep>('Inburgeringsplicht', '/doelgroep');
-      const dg = doelgroep ? doelgroepFromDuo(doelgroep) : undefined;
-      data = {
-        ...base,
-        // A person DUO no longer knows (SS110, SS111) has no plicht.
-        inburgeringsplicht: plicht ? plichtFromDuo(plicht) : { plichtig: false },
-        ...(dg ? { doelgroep: dg } : {}),
-      };
-    } else if (g.pulls.includes('lbt-examennummer')) {
-      const nr = await get<DuoLbtExamennummer>('Leerbaarheidstoets', '/lbt/examennummer');
-      data = { ...base, ...(nr ? { examennummer: nr.examennummer } : {}) };
-    } else if (g.pulls.includes('lbt-resultaten')) {
-      data = {
-        ...base,
-        resultaten: lbtFromDuo(
-          (await get<DuoLbtResultaten>('Leerbaarheidstoets', '/lbt/resultaten')) ?? [],
-        ),
-      };
-    } else if (g.pulls.includes('termijn')) {
-      const termijn = await get<DuoInburgeringstermijn>(
-        'Inburgeringstermijn',
-        '/inburgeringstermijn',
-      );
-      if (!termijn)
-        throw new ValidationError('DUO has no inburgeringstermijn', [
-          { field: 'termijn', rule: 'present', message: 'SS102 without a termijn' },
-        ]);
-      data = { ...base, termijn: termijnFromDuo(termijn) };
-    } else {
-      data = {
-        ...base,
-        resultaten: examensFromDuo(
-          (await get<DuoExamenresultaten>('Examen', '/examens/resultaten')) ?? [],
-        ),
-      };
-    }
-    const out = buildEvent({
-      id: nameBasedUuid(`duo:${n.berichtId}:${g.type}`),
-      type: g.type,
-      source: deps.source,
+    if (!bsn) throw noBsn();
+    await pullAndPublish(deps, m, {
       gemeente: event.gemeente,
-      data,
+      bsn,
+      types: [g.type, ...(g.ook ?? [])],
+      base: {
+        inburgeraarId: n.inburgeraarId,
+        gemeenteCode: event.gemeente,
+        gebeurtenis: {
+          code: n.gebeurtenisId,
+          omschrijving: g.omschrijving,
+          registratieDatumTijd: n.registratieDatumTijd,
+        },
+      },
+      idOf: (type) => nameBasedUuid(`duo:${n.berichtId}:${type}`),
+      gebeurtenis: g,
     });
-    const violations = schemas().validateEvent(out);
-    if (violations.length > 0)
-      throw new ValidationError('DUO details do not fit the chain contract', violations);
-    await deps.publish(out, messageSpan(m).traceparent);
+    return 'delivered';
+  };
+}
+
+export const ONTHEFFINGEN_OPGEVRAAGD = 'nl.inburgering.ontheffingen.opgevraagd';
+
+/**
+ * The KVS asks to read the person's ontheffingen and vrijstellingen again
+ * (`ontheffingen.opgevraagd`): the hub GETs both at DUO, one disclosure of the BSN in
+ * DUO's URLs (processing log, fail closed), and answers with `ontheffing.verleend` and
+ * `vrijstelling.verleend`, `bronEventId` the KVS's event, without `gebeurtenis`.
+ */
+export function createOntheffingenOpgevraagdHandler(deps: DuoDeps): (m: JsMsg) => Promise<Outcome> {
+  return async (m) => {
+    const event = parseChainEvent<OntheffingenOpgevraagd>(m);
+    const disclosure = deps.projector.project(event);
+    if (!disclosure) return 'skipped';
+    const { inburgeraarId } = (disclosure.event as { data: OntheffingenOpgevraagd }).data;
+    const bsn = await bsnOf(deps, event.gemeente, inburgeraarId);
+    if (!bsn) {
+      // As for a melding: the vestiging that brings the BSN may be a moment behind.
+      if (m.info.deliveryCount < PERSON_WAIT_ATTEMPTS) {
+        throw new OutOfOrderError(
+          'no BSN known for this person yet: data.inburgeraarId (vestiging or koppeling first)',
+          { field: 'data.inburgeraarId', rule: 'vestiging or koppeling first' },
+        );
+      }
+      throw noBsn();
+    }
+    const span = messageSpan(m);
+    // Ids from the scoped id: a KVS chooses its event ids and must not pick another gemeente's.
+    const scoped = scopedEventIdOf(m, event);
+    await pullAndPublish(deps, m, {
+      gemeente: event.gemeente,
+      bsn,
+      types: [ONTHEFFING_VERLEEND, VRIJSTELLING_VERLEEND],
+      base: { inburgeraarId, gemeenteCode: event.gemeente, bronEventId: event.id },
+      idOf: (type) => nameBasedUuid(`duo:opgevraagd:${scoped}:${type}`),
+      disclose: (call) =>
+        discloseMessage(
+          deps,
+          {
+            span,
+            event,
+            disclosure,
+            betrokkene: inburgeraarId,
+            // Both GETs, one record: the processing log keeps one per message (span).
+            to: { partner: DUO_PARTNER, endpoint: 'Ontheffing, Vrijstelling' },
+            // The BSN travels in DUO's URL.
+            alsoDisclosed: ['identificatie'],
+          },
+          call,
+        ),
+    });
     return 'delivered';
   };
 }

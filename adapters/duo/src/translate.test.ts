@@ -5,11 +5,13 @@ import {
   examensFromDuo,
   lbtFromDuo,
   mapToDuo,
+  ontheffingenFromDuo,
   pipToDuo,
   plichtFromDuo,
   pvtToDuo,
   score,
   termijnFromDuo,
+  vrijstellingenFromDuo,
 } from './translate.ts';
 import { zrouteToDuo } from './zroute.ts';
 
@@ -85,6 +87,152 @@ describe('DUO → chain', () => {
     ).toEqual([
       { examendatum: '2027-03-03', onderdeel: 'lezen', resultaat: 'geslaagd', niveau: 'B1' },
     ]);
+  });
+});
+
+describe('DUO ontheffingen and vrijstellingen → chain', () => {
+  const event = (type: string, data: Record<string, unknown>) =>
+    schemas().validateEvent({
+      specversion: '1.0',
+      id: '6f1c2a4e-0d7b-4b8e-9a53-2f0c6a1e9b10',
+      source: 'urn:nld:oin:00000001003214345000:systeem:ketenhub',
+      type,
+      time: '2026-11-23T10:00:00Z',
+      datacontenttype: 'application/json',
+      dataschema: schemas().byEventType(type)!.id,
+      gemeente: 'gm0797',
+      data: { inburgeraarId: `ih-${'a'.repeat(32)}`, gemeenteCode: 'gm0797', ...data },
+    });
+
+  it('maps every ontheffing DUO holds, keeping 0 hours of belastbaarheid as a value', () => {
+    const ontheffingen = ontheffingenFromDuo([
+      { GeheleOntheffing: { oordeel: 'Toekenning', datumOordeel: '2026-06-01', grond: 'MED' } },
+      {
+        GedeeltelijkeOntheffing: {
+          oordeel: 'Toekenning',
+          datumOordeel: '2026-07-01',
+          grond: 'MED',
+          examenonderdeel: 'KNM',
+          urenBelastbaarheidParticipatieactiviteit: 0,
+        },
+      },
+      {
+        GedeeltelijkeOntheffing: {
+          oordeel: 'Afwijzing',
+          datumOordeel: '2026-08-01',
+          grond: 'BIO',
+          examenonderdeel: 'SP',
+        },
+      },
+    ]);
+    expect(ontheffingen).toEqual([
+      { soort: 'geheel', oordeel: 'toekenning', datumOordeel: '2026-06-01', grond: 'medisch' },
+      {
+        soort: 'gedeeltelijk',
+        oordeel: 'toekenning',
+        datumOordeel: '2026-07-01',
+        grond: 'medisch',
+        examenonderdeel: 'knm',
+        urenBelastbaarheidParticipatieactiviteit: 0,
+      },
+      {
+        soort: 'gedeeltelijk',
+        oordeel: 'afwijzing',
+        datumOordeel: '2026-08-01',
+        grond: 'bijzondere-individuele-omstandigheden',
+        examenonderdeel: 'spreken',
+      },
+    ]);
+    expect(event('nl.inburgering.ontheffing.verleend', { ontheffingen })).toEqual([]);
+    expect(ontheffingenFromDuo([])).toEqual([]);
+    // One DUO item carrying two kinds gives two entries.
+    expect(
+      ontheffingenFromDuo([
+        {
+          GeheleOntheffing: { oordeel: 'Toekenning', datumOordeel: '2026-06-01', grond: 'BIO' },
+          GedeeltelijkeOntheffing: {
+            oordeel: 'Toekenning',
+            datumOordeel: '2026-06-01',
+            grond: 'MED',
+            urenBelastbaarheidParticipatieactiviteit: 350,
+          },
+        },
+      ]).map((o) => [o.soort, o.urenBelastbaarheidParticipatieactiviteit]),
+    ).toEqual([
+      ['geheel', undefined],
+      ['gedeeltelijk', 350],
+    ]);
+  });
+
+  it('maps every vrijstelling, its reden code to a stable value and the temporary period as given', () => {
+    const vrijstellingen = vrijstellingenFromDuo([
+      { GeheleVrijstelling: { oordeel: 'Toekenning', reden: 'DIP', datumOordeel: '2026-05-01' } },
+      {
+        TijdelijkeVrijstelling: {
+          oordeel: 'Toekenning',
+          reden: 'OPL',
+          datumOordeel: '2026-09-01',
+          startdatum: '2026-09-01',
+          einddatum: '2027-08-31',
+        },
+      },
+      {
+        GedeeltelijkeVrijstelling: {
+          oordeel: 'Afwijzing',
+          reden: 'GED',
+          examenonderdeel: 'LU',
+          examenniveau: 'A2',
+        },
+      },
+    ]);
+    expect(vrijstellingen).toEqual([
+      { soort: 'geheel', oordeel: 'toekenning', reden: 'diploma', datumOordeel: '2026-05-01' },
+      {
+        soort: 'tijdelijk',
+        oordeel: 'toekenning',
+        reden: 'vervolgopleiding',
+        datumOordeel: '2026-09-01',
+        startdatum: '2026-09-01',
+        einddatum: '2027-08-31',
+      },
+      {
+        soort: 'gedeeltelijk',
+        oordeel: 'afwijzing',
+        reden: 'taalonderdeel',
+        examenonderdeel: 'luisteren',
+        examenniveau: 'A2',
+      },
+    ]);
+    expect(event('nl.inburgering.vrijstelling.verleend', { vrijstellingen })).toEqual([]);
+    const redenen = (['AVI', 'DIP', 'DOC', 'GED', 'INB', 'INS', 'OPL'] as const).map(
+      (reden) =>
+        vrijstellingenFromDuo([{ GeheleVrijstelling: { oordeel: 'Toekenning', reden } }])[0]!.reden,
+    );
+    expect(new Set(redenen).size).toBe(7);
+    expect(
+      event('nl.inburgering.vrijstelling.verleend', {
+        vrijstellingen: redenen.map((reden) => ({ soort: 'geheel', oordeel: 'toekenning', reden })),
+      }),
+    ).toEqual([]);
+  });
+
+  it('the contract refuses what DUO does not give: hours out of range, an unknown grond', () => {
+    const one = (o: Record<string, unknown>) =>
+      event('nl.inburgering.ontheffing.verleend', {
+        ontheffingen: [
+          {
+            soort: 'gedeeltelijk',
+            oordeel: 'toekenning',
+            datumOordeel: '2026-06-01',
+            grond: 'medisch',
+            ...o,
+          },
+        ],
+      }).map((v) => v.field);
+    expect(one({ urenBelastbaarheidParticipatieactiviteit: 10000 })).toEqual([
+      'data.ontheffingen[0].urenBelastbaarheidParticipatieactiviteit',
+    ]);
+    expect(one({ grond: 'MED' })).toEqual(['data.ontheffingen[0].grond']);
   });
 });
 

@@ -4,8 +4,10 @@ import type {
   InburgeringstermijnGestart,
   LeerbaarheidstoetsAfgerond,
   MapAfgerond,
+  OntheffingVerleend,
   PipVastgesteld,
   PvtOndertekend,
+  VrijstellingVerleend,
 } from '@ketenhub/contracts/generated';
 import type {
   DuoDoelgroep,
@@ -13,9 +15,11 @@ import type {
   DuoInburgeringsplicht,
   DuoInburgeringstermijn,
   DuoLbtResultaten,
+  DuoOntheffingen,
   DuoPip,
   DuoResultaatMap,
   DuoResultaatPvt,
+  DuoVrijstellingen,
 } from '@ketenhub/contracts/generated/duo';
 
 /**
@@ -135,6 +139,109 @@ export function examensFromDuo(r: DuoExamenresultaten): ExamenResultaat['resulta
     ...(x.niveau ? { niveau: x.niveau } : {}),
     ...(x.redenGeenResultaat ? { redenGeenResultaat: REDEN_GEEN[x.redenGeenResultaat] } : {}),
   }));
+}
+
+const OORDEEL = { Toekenning: 'toekenning', Afwijzing: 'afwijzing' } as const;
+const GROND = { BIO: 'bijzondere-individuele-omstandigheden', MED: 'medisch' } as const;
+
+/**
+ * DUO's ontheffingen → the chain's: one entry per decision DUO holds, granted or refused (a DUO
+ * item carries its decision under the key of its kind; should one carry both, both are kept).
+ */
+export function ontheffingenFromDuo(r: DuoOntheffingen): OntheffingVerleend['ontheffingen'] {
+  return r.flatMap((x) => [
+    ...(x.GeheleOntheffing
+      ? [
+          {
+            soort: 'geheel' as const,
+            oordeel: OORDEEL[x.GeheleOntheffing.oordeel],
+            datumOordeel: x.GeheleOntheffing.datumOordeel,
+            grond: GROND[x.GeheleOntheffing.grond],
+          },
+        ]
+      : []),
+    ...(x.GedeeltelijkeOntheffing
+      ? [
+          {
+            soort: 'gedeeltelijk' as const,
+            oordeel: OORDEEL[x.GedeeltelijkeOntheffing.oordeel],
+            datumOordeel: x.GedeeltelijkeOntheffing.datumOordeel,
+            grond: GROND[x.GedeeltelijkeOntheffing.grond],
+            ...(x.GedeeltelijkeOntheffing.examenonderdeel
+              ? { examenonderdeel: ONDERDEEL[x.GedeeltelijkeOntheffing.examenonderdeel] }
+              : {}),
+            // 0 is a value of its own (no participation at all), not an absent one.
+            ...(x.GedeeltelijkeOntheffing.urenBelastbaarheidParticipatieactiviteit !== undefined
+              ? {
+                  urenBelastbaarheidParticipatieactiviteit:
+                    x.GedeeltelijkeOntheffing.urenBelastbaarheidParticipatieactiviteit,
+                }
+              : {}),
+          },
+        ]
+      : []),
+  ]);
+}
+
+/** DUO's reden of a vrijstelling (a code) → the chain's. */
+const VRIJSTELLINGSREDEN = {
+  AVI: 'aantoonbaar-ingeburgerd',
+  DIP: 'diploma',
+  DOC: 'document',
+  GED: 'taalonderdeel',
+  INB: 'inburgeringsdiploma-wi2013',
+  INS: 'inschrijving-opleiding',
+  OPL: 'vervolgopleiding',
+} as const;
+
+type VrijstellingEntry = VrijstellingVerleend['vrijstellingen'][number];
+type DuoVrijstelling = DuoVrijstellingen[number];
+
+/**
+ * DUO's vrijstellingen → the chain's: one entry per decision, granted or refused. A temporary
+ * vrijstelling's einddatum is its last day (DUO: inclusive), carried as DUO gives it.
+ */
+export function vrijstellingenFromDuo(
+  r: DuoVrijstellingen,
+): VrijstellingVerleend['vrijstellingen'] {
+  const common = (
+    soort: VrijstellingEntry['soort'],
+    v: NonNullable<DuoVrijstelling[keyof DuoVrijstelling]>,
+  ): VrijstellingEntry => ({
+    soort,
+    oordeel: OORDEEL[v.oordeel],
+    reden: VRIJSTELLINGSREDEN[v.reden],
+    ...(v.datumOordeel ? { datumOordeel: v.datumOordeel } : {}),
+  });
+  return r.flatMap((x) => [
+    ...(x.GeheleVrijstelling ? [common('geheel', x.GeheleVrijstelling)] : []),
+    ...(x.TijdelijkeVrijstelling
+      ? [
+          {
+            ...common('tijdelijk', x.TijdelijkeVrijstelling),
+            ...(x.TijdelijkeVrijstelling.startdatum
+              ? { startdatum: x.TijdelijkeVrijstelling.startdatum }
+              : {}),
+            ...(x.TijdelijkeVrijstelling.einddatum
+              ? { einddatum: x.TijdelijkeVrijstelling.einddatum }
+              : {}),
+          },
+        ]
+      : []),
+    ...(x.GedeeltelijkeVrijstelling
+      ? [
+          {
+            ...common('gedeeltelijk', x.GedeeltelijkeVrijstelling),
+            ...(x.GedeeltelijkeVrijstelling.examenonderdeel
+              ? { examenonderdeel: ONDERDEEL[x.GedeeltelijkeVrijstelling.examenonderdeel] }
+              : {}),
+            ...(x.GedeeltelijkeVrijstelling.examenniveau
+              ? { examenniveau: x.GedeeltelijkeVrijstelling.examenniveau }
+              : {}),
+          },
+        ]
+      : []),
+  ]);
 }
 
 const LEERROUTE = { 'b1-route': 'B', onderwijsroute: 'O', 'z-route': 'Z' } as const;

@@ -22,6 +22,7 @@ import {
   OutOfOrderError,
   ValidationError,
   buildEvent,
+  childSpan,
   inboundRoute,
   messageSpan,
   nameBasedUuid,
@@ -34,7 +35,7 @@ import {
 import {
   PERSON_WAIT_ATTEMPTS,
   bsnProblem,
-  discloseMessage,
+  disclose,
   normaliseVnummer,
   vnummerProblem,
   type IdentityStore,
@@ -48,7 +49,7 @@ import {
   type Gebeurtenis,
 } from './codes.ts';
 import { PINNED_VERSIONS, type DuoApi } from './duo-client.ts';
-import { DUO_PARTNER, type DuoDeps } from './handlers.ts';
+import { DUO_PARTNER, type DuoDeps, type DuoRead } from './handlers.ts';
 import {
   doelgroepFromDuo,
   examensFromDuo,
@@ -295,33 +296,55 @@ async function pullAndPublish(
     idOf(type: string): string;
     gebeurtenis?: Gebeurtenis;
     /**
-     * Around the GETs: the disclosure to log when the KVS asked (one per message: the processing
-     * log keeps one record per span); none for a notification.
+     * When the KVS asked: each GET is a disclosure of the BSN in DUO's URL, logged around the
+     * call in its own span under the message's (fail closed). Not yet for a notification.
      */
-    disclose?: <T>(call: () => Promise<T>) => Promise<T>;
+    read?: DuoRead;
   },
 ): Promise<void> {
   const bron = deps.oinOf(opts.gemeente);
-  const get: Get = (api, path) =>
-    deps.duo.find(api, { path: `/personen/${opts.bsn}${path}`, bron, berichtId: randomUUID() });
-  const build = async () => {
-    const events = [];
-    for (const type of opts.types) {
-      const out = buildEvent({
-        id: opts.idOf(type),
-        type,
-        source: deps.source,
-        gemeente: opts.gemeente,
-        data: { ...opts.base, ...(await detailsOf(type, get, opts.gebeurtenis)) },
+  const { read } = opts;
+  const get: Get = <T>(api: DuoApi, path: string) => {
+    const call = () =>
+      deps.duo.find<T>(api, {
+        path: `/personen/${opts.bsn}${path}`,
+        bron,
+        berichtId: randomUUID(),
       });
-      const violations = schemas().validateEvent(out);
-      if (violations.length > 0)
-        throw new ValidationError('DUO details do not fit the chain contract', violations);
-      events.push(out);
-    }
-    return events;
+    if (!read) return call();
+    const span = childSpan({ ...read.span.ids, flags: '01' });
+    return disclose(
+      deps,
+      {
+        traceId: span.traceId,
+        spanId: span.spanId,
+        parentSpanId: read.span.ids.spanId,
+        activiteit: read.activiteit,
+        ontvanger: { partner: DUO_PARTNER, endpoint: api },
+        betrokkene: read.betrokkene,
+        // The BSN in the URL, the gemeente as bron.
+        categorieen: ['gemeente', 'identificatie'],
+        gemeente: read.event.gemeente,
+        eventId: read.event.id,
+        eventType: read.event.type,
+      },
+      call,
+    );
   };
-  const events = await (opts.disclose ? opts.disclose(build) : build());
+  const events = [];
+  for (const type of opts.types) {
+    const out = buildEvent({
+      id: opts.idOf(type),
+      type,
+      source: deps.source,
+      gemeente: opts.gemeente,
+      data: { ...opts.base, ...(await detailsOf(type, get, opts.gebeurtenis)) },
+    });
+    const violations = schemas().validateEvent(out);
+    if (violations.length > 0)
+      throw new ValidationError('DUO details do not fit the chain contract', violations);
+    events.push(out);
+  }
   for (const out of events) await deps.publish(out, messageSpan(m).traceparent);
 }
 
@@ -384,8 +407,8 @@ export const ONTHEFFINGEN_OPGEVRAAGD = 'nl.inburgering.ontheffingen.opgevraagd';
 
 /**
  * The KVS asks to read the person's ontheffingen and vrijstellingen again
- * (`ontheffingen.opgevraagd`): the hub GETs both at DUO, one disclosure of the BSN in
- * DUO's URLs (processing log, fail closed), and answers with `ontheffing.verleend` and
+ * (`ontheffingen.opgevraagd`): the hub GETs both at DUO, each a disclosure of the BSN in
+ * DUO's URL (processing log, fail closed), and answers with `ontheffing.verleend` and
  * `vrijstelling.verleend`, `bronEventId` the KVS's event, without `gebeurtenis`.
  */
 export function createOntheffingenOpgevraagdHandler(deps: DuoDeps): (m: JsMsg) => Promise<Outcome> {
@@ -405,7 +428,6 @@ export function createOntheffingenOpgevraagdHandler(deps: DuoDeps): (m: JsMsg) =
       }
       throw noBsn();
     }
-    const span = messageSpan(m);
     // Ids from the scoped id: a KVS chooses its event ids and must not pick another gemeente's.
     const scoped = scopedEventIdOf(m, event);
     await pullAndPublish(deps, m, {
@@ -414,21 +436,12 @@ export function createOntheffingenOpgevraagdHandler(deps: DuoDeps): (m: JsMsg) =
       types: [ONTHEFFING_VERLEEND, VRIJSTELLING_VERLEEND],
       base: { inburgeraarId, gemeenteCode: event.gemeente, bronEventId: event.id },
       idOf: (type) => nameBasedUuid(`duo:opgevraagd:${scoped}:${type}`),
-      disclose: (call) =>
-        discloseMessage(
-          deps,
-          {
-            span,
-            event,
-            disclosure,
-            betrokkene: inburgeraarId,
-            // Both GETs, one record: the processing log keeps one per message (span).
-            to: { partner: DUO_PARTNER, endpoint: 'Ontheffing, Vrijstelling' },
-            // The BSN travels in DUO's URL.
-            alsoDisclosed: ['identificatie'],
-          },
-          call,
-        ),
+      read: {
+        span: messageSpan(m),
+        event,
+        activiteit: disclosure.activity,
+        betrokkene: inburgeraarId,
+      },
     });
     return 'delivered';
   };

@@ -557,7 +557,7 @@ describe('the completion of the Z-route → DUO (PUT zroute), reconciled with MA
       (d) =>
         d.ontvanger.partner === 'duo' &&
         d.eventType === 'nl.inburgering.zroute.afgerond' &&
-        d.categorieen.map((c) => c.id).join() === 'identificatie',
+        d.categorieen.map((c) => c.id).join() === 'gemeente,identificatie',
     );
     // Two meldingen, each reading PIP, termijn, MAP and PVT.
     expect(reads.map((d) => d.ontvanger.endpoint).sort()).toEqual([

@@ -128,6 +128,8 @@ const DUO_OUTCOMES = [
   'map.afgewezen',
   'pvt.geregistreerd',
   'pvt.afgewezen',
+  'zroute.geregistreerd',
+  'zroute.afgewezen',
   'leerroute.uren-geregistreerd',
   'leerroute.uren-afgewezen',
 ].map((t) => `nl.inburgering.${t}`);

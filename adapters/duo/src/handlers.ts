@@ -323,15 +323,16 @@ export interface DuoRead {
 }
 
 /**
- * What DUO knows of the person, read through its GET APIs for a melding's rules: each read on
- * demand, with a fresh berichtId, and `undefined` for DUO's 404 (nothing registered). Every read
- * carries the BSN in DUO's URL, so each is a disclosure in the processing log (its own span
- * under the message's, category `identificatie`, fail closed) and in the inzage.
+ * A GET on DUO about one person: on demand, with a fresh berichtId, `undefined` for DUO's 404
+ * (nothing registered). Every such read carries the BSN in DUO's URL and the gemeente as bron,
+ * so with `read` it is a disclosure in the processing log (its own span under the message's,
+ * categories `gemeente` and `identificatie`, fail closed) and in the inzage.
  */
-export function duoFacts(deps: DuoDeps, bsn: string, bron: string, read: DuoRead) {
-  const get = <T>(api: DuoApi, path: string) => {
+export function duoGet(deps: DuoDeps, bsn: string, bron: string, read?: DuoRead) {
+  return <T>(api: DuoApi, path: string): Promise<T | undefined> => {
     const call = () =>
       deps.duo.find<T>(api, { path: `/personen/${bsn}${path}`, bron, berichtId: randomUUID() });
+    if (!read) return call();
     const span = childSpan({ ...read.span.ids, flags: '01' });
     return disclose(
       deps,
@@ -342,7 +343,7 @@ export function duoFacts(deps: DuoDeps, bsn: string, bron: string, read: DuoRead
         activiteit: read.activiteit,
         ontvanger: { partner: DUO_PARTNER, endpoint: api },
         betrokkene: read.betrokkene,
-        categorieen: ['identificatie'],
+        categorieen: ['gemeente', 'identificatie'],
         gemeente: read.event.gemeente,
         eventId: read.event.id,
         eventType: read.event.type,
@@ -350,6 +351,11 @@ export function duoFacts(deps: DuoDeps, bsn: string, bron: string, read: DuoRead
       call,
     );
   };
+}
+
+/** What DUO knows of the person, for a melding's rules: every read logged (`duoGet`). */
+export function duoFacts(deps: DuoDeps, bsn: string, bron: string, read: DuoRead) {
+  const get = duoGet(deps, bsn, bron, read);
   return {
     plicht: () => get<DuoInburgeringsplicht>('Inburgeringsplicht', '/inburgeringsplicht'),
     doelgroep: () => get<DuoDoelgroep>('Inburgeringsplicht', '/doelgroep'),

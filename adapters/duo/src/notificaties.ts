@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import type { JsMsg } from '@nats-io/jetstream';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type {
@@ -22,7 +21,6 @@ import {
   OutOfOrderError,
   ValidationError,
   buildEvent,
-  childSpan,
   inboundRoute,
   messageSpan,
   nameBasedUuid,
@@ -35,7 +33,6 @@ import {
 import {
   PERSON_WAIT_ATTEMPTS,
   bsnProblem,
-  disclose,
   normaliseVnummer,
   vnummerProblem,
   type IdentityStore,
@@ -49,7 +46,7 @@ import {
   type Gebeurtenis,
 } from './codes.ts';
 import { PINNED_VERSIONS, type DuoApi } from './duo-client.ts';
-import { DUO_PARTNER, type DuoDeps, type DuoRead } from './handlers.ts';
+import { DUO_PARTNER, duoGet, type DuoDeps, type DuoRead } from './handlers.ts';
 import {
   doelgroepFromDuo,
   examensFromDuo,
@@ -304,33 +301,7 @@ async function pullAndPublish(
 ): Promise<void> {
   const bron = deps.oinOf(opts.gemeente);
   const { read } = opts;
-  const get: Get = <T>(api: DuoApi, path: string) => {
-    const call = () =>
-      deps.duo.find<T>(api, {
-        path: `/personen/${opts.bsn}${path}`,
-        bron,
-        berichtId: randomUUID(),
-      });
-    if (!read) return call();
-    const span = childSpan({ ...read.span.ids, flags: '01' });
-    return disclose(
-      deps,
-      {
-        traceId: span.traceId,
-        spanId: span.spanId,
-        parentSpanId: read.span.ids.spanId,
-        activiteit: read.activiteit,
-        ontvanger: { partner: DUO_PARTNER, endpoint: api },
-        betrokkene: read.betrokkene,
-        // The BSN in the URL, the gemeente as bron.
-        categorieen: ['gemeente', 'identificatie'],
-        gemeente: read.event.gemeente,
-        eventId: read.event.id,
-        eventType: read.event.type,
-      },
-      call,
-    );
-  };
+  const get: Get = duoGet(deps, opts.bsn, bron, read);
   const events = [];
   for (const type of opts.types) {
     const out = buildEvent({

@@ -472,6 +472,10 @@ describe('hours: DUO gets the sum of every source (the hours ledger)', () => {
       }),
     ]);
 
+    // A privacy officer bound to another gemeente sees none of it.
+    const other = await chain.adminCall(chain.adminKeys!.gm0796, 'POST', '/api/inzage', { bsn });
+    expect(((await other.json()) as { uren: unknown[] }).uren).toEqual([]);
+
     // The school's report replayed (a new stream message of the same event): DUO keeps 52.
     const h = headers();
     h.set(PARTNER_HEADER, 'taalaanbieder');

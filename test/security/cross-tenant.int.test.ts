@@ -172,6 +172,22 @@ const attacks: Attack[] = [
     services: ['duo'],
   },
   {
+    name: 'zroute.afgerond',
+    event: () =>
+      kvsEvent(
+        'gm0796',
+        'zroute.afgerond',
+        { inburgeraarId: idP, datumAfronding: '2026-10-20' },
+        'x11',
+      ),
+    services: ['duo'],
+  },
+  {
+    name: 'ontheffingen.opgevraagd',
+    event: () => kvsEvent('gm0796', 'ontheffingen.opgevraagd', { inburgeraarId: idP }, 'x12'),
+    services: ['duo'],
+  },
+  {
     name: 'ontzorgen.aangevraagd for P’s traject, paying to another IBAN',
     event: () => aanvraag('gm0796', idP, 'OZ-P', { iban: ATTACKER_IBAN, name: 'x6' }),
     services: ['kredietbank'],

@@ -4,25 +4,15 @@ import {
   type TaalaanbiederSimulator,
 } from '@ketenhub/simulator-taalaanbieder';
 import {
-  DEFAULT_BACKOFF,
   STREAMS,
-  connectNats,
   createLogger,
-  generateApiKey,
-  hashApiKey,
-  runService,
   type HubConfig,
   type Logger,
-  type PartnerOrganisationConfig,
   runModules,
   type RunningModules,
 } from '@ketenhub/kit';
-import {
-  createIdentityHandler,
-  createPseudonymizer,
-  openIdentityStore,
-} from '@ketenhub/kit/privacy';
 import { startTestChain, type TestChain } from './chain.ts';
+import { TEST_SERVICE, startIdentityFeed, startOrganisations } from './organisations.ts';
 import { taalaanbiederModule } from '@ketenhub/adapter-taalaanbieder';
 
 export const TEST_SCHOOLS = ['taalschool-noord', 'taalschool-zuid'] as const;
@@ -50,62 +40,30 @@ export async function startTaalaanbiederTestChain(
 ): Promise<TaalaanbiederTestChain> {
   const logger = opts.logger ?? createLogger('test', { level: process.env.LOG_LEVEL ?? 'error' });
   const chain = await startTestChain({ logger });
-  const schools = new Map<string, TaalaanbiederSimulator>();
-  const schoolKeys = new Map<string, string>();
-  const organisations: PartnerOrganisationConfig[] = [];
-  for (const id of TEST_SCHOOLS) {
-    const token = generateApiKey();
-    const sim = await startTaalaanbiederSimulator({ id, token });
-    const key = generateApiKey();
-    schools.set(id, sim);
-    schoolKeys.set(id, key);
-    organisations.push({
-      id,
-      naam: id,
-      endpoint: { url: sim.url, token, timeoutMs: 3000 },
-      credential: { apiKeyHash: hashApiKey(key) },
-    });
-  }
+  const {
+    sims: schools,
+    keys: schoolKeys,
+    organisations,
+    connect,
+  } = await startOrganisations(
+    Object.fromEntries(TEST_SCHOOLS.map((id) => [id, undefined])) as Record<string, undefined>,
+    ({ id, token }) => startTaalaanbiederSimulator({ id, token }),
+  );
   const config: HubConfig = {
     ...chain.config,
     partners: { ...chain.config.partners, taalaanbieder: { organisations } },
     services: {
       ...chain.config.services,
-      taalaanbieder: {
-        port: 0,
-        opsPort: 0,
-        concurrency: 8,
-        ackWaitMs: 10_000,
-        retry: { delaysMs: [100, 200, 400], maxAttempts: 30 },
-        breaker: { resetTimeoutMs: 500, volumeThreshold: 5, errorThresholdPercentage: 50 },
-      },
+      taalaanbieder: TEST_SERVICE,
     },
   };
   const taalaanbieder = await runModules(config, [taalaanbiederModule()], { logger });
-  for (const [id, sim] of schools) sim.setHub(taalaanbieder.url!, schoolKeys.get(id)!);
-  const nc = await connectNats(chain.nats.url, 'test-taalaanbieder-observer');
+  connect(taalaanbieder.url!);
   // The schools get aanmeldingen only for persons the hub knows for the PIP's gemeente; the DUO
   // and Kredietbank services bind them from the koppeling and the vestiging. This chain runs
   // neither, so it runs their identity consumer itself.
-  const identities = await runService({
-    service: 'test-identiteiten',
-    partner: 'test',
-    flow: 'test',
-    nc,
-    consumer: {
-      stream: STREAMS.keten,
-      durable: 'test-identiteiten',
-      filterSubject: 'keten.*.inburgeraar.>',
-      ackWaitMs: 10_000,
-    },
-    backoff: { ...DEFAULT_BACKOFF, delaysMs: [100, 200, 400] },
-    handler: createIdentityHandler(
-      await openIdentityStore(nc, { ttlDays: 1 }),
-      createPseudonymizer(config.hub.pseudonymKey),
-    ),
-    logger,
-  });
-  const jsm = await jetstreamManager(nc);
+  const identities = await startIdentityFeed(chain.nats.url, config.hub.pseudonymKey, logger);
+  const jsm = await jetstreamManager(identities.nc);
   return {
     ...chain,
     config,
@@ -138,7 +96,6 @@ export async function startTaalaanbiederTestChain(
     async stop() {
       await taalaanbieder.stop();
       await identities.stop();
-      await nc.drain();
       for (const sim of schools.values()) await sim.close();
       await chain.stop();
     },

@@ -5,14 +5,12 @@ import {
 import { vluchtelingenwerkModule } from '@ketenhub/adapter-vluchtelingenwerk';
 import {
   createLogger,
-  generateApiKey,
-  hashApiKey,
   runModules,
   type HubConfig,
   type Logger,
-  type PartnerOrganisationConfig,
   type RunningModules,
 } from '@ketenhub/kit';
+import { TEST_SERVICE, startOrganisations } from './organisations.ts';
 import { createPseudonymizer } from '@ketenhub/kit/privacy';
 import { startDuoTestChain, type DuoTestChain } from './duo-chain.ts';
 
@@ -45,31 +43,18 @@ export async function startVluchtelingenwerkTestChain(
 ): Promise<VluchtelingenwerkTestChain> {
   const logger = opts.logger ?? createLogger('test', { level: process.env.LOG_LEVEL ?? 'error' });
   const chain = await startDuoTestChain({ logger });
-  const offices = new Map<TestVwnOffice, VluchtelingenwerkSimulator>();
-  const keys = new Map<TestVwnOffice, string>();
-  const organisations: PartnerOrganisationConfig[] = [];
-  for (const [id, gemeenten] of Object.entries(TEST_VWN_OFFICES) as [
-    TestVwnOffice,
-    readonly string[],
-  ][]) {
-    const token = generateApiKey();
-    const key = generateApiKey();
-    const sim = await startVluchtelingenwerkSimulator({
+  const {
+    sims: offices,
+    organisations,
+    connect,
+  } = await startOrganisations(TEST_VWN_OFFICES, ({ id, token }) =>
+    startVluchtelingenwerkSimulator({
       id,
       token,
       today: opts.today ?? '2025-01-06',
       retryDelayMs: 100,
-    });
-    offices.set(id, sim);
-    keys.set(id, key);
-    organisations.push({
-      id,
-      naam: id,
-      gemeenten: [...gemeenten],
-      endpoint: { url: sim.url, token, timeoutMs: 3000 },
-      credential: { apiKeyHash: hashApiKey(key) },
-    });
-  }
+    }),
+  );
   const config: HubConfig = {
     ...chain.config,
     partners: {
@@ -81,18 +66,11 @@ export async function startVluchtelingenwerkTestChain(
     },
     services: {
       ...chain.config.services,
-      vluchtelingenwerk: {
-        port: 0,
-        opsPort: 0,
-        concurrency: 8,
-        ackWaitMs: 10_000,
-        retry: { delaysMs: [100, 200, 400], maxAttempts: 30 },
-        breaker: { resetTimeoutMs: 500, volumeThreshold: 5, errorThresholdPercentage: 50 },
-      },
+      vluchtelingenwerk: TEST_SERVICE,
     },
   };
   const vluchtelingenwerk = await runModules(config, [vluchtelingenwerkModule()], { logger });
-  for (const [id, sim] of offices) sim.setHub(vluchtelingenwerk.url!, keys.get(id)!);
+  connect(vluchtelingenwerk.url!);
   const pseudonymizer = createPseudonymizer(config.hub.pseudonymKey);
   return {
     ...chain,

@@ -11,11 +11,12 @@ import type { Violation } from '@ketenhub/contracts';
 import { ValidationError } from './errors.ts';
 import { parseChainEvent, type Event } from './events.ts';
 import type { Logger } from './log.ts';
-import { scopedEventIdOf } from './nats.ts';
+import { PARTNER_HEADER, flowName, scopedEventIdOf } from './nats.ts';
 import type { PartnerClient } from './partner-client.ts';
 import type { Projector } from './policy.ts';
 import { discloseMessage, type ProcessingLog } from './processing-log.ts';
-import type { Outcome } from './run-service.ts';
+import type { ConsumerDecl } from './module.ts';
+import type { ConsumerSpec, DeadLetterContext, Outcome } from './run-service.ts';
 import { messageSpan } from './trace.ts';
 
 /** A chain event as a consumer has it (kit `parseChainEvent`). */
@@ -198,4 +199,39 @@ export function outboundDelivery<D extends Person, B>(
     await spec.delivered?.(event, span.traceparent);
     return 'delivered';
   };
+}
+
+/** An organisation with its own endpoint (kit `organisationsWith`). */
+export interface EndpointOrganisation {
+  id: string;
+  endpoint: { url: string; token?: string; timeoutMs?: number };
+}
+
+/**
+ * One consumer per organisation, in the order of `declared` (the module's consumer declaration,
+ * one per organisation): each with a partner client of its own, whose breaker gates it (while
+ * it is open, that organisation's messages wait in the stream), the flow named by the partner
+ * that published the message, and `describe` for its dead letters. `handler` builds the
+ * organisation's handler from its client.
+ */
+export function organisationConsumers<O extends EndpointOrganisation>(
+  rt: { partnerClient(endpoint: O['endpoint'] & { id: string }): PartnerClient },
+  opts: {
+    partner: string;
+    organisations: readonly O[];
+    declared: readonly ConsumerDecl[];
+    describe: (m: JsMsg) => DeadLetterContext;
+    handler(organisation: O, client: PartnerClient): (m: JsMsg) => Promise<Outcome>;
+  },
+): ConsumerSpec[] {
+  return opts.organisations.map((o, i) => {
+    const client = rt.partnerClient({ ...o.endpoint, id: o.id });
+    return {
+      ...opts.declared[i]!,
+      handler: opts.handler(o, client),
+      flow: (m: JsMsg) => flowName(m.headers?.get(PARTNER_HEADER), opts.partner),
+      describe: opts.describe,
+      gate: client.gate,
+    };
+  });
 }

@@ -1,14 +1,12 @@
 import {
-  PARTNER_HEADER,
   PERSONS_READ,
   RECEIPTS,
   credentialsOf,
-  flowName,
   organisationsWith,
   type ConsumerDecl,
-  type ConsumerSpec,
   type HubConfig,
   type PartnerModule,
+  organisationConsumers,
 } from '@ketenhub/kit';
 import { createAanmeldingHandler, describeMessage } from './aanmelding.ts';
 import { registerTaalaanbiederRoutes } from './routes.ts';
@@ -70,12 +68,14 @@ export function taalaanbiederModule(opts: { now?: () => Date } = {}): PartnerMod
       const ctx = { source: rt.source, ...(opts.now ? { now: opts.now } : {}) };
       const publisher = await rt.edgePublisher();
       const pseudonyms = createTrajectPseudonymizer(rt.config.hub.pseudonymKey);
-      const declared = consumersOf(rt.config);
-      const consumers: ConsumerSpec[] = schoolsOf(rt.config).map((school, i) => {
-        const client = rt.partnerClient({ ...school.endpoint, id: school.id });
-        return {
-          ...declared[i]!,
-          handler: createAanmeldingHandler({
+      // While a school's breaker is open, its aanmeldingen wait in the stream.
+      const consumers = organisationConsumers(rt, {
+        partner: TAALAANBIEDER_PARTNER,
+        organisations: schoolsOf(rt.config),
+        declared: consumersOf(rt.config),
+        describe: describeMessage,
+        handler: (school, client) =>
+          createAanmeldingHandler({
             taalaanbieder: school.id,
             client,
             projector: rt.projector,
@@ -87,11 +87,6 @@ export function taalaanbiederModule(opts: { now?: () => Date } = {}): PartnerMod
             ctx,
             logger: rt.logger,
           }),
-          flow: (m) => flowName(m.headers?.get(PARTNER_HEADER), TAALAANBIEDER_PARTNER),
-          describe: describeMessage,
-          // While this school's breaker is open, its aanmeldingen wait in the stream.
-          gate: client.gate,
-        };
       });
       return {
         routes: (edge) =>

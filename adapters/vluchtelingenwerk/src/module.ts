@@ -1,16 +1,14 @@
 import {
   ConfigError,
-  PARTNER_HEADER,
   PERSONS_READ,
   RECEIPTS,
   credentialsOf,
-  flowName,
   organisationsWith,
   partnerSettings,
   type ConsumerDecl,
-  type ConsumerSpec,
   type HubConfig,
   type PartnerModule,
+  organisationConsumers,
 } from '@ketenhub/kit';
 import { createAanvraagHandler, describeMessage } from './aanvraag.ts';
 import {
@@ -119,12 +117,14 @@ export function vluchtelingenwerkModule(opts: { now?: () => Date } = {}): Partne
       const ctx = { source: rt.source, ...(opts.now ? { now: opts.now } : {}) };
       const pseudonyms = createBegeleidingPseudonymizer(rt.config.hub.pseudonymKey);
       const vestigingen = vestigingenOf(rt.config);
-      const declared = consumersOf(rt.config);
-      const consumers: ConsumerSpec[] = vestigingen.map((v, i) => {
-        const client = rt.partnerClient({ ...v.endpoint, id: v.id });
-        return {
-          ...declared[i]!,
-          handler: createAanvraagHandler({
+      // While an office's breaker is open, its aanvragen wait in the stream.
+      const consumers = organisationConsumers(rt, {
+        partner: VLUCHTELINGENWERK_PARTNER,
+        organisations: vestigingen,
+        declared: consumersOf(rt.config),
+        describe: describeMessage,
+        handler: (v, client) =>
+          createAanvraagHandler({
             vestiging: v.id,
             vestigingen,
             client,
@@ -134,11 +134,6 @@ export function vluchtelingenwerkModule(opts: { now?: () => Date } = {}): Partne
             begeleidingen,
             logger: rt.logger.child({ vestiging: v.id }),
           }),
-          flow: (m) => flowName(m.headers?.get(PARTNER_HEADER), VLUCHTELINGENWERK_PARTNER),
-          describe: describeMessage,
-          // While this office's breaker is open, its aanvragen wait in the stream.
-          gate: client.gate,
-        };
       });
       return {
         routes: async (edge) => {

@@ -1,14 +1,12 @@
 import {
-  PARTNER_HEADER,
   PERSONS_READ,
   RECEIPTS,
   credentialsOf,
-  flowName,
   organisationsWith,
   type ConsumerDecl,
-  type ConsumerSpec,
   type HubConfig,
   type PartnerModule,
+  organisationConsumers,
 } from '@ketenhub/kit';
 import { createAanvraagHandler, describeMessage } from './aanvraag.ts';
 import { registerWoningcorporatieRoutes } from './routes.ts';
@@ -75,12 +73,14 @@ export function woningcorporatieModule(opts: { now?: () => Date } = {}): Partner
       const ctx = { source: rt.source, ...(opts.now ? { now: opts.now } : {}) };
       const pseudonyms = createZoektochtPseudonymizer(rt.config.hub.pseudonymKey);
       const corporaties = corporatiesOf(rt.config);
-      const declared = consumersOf(rt.config);
-      const consumers: ConsumerSpec[] = corporaties.map((c, i) => {
-        const client = rt.partnerClient({ ...c.endpoint, id: c.id });
-        return {
-          ...declared[i]!,
-          handler: createAanvraagHandler({
+      // While a corporatie's breaker is open, its zoektochten wait in the stream.
+      const consumers = organisationConsumers(rt, {
+        partner: WONINGCORPORATIE_PARTNER,
+        organisations: corporaties,
+        declared: consumersOf(rt.config),
+        describe: describeMessage,
+        handler: (c, client) =>
+          createAanvraagHandler({
             corporatie: c.id,
             corporaties,
             client,
@@ -90,11 +90,6 @@ export function woningcorporatieModule(opts: { now?: () => Date } = {}): Partner
             zoektochten,
             logger: rt.logger.child({ corporatie: c.id }),
           }),
-          flow: (m) => flowName(m.headers?.get(PARTNER_HEADER), WONINGCORPORATIE_PARTNER),
-          describe: describeMessage,
-          // While this corporatie's breaker is open, its zoektochten wait in the stream.
-          gate: client.gate,
-        };
       });
       return {
         routes: async (edge) => {

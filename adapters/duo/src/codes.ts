@@ -1,6 +1,7 @@
 /**
  * DUO's notification codes (gebeurtenisId) and what the hub does with each: which details it
- * pulls from DUO's GET APIs and which chain events it publishes (reference/duo-m2m/NOTES.md).
+ * pulls from DUO's GET APIs and which chain events it publishes (adapters/duo/README.md,
+ * "Notificering").
  * A code not in this table is kept as a dead letter and raised as an alert, never dropped.
  */
 export type Pull =

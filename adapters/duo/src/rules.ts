@@ -1,5 +1,5 @@
 /**
- * DUO's business rules (reference/duo-m2m/NOTES.md, "Business rules DUO applies"), checked in the
+ * DUO's business rules (adapters/duo/README.md, "DUO's business rules"), checked in the
  * hub before a melding is sent: a message DUO would refuse is not sent, and the gemeente gets a
  * rejection naming the rule instead of a bounce days later. Pure functions over what the hub
  * knows (pulled from DUO's GET APIs and kept from earlier events); DUO's simulator implements the
@@ -241,7 +241,7 @@ export interface UrenContext {
 }
 
 /**
- * The hub's own rule on hours (DUO's contract says it, NOTES.md does not list it as a check):
+ * The hub's own rule on hours (DUO's contract says it, DUO's rules do not list it as a check):
  * participation activities (`participatieactiviteiten`) count for the Z-route of an
  * asielstatushouder only, so hours of that kind for anyone else are a mistake of the sender.
  */
@@ -275,7 +275,7 @@ export interface ZrouteContext {
 }
 
 /**
- * The completion of the Z-route (PUT /zroute, a whole resource). NOTES.md gives DUO's rules for
+ * The completion of the Z-route (PUT /zroute, a whole resource). DUO's rules (README) cover
  * MAP and PVT, whose dates may not lie after the Z-route's completion; read together, the
  * completion needs the gemeente's current PIP with the Z-route, is not in the future nor before
  * the termijn, and not before a MAP or PVT date DUO already holds (reconciled by GET map and

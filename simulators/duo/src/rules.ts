@@ -1,6 +1,7 @@
 /**
  * The business rules DUO applies to what a gemeente pushes (PIP, MAP/PVT, inburgeringsaanbod),
- * implemented from `reference/duo-m2m/NOTES.md` ("Business rules DUO applies") on their own:
+ * implemented from DUO's published rules (adapters/duo/README.md, "DUO's business rules") on
+ * their own:
  * the hub's DUO adapter has a separate implementation, and tests run both on the same cases so
  * a misreading on either side shows up as a disagreement.
  *
